@@ -1,0 +1,77 @@
+# BackCare developer commands. Quickstart: `make demo` and `make test` (see README.md).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+PY := $(VENV)/bin/python
+SQLITE_TEST_URL ?= sqlite:///$(CURDIR)/test.sqlite3
+POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/backcare
+# Settings for commands run here: development values, never used in production.
+DEV_ENV := DEBUG=1
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo serve test check lint format typecheck migrations-check architecture \
+        test-sqlite test-postgres browser-deps postgres-ready clean
+
+help:  ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
+
+setup: $(VENV)/.synced node_modules/.package-lock.json  ## Install Python and front-end dependencies
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+demo: setup  ## Migrate a SQLite database, load the demo clinic and serve it on 127.0.0.1:$(PORT)
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py load_demo
+	@echo
+	@echo "BackCare is running at http://127.0.0.1:$(PORT)/  (stop it with Ctrl+C)"
+	@echo "Staff sign in without an authenticator app in the demo only (BACKCARE_REQUIRE_STAFF_MFA=0)."
+	@echo
+	$(DEV_ENV) BACKCARE_REQUIRE_STAFF_MFA=0 exec $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: setup browser-deps check test-sqlite test-postgres  ## Run the whole suite: checks, then pytest on SQLite and on PostgreSQL
+
+check: lint typecheck migrations-check  ## Lint, format check, types, migrations
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:  ## Apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck:
+	$(DEV_ENV) $(VENV)/bin/mypy .
+
+migrations-check:
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+test-sqlite: setup
+	DATABASE_URL=$(SQLITE_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: setup postgres-ready
+	DATABASE_URL=$(POSTGRES_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+postgres-ready:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432. Start it (see .ci/run), or set POSTGRES_TEST_URL."; exit 1; }
+
+browser-deps:  ## Install Debian's chromium for the browser tests when it is missing
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing chromium from Debian's packages for the browser tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+clean:  ## Remove local databases and caches (not the virtual environment)
+	rm -f backcare.sqlite3* test.sqlite3*
+	rm -rf .mypy_cache .ruff_cache staticfiles

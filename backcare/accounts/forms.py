@@ -1,0 +1,104 @@
+"""Forms: parse and validate input for the accounts pages; services do the writing."""
+
+from typing import Any
+
+from django import forms
+
+from backcare.accounts.models import (
+    STAFF_ROLES,
+    Clinic,
+    Licence,
+    Role,
+    Room,
+    Therapist,
+    time_zone_names,
+)
+from backcare.accounts.queries import list_techniques
+from backcare.core.forms import DomainErrorFormMixin
+
+
+class ClinicForm(DomainErrorFormMixin, forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        choices=lambda: [(name, name) for name in time_zone_names()],
+        help_text="Appointment times are shown in this time zone.",
+    )
+
+    class Meta:
+        model = Clinic
+        fields = [
+            "name",
+            "time_zone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "phone",
+            "email",
+        ]
+
+
+class RoomForm(DomainErrorFormMixin, forms.ModelForm):
+    class Meta:
+        model = Room
+        fields = ["name"]
+        labels = {"name": "Room name"}
+
+
+class MemberForm(DomainErrorFormMixin, forms.Form):
+    email = forms.EmailField(max_length=254)
+    full_name = forms.CharField(max_length=150, label="Full name")
+    role = forms.ChoiceField(
+        choices=[(role.value, role.label) for role in Role if role in STAFF_ROLES],
+        help_text="Patients get a portal login from their record instead.",
+    )
+
+
+class TherapistProfileForm(DomainErrorFormMixin, forms.ModelForm):
+    techniques = forms.ModelMultipleChoiceField(
+        queryset=list_techniques(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="The techniques you offer. Ask an admin to add one that is missing.",
+    )
+
+    class Meta:
+        model = Therapist
+        fields = ["gender", "years_of_experience", "languages", "bio", "techniques"]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["techniques"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = list_techniques()
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class LicenceForm(DomainErrorFormMixin, forms.ModelForm):
+    class Meta:
+        model = Licence
+        fields = ["number", "issuing_board", "jurisdiction", "licence_type", "expires_on"]
+        widgets = {"expires_on": DateInput()}
+        help_texts = {"expires_on": "The last day the licence is valid."}
+
+
+class ClinicSwitchForm(forms.Form):
+    clinic = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, allowed: tuple[Clinic, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allowed = {clinic.pk: clinic for clinic in allowed}
+
+    def clean_clinic(self) -> Clinic:
+        clinic = self.allowed.get(self.cleaned_data["clinic"])
+        if clinic is None:
+            raise forms.ValidationError("You are not a member of that clinic.")
+        return clinic

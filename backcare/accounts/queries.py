@@ -1,0 +1,359 @@
+"""Reads of people, clinics and licences, scoped to the acting user.
+
+Access is decided here: a viewer without the role gets `NotFoundError` (a 404, never a 403 with
+details) and the denied attempt is audited.
+"""
+
+import uuid
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from backcare.accounts.licensing import (
+    EXPIRING_WITHIN_DAYS,
+    LicenceStatus,
+    therapist_status,
+)
+from backcare.accounts.models import (
+    STAFF_ROLES,
+    Clinic,
+    Licence,
+    Membership,
+    Role,
+    Room,
+    Technique,
+    Therapist,
+    User,
+)
+from backcare.core.audit import Outcome, record_event
+from backcare.core.errors import NotFoundError
+
+Viewer = User | AnonymousUser
+
+ADMIN_ROLES = frozenset({Role.CLINIC_ADMIN})
+OFFICE_ROLES = frozenset({Role.CLINIC_ADMIN, Role.FRONT_DESK})
+CLINIC_STAFF_ROLES = frozenset({Role.CLINIC_ADMIN, Role.FRONT_DESK, Role.THERAPIST})
+
+
+_MEMBERSHIP_CACHE = "_backcare_memberships"
+
+
+def memberships_of(user: Viewer) -> list[Membership]:
+    """The user's active memberships with their clinics: one query, then cached on the user
+    object for the rest of the request (`forget_memberships` clears it after a change)."""
+    if not user.is_authenticated:
+        return []
+    cached: list[Membership] | None = getattr(user, _MEMBERSHIP_CACHE, None)
+    if cached is None:
+        cached = list(
+            Membership.objects.filter(user_id=user.pk, is_active=True)
+            .select_related("clinic")
+            .order_by("clinic__name", "role")
+        )
+        setattr(user, _MEMBERSHIP_CACHE, cached)
+    return cached
+
+
+def forget_memberships(user: Viewer) -> None:
+    if hasattr(user, _MEMBERSHIP_CACHE):
+        delattr(user, _MEMBERSHIP_CACHE)
+
+
+def acting_user(viewer: Viewer) -> User:
+    """The signed-in user behind `viewer`; anonymous visitors get a 404 (login is required
+    before any page that calls this)."""
+    if not isinstance(viewer, User):
+        raise NotFoundError("We could not find that page.")
+    return viewer
+
+
+def has_staff_role(user: Viewer) -> bool:
+    """True when the user holds any non-patient role anywhere (MFA applies to them)."""
+    return any(m.role in STAFF_ROLES for m in memberships_of(user))
+
+
+def deny(
+    viewer: Viewer,
+    *,
+    action: str,
+    clinic_id: uuid.UUID | None = None,
+    patient_id: uuid.UUID | None = None,
+    object_type: str = "",
+    object_id: str = "",
+) -> NotFoundError:
+    """Audit a denied attempt and return the error to raise (the viewer sees a plain 404)."""
+    record_event(
+        actor=viewer,
+        action=action,
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        object_type=object_type,
+        object_id=object_id,
+        outcome=Outcome.DENIED,
+    )
+    return NotFoundError("We could not find that page.")
+
+
+def roles_in(user: Viewer, clinic: Clinic | None) -> frozenset[Role]:
+    if clinic is None:
+        return frozenset()
+    return frozenset(Role(m.role) for m in memberships_of(user) if m.clinic_id == clinic.pk)
+
+
+def require_roles(
+    viewer: Viewer, clinic: Clinic | None, allowed: Collection[Role], *, action: str
+) -> Clinic:
+    """Return `clinic` if the viewer holds one of `allowed` there; else audit and raise 404."""
+    if clinic is None or not roles_in(viewer, clinic) & set(allowed):
+        raise deny(viewer, action=action, clinic_id=clinic.pk if clinic else None)
+    return clinic
+
+
+def clinics_where(user: Viewer, roles: Collection[Role]) -> set[uuid.UUID]:
+    """Ids of the clinics where the user holds one of `roles`."""
+    return {m.clinic_id for m in memberships_of(user) if m.role in roles}
+
+
+# --- Clinic, rooms, team ------------------------------------------------------------------------
+
+
+def get_clinic_for_admin(viewer: Viewer, clinic: Clinic | None) -> Clinic:
+    return require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.settings")
+
+
+def list_rooms(viewer: Viewer, clinic: Clinic | None) -> QuerySet[Room]:
+    clinic = require_roles(viewer, clinic, CLINIC_STAFF_ROLES, action="clinic.rooms")
+    return Room.objects.filter(clinic=clinic).order_by("-is_active", "name")
+
+
+def get_room(viewer: Viewer, clinic: Clinic | None, room_id: uuid.UUID) -> Room:
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="room.change")
+    room = Room.objects.filter(clinic=clinic, pk=room_id).first()
+    if room is None:
+        raise deny(viewer, action="room.change", clinic_id=clinic.pk, object_id=str(room_id))
+    return room
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    user: User
+    roles: tuple[Role, ...]
+    memberships: tuple[Membership, ...]
+
+
+def list_team(viewer: Viewer, clinic: Clinic | None) -> list[TeamMember]:
+    """Everyone with a staff role in the clinic, with their roles (patients are not listed)."""
+    clinic = require_roles(viewer, clinic, OFFICE_ROLES, action="clinic.team")
+    rows = (
+        Membership.objects.filter(clinic=clinic, role__in=STAFF_ROLES)
+        .select_related("user")
+        .order_by("user__full_name", "role")
+    )
+    by_user: dict[uuid.UUID, list[Membership]] = {}
+    for membership in rows:
+        by_user.setdefault(membership.user_id, []).append(membership)
+    return [
+        TeamMember(
+            user=ms[0].user,
+            roles=tuple(Role(m.role) for m in ms if m.is_active),
+            memberships=tuple(ms),
+        )
+        for ms in by_user.values()
+    ]
+
+
+def get_membership(viewer: Viewer, clinic: Clinic | None, membership_id: uuid.UUID) -> Membership:
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="membership.change")
+    membership = (
+        Membership.objects.filter(clinic=clinic, pk=membership_id).select_related("user").first()
+    )
+    if membership is None:
+        raise deny(
+            viewer, action="membership.change", clinic_id=clinic.pk, object_id=str(membership_id)
+        )
+    return membership
+
+
+def list_people_with_role(clinic: Clinic, role: Role) -> QuerySet[User]:
+    """People holding `role` at `clinic` (active memberships), by name."""
+    return User.objects.filter(
+        memberships__clinic=clinic, memberships__role=role, memberships__is_active=True
+    ).order_by("full_name")
+
+
+def list_people_at(clinic: Clinic) -> QuerySet[User]:
+    """Everyone with an active role at `clinic`, by name."""
+    return (
+        User.objects.filter(memberships__clinic=clinic, memberships__is_active=True)
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
+def list_techniques() -> QuerySet[Technique]:
+    """The managed list of techniques that may be offered."""
+    return Technique.objects.filter(is_active=True).order_by("sort_order", "name")
+
+
+# --- Therapists and licences --------------------------------------------------------------------
+
+
+def licence_status_q(status: LicenceStatus, *, on: date, prefix: str = "") -> Q:
+    """Database condition equivalent to `licensing.licence_status(...) == status` on `on`.
+
+    Kept beside the pure rule and tested against it, so that lists can be filtered in SQL.
+    """
+    expires = f"{prefix}expires_on"
+    unverified = Q(**{f"{prefix}verified_at__isnull": True})
+    not_expired = Q(**{f"{expires}__gte": on})
+    horizon = on + timedelta(days=EXPIRING_WITHIN_DAYS)
+    match status:
+        case LicenceStatus.EXPIRED:
+            return Q(**{f"{expires}__lt": on})
+        case LicenceStatus.UNVERIFIED:
+            return not_expired & unverified
+        case LicenceStatus.EXPIRING:
+            return not_expired & ~unverified & Q(**{f"{expires}__lte": horizon})
+        case LicenceStatus.VALID:
+            return ~unverified & Q(**{f"{expires}__gt": horizon})
+
+
+def _therapists_of(clinic: Clinic) -> QuerySet[Therapist]:
+    in_clinic = Membership.objects.filter(
+        clinic=clinic, user_id=OuterRef("user_id"), role=Role.THERAPIST, is_active=True
+    )
+    return Therapist.objects.filter(Exists(in_clinic))
+
+
+def list_bookable_therapists(clinic: Clinic, *, on: date) -> QuerySet[Therapist]:
+    """Therapists of `clinic` who may be booked on `on`: a verified licence not yet expired.
+
+    For scheduling: one query, whatever the number of licences. Expired and unverified
+    therapists are left out (issue 2: "a lapsed licence makes a therapist unbookable").
+    """
+    bookable_licence = Licence.objects.filter(therapist_id=OuterRef("pk")).filter(
+        licence_status_q(LicenceStatus.VALID, on=on)
+        | licence_status_q(LicenceStatus.EXPIRING, on=on)
+    )
+    return (
+        _therapists_of(clinic)
+        .filter(Exists(bookable_licence))
+        .select_related("user")
+        .order_by("user__full_name")
+    )
+
+
+def is_bookable(therapist: Therapist, clinic: Clinic, *, on: date) -> bool:
+    """True when `therapist` works at `clinic` and holds a bookable licence on `on`."""
+    return list_bookable_therapists(clinic, on=on).filter(pk=therapist.pk).exists()
+
+
+@dataclass(frozen=True)
+class LicenceRow:
+    licence: Licence
+    status: LicenceStatus
+    days_left: int
+
+
+@dataclass(frozen=True)
+class TherapistRow:
+    therapist: Therapist
+    status: LicenceStatus
+
+
+def list_licences(
+    viewer: Viewer, clinic: Clinic | None, *, status: LicenceStatus | None = None
+) -> list[LicenceRow]:
+    """Licences of the clinic's therapists, worst status first, then soonest expiry."""
+    clinic = require_roles(viewer, clinic, OFFICE_ROLES, action="licence.list")
+    today = clinic.local_date()
+    licences = Licence.objects.filter(therapist__in=_therapists_of(clinic)).select_related(
+        "therapist__user", "verified_by"
+    )
+    if status is not None:
+        licences = licences.filter(licence_status_q(status, on=today))
+    rows = [
+        LicenceRow(licence=lic, status=lic.status(today), days_left=(lic.expires_on - today).days)
+        for lic in licences
+    ]
+    order = list(reversed(LicenceStatus))
+    return sorted(rows, key=lambda r: (order.index(r.status), r.licence.expires_on))
+
+
+def list_therapists(viewer: Viewer, clinic: Clinic | None) -> list[TherapistRow]:
+    """The clinic's therapists with their derived licence status (two queries)."""
+    clinic = require_roles(viewer, clinic, CLINIC_STAFF_ROLES, action="therapist.list")
+    today = clinic.local_date()
+    therapists = (
+        _therapists_of(clinic)
+        .select_related("user")
+        .prefetch_related("licences", Prefetch("techniques", queryset=list_techniques()))
+        .order_by("user__full_name")
+    )
+    return [
+        TherapistRow(t, therapist_status((lic.facts for lic in t.licences.all()), on=today))
+        for t in therapists
+    ]
+
+
+def _shares_clinic(viewer: Viewer, therapist: Therapist, roles: Iterable[Role]) -> bool:
+    clinic_ids = clinics_where(viewer, frozenset(roles))
+    return Membership.objects.filter(
+        user_id=therapist.user_id, clinic_id__in=clinic_ids, role=Role.THERAPIST, is_active=True
+    ).exists()
+
+
+def get_therapist(
+    viewer: Viewer, therapist_id: uuid.UUID, *, for_change: bool = False
+) -> Therapist:
+    """A therapist profile: visible to the therapist and to staff of a clinic they work at;
+    changeable by the therapist and by admins of such a clinic."""
+    roles = ADMIN_ROLES if for_change else CLINIC_STAFF_ROLES | {Role.REFERRING_CLINICIAN}
+    therapist = (
+        Therapist.objects.filter(pk=therapist_id)
+        .select_related("user")
+        .prefetch_related("techniques", "licences__verified_by")
+        .first()
+    )
+    if therapist is None or not (
+        therapist.user_id == viewer.pk or _shares_clinic(viewer, therapist, roles)
+    ):
+        action = "therapist.change" if for_change else "therapist.view"
+        raise deny(
+            viewer, action=action, object_type="accounts.therapist", object_id=str(therapist_id)
+        )
+    return therapist
+
+
+def get_own_therapist(viewer: Viewer) -> Therapist:
+    user = acting_user(viewer)
+    therapist = Therapist.objects.filter(user=user).select_related("user").first()
+    if therapist is None:
+        raise deny(viewer, action="therapist.view_own", object_type="accounts.therapist")
+    return therapist
+
+
+def get_licence(viewer: Viewer, licence_id: uuid.UUID, *, admin_only: bool = False) -> Licence:
+    """A licence, for its therapist (unless `admin_only`) or an admin of a clinic where the
+    therapist works."""
+    licence = (
+        Licence.objects.filter(pk=licence_id)
+        .select_related("therapist__user", "verified_by")
+        .first()
+    )
+    own = licence is not None and licence.therapist.user_id == viewer.pk and not admin_only
+    if licence is None or not (own or _shares_clinic(viewer, licence.therapist, ADMIN_ROLES)):
+        raise deny(
+            viewer,
+            action="licence.change",
+            object_type="accounts.licence",
+            object_id=str(licence_id),
+        )
+    return licence
+
+
+def therapist_status_today(therapist: Therapist, clinic: Clinic) -> LicenceStatus:
+    return therapist_status((lic.facts for lic in therapist.licences.all()), on=clinic.local_date())

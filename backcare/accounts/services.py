@@ -1,0 +1,317 @@
+"""Use cases that change people, clinics, memberships, therapist profiles and licences.
+
+Each service takes the acting user first, checks that they may act, writes, and records an audit
+event. Errors are `DomainError`s whose message says what to fix.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from backcare.accounts import queries
+from backcare.accounts.models import (
+    Clinic,
+    Licence,
+    Membership,
+    Role,
+    Room,
+    Technique,
+    Therapist,
+    User,
+)
+from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
+from backcare.core.audit import record_event
+from backcare.core.errors import InvalidInputError, full_clean_or_invalid
+
+CLINIC_FIELDS = (
+    "name",
+    "time_zone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+    "email",
+)
+LICENCE_FACT_FIELDS = ("number", "issuing_board", "jurisdiction", "licence_type", "expires_on")
+
+
+def _changed(instance: Any, values: dict[str, Any]) -> list[str]:
+    return sorted(name for name, value in values.items() if getattr(instance, name) != value)
+
+
+@transaction.atomic
+def create_clinic(*, created_by: User | None, name: str, time_zone: str, **address: str) -> Clinic:
+    """Create a clinic. For the Django admin and the demo; clinic admins are added after."""
+    clinic = Clinic(name=name, time_zone=time_zone, **address)
+    full_clean_or_invalid(clinic)
+    clinic.save()
+    record_event(actor=created_by, action="clinic.create", clinic_id=clinic.pk, obj=clinic)
+    return clinic
+
+
+@transaction.atomic
+def update_clinic(*, actor: Viewer, clinic: Clinic | None, **values: str) -> Clinic:
+    """Change the clinic's name, time zone, address or contact details (clinic admins only)."""
+    clinic = require_roles(actor, clinic, ADMIN_ROLES, action="clinic.update")
+    unknown = set(values) - set(CLINIC_FIELDS)
+    if unknown:
+        raise InvalidInputError(f"Unknown clinic fields: {', '.join(sorted(unknown))}.")
+    changed = _changed(clinic, values)
+    for name, value in values.items():
+        setattr(clinic, name, value)
+    full_clean_or_invalid(clinic)
+    clinic.save()
+    record_event(
+        actor=actor,
+        action="clinic.update",
+        clinic_id=clinic.pk,
+        obj=clinic,
+        detail={"fields": changed},
+    )
+    return clinic
+
+
+@transaction.atomic
+def add_room(*, actor: Viewer, clinic: Clinic | None, name: str) -> Room:
+    clinic = require_roles(actor, clinic, ADMIN_ROLES, action="room.create")
+    name = name.strip()
+    if Room.objects.filter(clinic=clinic, name__iexact=name).exists():
+        raise InvalidInputError(
+            f"There is already a room called “{name}”. Choose another name.",
+            field_errors={"name": "A room with this name already exists."},
+        )
+    room = Room(clinic=clinic, name=name)
+    full_clean_or_invalid(room)
+    room.save()
+    record_event(actor=actor, action="room.create", clinic_id=clinic.pk, obj=room)
+    return room
+
+
+@transaction.atomic
+def set_room_active(
+    *, actor: Viewer, clinic: Clinic | None, room_id: uuid.UUID, active: bool
+) -> Room:
+    """Take a room out of use or back into use. Rooms are never deleted (bookings point at them)."""
+    room = queries.get_room(actor, clinic, room_id)
+    room.is_active = active
+    room.save(update_fields=["is_active", "updated_at"])
+    record_event(
+        actor=actor,
+        action="room.update",
+        clinic_id=room.clinic_id,
+        obj=room,
+        detail={"active": active},
+    )
+    return room
+
+
+@transaction.atomic
+def add_member(
+    *,
+    actor: Viewer,
+    clinic: Clinic | None,
+    email: str,
+    full_name: str,
+    role: Role,
+    site_url: str,
+) -> Membership:
+    """Give a person a role in the clinic, creating their account if needed.
+
+    Admins grant any role; other clinic staff may give a patient a portal login. A new account
+    has no usable password: the person receives an email with a link to set one. Raises
+    `InvalidInputError` if they already hold the role here.
+    """
+    granters = queries.CLINIC_STAFF_ROLES if role == Role.PATIENT else ADMIN_ROLES
+    clinic = require_roles(actor, clinic, granters, action="membership.create")
+    email = email.strip().lower()
+    user = User.objects.filter(email=email).first()
+    created = user is None
+    if user is None:
+        user = User.objects.create_user(email=email, password=None, full_name=full_name.strip())
+    membership, made = Membership.objects.get_or_create(
+        clinic=clinic, user=user, role=role, defaults={"is_active": True}
+    )
+    if not made and membership.is_active:
+        raise InvalidInputError(
+            f"{email} is already a {Role(role).label.lower()} at {clinic.name}.",
+            field_errors={"role": "This person already has this role here."},
+        )
+    if not made:
+        membership.is_active = True
+        membership.save(update_fields=["is_active", "updated_at"])
+    if role == Role.THERAPIST:
+        Therapist.objects.get_or_create(user=user)
+    queries.forget_memberships(user)
+    record_event(
+        actor=actor,
+        action="membership.create",
+        clinic_id=clinic.pk,
+        obj=membership,
+        detail={"role": role, "new_account": created},
+    )
+    if created:
+        transaction.on_commit(lambda: _send_invitation(user, clinic, role, site_url))
+    return membership
+
+
+def _send_invitation(user: User, clinic: Clinic, role: Role, site_url: str) -> None:
+    key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+    path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+    link = site_url.rstrip("/") + path.replace("UID-KEY", key)
+    context = {"user": user, "clinic": clinic, "role": Role(role).label, "link": link}
+    send_mail(
+        subject=f"[BackCare] You have been added to {clinic.name}",
+        message=render_to_string("accounts/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+@transaction.atomic
+def set_membership_active(
+    *, actor: Viewer, clinic: Clinic | None, membership_id: uuid.UUID, active: bool
+) -> Membership:
+    """End or restore a person's role in the clinic. An admin cannot remove their own admin role,
+    so a clinic is never left without one."""
+    membership = queries.get_membership(actor, clinic, membership_id)
+    if not active and membership.user_id == actor.pk and membership.role == Role.CLINIC_ADMIN:
+        raise InvalidInputError("You cannot remove your own admin role. Ask another admin.")
+    membership.is_active = active
+    membership.save(update_fields=["is_active", "updated_at"])
+    queries.forget_memberships(membership.user)
+    record_event(
+        actor=actor,
+        action="membership.update",
+        clinic_id=membership.clinic_id,
+        obj=membership,
+        detail={"active": active},
+    )
+    return membership
+
+
+@transaction.atomic
+def save_therapist_profile(
+    *,
+    actor: Viewer,
+    therapist_id: uuid.UUID,
+    gender: str,
+    years_of_experience: int,
+    languages: str,
+    bio: str,
+    techniques: Iterable[Technique],
+) -> Therapist:
+    """Update the therapist's profile (the therapist themself or an admin of their clinic)."""
+    therapist = queries.get_therapist(actor, therapist_id, for_change=True)
+    values = {
+        "gender": gender,
+        "years_of_experience": years_of_experience,
+        "languages": ", ".join(p.strip() for p in languages.split(",") if p.strip()),
+        "bio": bio,
+    }
+    changed = _changed(therapist, values)
+    for name, value in values.items():
+        setattr(therapist, name, value)
+    full_clean_or_invalid(therapist)
+    therapist.save()
+    therapist.techniques.set(list(techniques))
+    record_event(
+        actor=actor,
+        action="therapist.update",
+        obj=therapist,
+        detail={"fields": [*changed, "techniques"]},
+    )
+    return therapist
+
+
+@transaction.atomic
+def add_licence(
+    *,
+    actor: Viewer,
+    therapist_id: uuid.UUID,
+    number: str,
+    issuing_board: str,
+    jurisdiction: str,
+    licence_type: str,
+    expires_on: date,
+) -> Licence:
+    """Record a licence. It starts unverified: someone must check it with the issuing board."""
+    therapist = queries.get_therapist(actor, therapist_id, for_change=True)
+    licence = Licence(
+        therapist=therapist,
+        number=number.strip(),
+        issuing_board=issuing_board.strip(),
+        jurisdiction=jurisdiction.strip(),
+        licence_type=licence_type.strip(),
+        expires_on=expires_on,
+    )
+    _save_licence(licence)
+    record_event(actor=actor, action="licence.create", obj=licence)
+    return licence
+
+
+@transaction.atomic
+def update_licence(*, actor: Viewer, licence_id: uuid.UUID, **facts: Any) -> Licence:
+    """Correct or renew a licence. Changing any fact on it clears its verification, because
+    what was verified is no longer what is recorded."""
+    licence = queries.get_licence(actor, licence_id)
+    unknown = set(facts) - set(LICENCE_FACT_FIELDS)
+    if unknown:
+        raise InvalidInputError(f"Unknown licence fields: {', '.join(sorted(unknown))}.")
+    changed = _changed(licence, facts)
+    for name, value in facts.items():
+        setattr(licence, name, value.strip() if isinstance(value, str) else value)
+    if changed:
+        licence.verified_by = None
+        licence.verified_at = None
+    _save_licence(licence)
+    record_event(
+        actor=actor,
+        action="licence.update",
+        obj=licence,
+        detail={"fields": changed, "verification_cleared": bool(changed)},
+    )
+    return licence
+
+
+@transaction.atomic
+def verify_licence(*, actor: Viewer, licence_id: uuid.UUID) -> Licence:
+    """Mark a licence as checked against the issuing board's register, by `actor`, now.
+
+    Only an admin of a clinic where the therapist works may verify. A sole practitioner who is
+    their own admin may verify their own licence; the audit event says so.
+    """
+    licence = queries.get_licence(actor, licence_id, admin_only=True)
+    licence.verified_by = queries.acting_user(actor)
+    licence.verified_at = timezone.now()
+    licence.save(update_fields=["verified_by", "verified_at", "updated_at"])
+    record_event(
+        actor=actor,
+        action="licence.verify",
+        obj=licence,
+        detail={"self_verified": licence.therapist.user_id == actor.pk},
+    )
+    return licence
+
+
+def _save_licence(licence: Licence) -> None:
+    full_clean_or_invalid(licence)
+    try:
+        with transaction.atomic():
+            licence.save()
+    except IntegrityError as error:
+        raise InvalidInputError(
+            "This therapist already has a licence with this number from this board.",
+            field_errors={"number": "Already recorded for this board."},
+        ) from error

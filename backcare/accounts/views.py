@@ -1,0 +1,295 @@
+"""Pages for clinic settings, the team, therapist profiles and licences."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.forms.models import model_to_dict
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from backcare.accounts import queries, services
+from backcare.accounts.context import SESSION_KEY, clinic_context
+from backcare.accounts.forms import (
+    ClinicForm,
+    ClinicSwitchForm,
+    LicenceForm,
+    MemberForm,
+    RoomForm,
+    TherapistProfileForm,
+)
+from backcare.accounts.licensing import LicenceStatus
+from backcare.accounts.models import Role
+from backcare.core.errors import InvalidInputError
+from backcare.core.http import UNPROCESSABLE, render_form
+
+
+@login_required
+@require_POST
+def clinic_switch(request: HttpRequest) -> HttpResponse:
+    ctx = clinic_context(request)
+    form = ClinicSwitchForm(request.POST, allowed=ctx.clinics)
+    if not form.is_valid():
+        messages.error(request, "You are not a member of that clinic.")
+        return redirect("dashboard")
+    request.session[SESSION_KEY] = str(form.cleaned_data["clinic"].pk)
+    messages.success(request, f"You are now working in {form.cleaned_data['clinic'].name}.")
+    return redirect("dashboard")
+
+
+# --- Clinic settings and rooms ------------------------------------------------------------------
+
+
+def _settings_page(
+    request: HttpRequest, clinic_form: ClinicForm, room_form: RoomForm, *, invalid: bool
+) -> HttpResponse:
+    clinic = clinic_context(request).clinic
+    context = {
+        "clinic_form": clinic_form,
+        "room_form": room_form,
+        "rooms": queries.list_rooms(request.user, clinic),
+    }
+    return render_form(request, "accounts/clinic_settings.html", context, invalid=invalid)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clinic_settings(request: HttpRequest) -> HttpResponse:
+    clinic = queries.get_clinic_for_admin(request.user, clinic_context(request).clinic)
+    if request.method == "GET":
+        return _settings_page(
+            request, ClinicForm(initial=model_to_dict(clinic)), RoomForm(), invalid=False
+        )
+    form = ClinicForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_clinic(actor=request.user, clinic=clinic, **form.cleaned_data)
+        except InvalidInputError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, "Clinic details saved.")
+            return redirect("clinic_settings")
+    return _settings_page(request, form, RoomForm(), invalid=True)
+
+
+@login_required
+@require_POST
+def room_add(request: HttpRequest) -> HttpResponse:
+    clinic = queries.get_clinic_for_admin(request.user, clinic_context(request).clinic)
+    form = RoomForm(request.POST)
+    if form.is_valid():
+        try:
+            room = services.add_room(
+                actor=request.user, clinic=clinic, name=form.cleaned_data["name"]
+            )
+        except InvalidInputError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, f"Room “{room.name}” added.")
+            return redirect("clinic_settings")
+    return _settings_page(request, ClinicForm(initial=model_to_dict(clinic)), form, invalid=True)
+
+
+@login_required
+@require_POST
+def room_set_active(request: HttpRequest, room_id: uuid.UUID) -> HttpResponse:
+    active = request.POST.get("active") == "1"
+    room = services.set_room_active(
+        actor=request.user, clinic=clinic_context(request).clinic, room_id=room_id, active=active
+    )
+    messages.success(request, f"Room “{room.name}” is {'in use' if active else 'out of use'}.")
+    return redirect("clinic_settings")
+
+
+# --- Team ---------------------------------------------------------------------------------------
+
+
+@login_required
+def team_list(request: HttpRequest) -> HttpResponse:
+    ctx = clinic_context(request)
+    team = queries.list_team(request.user, ctx.clinic)
+    return render(
+        request, "accounts/team_list.html", {"team": team, "can_manage": ctx.has(Role.CLINIC_ADMIN)}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_add(request: HttpRequest) -> HttpResponse:
+    clinic = queries.get_clinic_for_admin(request.user, clinic_context(request).clinic)
+    form = MemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.add_member(
+                actor=request.user,
+                clinic=clinic,
+                site_url=request.build_absolute_uri("/"),
+                **form.cleaned_data,
+            )
+        except InvalidInputError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(
+                request, f"{membership.user} is now a {membership.get_role_display().lower()} here."
+            )
+            return redirect("team_list")
+    return render_form(
+        request, "accounts/member_add.html", {"form": form}, invalid=request.method == "POST"
+    )
+
+
+@login_required
+@require_POST
+def membership_set_active(request: HttpRequest, membership_id: uuid.UUID) -> HttpResponse:
+    active = request.POST.get("active") == "1"
+    try:
+        membership = services.set_membership_active(
+            actor=request.user,
+            clinic=clinic_context(request).clinic,
+            membership_id=membership_id,
+            active=active,
+        )
+    except InvalidInputError as error:
+        messages.error(request, error.message)
+        return redirect("team_list")
+    verb = "restored" if active else "ended"
+    messages.success(request, f"{membership.get_role_display()} role of {membership.user} {verb}.")
+    return redirect("team_list")
+
+
+# --- Therapists and licences ----------------------------------------------------------------------
+
+
+@login_required
+def licence_list(request: HttpRequest) -> HttpResponse:
+    raw = request.GET.get("status", "")
+    status = LicenceStatus(raw) if raw in {s.value for s in LicenceStatus} else None
+    if raw and status is None:
+        return render(
+            request,
+            "error.html",
+            {
+                "message": "Unknown licence status. Choose one of the filters on the page.",
+                "status": 400,
+            },
+            status=400,
+        )
+    rows = queries.list_licences(request.user, clinic_context(request).clinic, status=status)
+    return render(
+        request,
+        "accounts/licence_list.html",
+        {"rows": rows, "status": status, "statuses": list(LicenceStatus)},
+    )
+
+
+@login_required
+def therapist_list(request: HttpRequest) -> HttpResponse:
+    rows = queries.list_therapists(request.user, clinic_context(request).clinic)
+    return render(request, "accounts/therapist_list.html", {"rows": rows})
+
+
+@login_required
+def therapist_detail(request: HttpRequest, therapist_id: uuid.UUID) -> HttpResponse:
+    ctx = clinic_context(request)
+    therapist = queries.get_therapist(request.user, therapist_id)
+    today = ctx.clinic.local_date() if ctx.clinic else None
+    licences = [(lic, lic.status(today)) for lic in therapist.licences.all()] if today else []
+    context = {
+        "therapist": therapist,
+        "licences": licences,
+        "is_self": therapist.user_id == request.user.pk,
+        "is_admin": ctx.has(Role.CLINIC_ADMIN),
+    }
+    return render(request, "accounts/therapist_detail.html", context)
+
+
+@login_required
+def my_therapist_profile(request: HttpRequest) -> HttpResponse:
+    therapist = queries.get_own_therapist(request.user)
+    return redirect("therapist_detail", therapist_id=therapist.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def therapist_edit(request: HttpRequest, therapist_id: uuid.UUID) -> HttpResponse:
+    therapist = queries.get_therapist(request.user, therapist_id, for_change=True)
+    if request.method == "GET":
+        form = TherapistProfileForm(initial=model_to_dict(therapist))
+        return render(
+            request, "accounts/therapist_edit.html", {"form": form, "therapist": therapist}
+        )
+    form = TherapistProfileForm(request.POST)
+    if form.is_valid():
+        try:
+            services.save_therapist_profile(
+                actor=request.user, therapist_id=therapist.pk, **form.cleaned_data
+            )
+        except InvalidInputError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, "Profile saved.")
+            return redirect("therapist_detail", therapist_id=therapist.pk)
+    return render(
+        request,
+        "accounts/therapist_edit.html",
+        {"form": form, "therapist": therapist},
+        status=UNPROCESSABLE,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def licence_add(request: HttpRequest, therapist_id: uuid.UUID) -> HttpResponse:
+    therapist = queries.get_therapist(request.user, therapist_id, for_change=True)
+    form = LicenceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_licence(actor=request.user, therapist_id=therapist.pk, **form.cleaned_data)
+        except InvalidInputError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(
+                request, "Licence recorded. It must be verified before the therapist can be booked."
+            )
+            return redirect("therapist_detail", therapist_id=therapist.pk)
+    context = {"form": form, "therapist": therapist, "licence": None}
+    return render_form(
+        request, "accounts/licence_form.html", context, invalid=request.method == "POST"
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def licence_edit(request: HttpRequest, licence_id: uuid.UUID) -> HttpResponse:
+    licence = queries.get_licence(request.user, licence_id)
+    if request.method == "GET":
+        form = LicenceForm(initial=model_to_dict(licence))
+    else:
+        form = LicenceForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_licence(
+                    actor=request.user, licence_id=licence.pk, **form.cleaned_data
+                )
+            except InvalidInputError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(request, "Licence saved.")
+                return redirect("therapist_detail", therapist_id=licence.therapist_id)
+    context = {"form": form, "therapist": licence.therapist, "licence": licence}
+    return render_form(
+        request, "accounts/licence_form.html", context, invalid=request.method == "POST"
+    )
+
+
+@login_required
+@require_POST
+def licence_verify(request: HttpRequest, licence_id: uuid.UUID) -> HttpResponse:
+    licence = services.verify_licence(actor=request.user, licence_id=licence_id)
+    messages.success(request, f"Licence {licence.number} verified.")
+    next_url = request.POST.get("next", "")
+    if next_url == "licences":
+        return redirect(reverse("licence_list"))
+    return redirect("therapist_detail", therapist_id=licence.therapist_id)

@@ -1,0 +1,50 @@
+"""Request-wide middleware of the shared kernel."""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from backcare.core.audit import bound_ip_address
+from backcare.core.errors import DomainError, http_status_for
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: the proxy's X-Forwarded-For hop when BEHIND_PROXY is set."""
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    """Binds the client IP address for audit events recorded while handling the request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with bound_ip_address(client_ip(request)):
+            return self.get_response(request)
+
+
+class DomainErrorMiddleware:
+    """Turns a `DomainError` escaping a view into its page with the mapped status code."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DomainError):
+            return None
+        status = http_status_for(exception)
+        template = "404.html" if status == 404 else "error.html"
+        response = TemplateResponse(
+            request, template, {"message": exception.message, "status": status}, status=status
+        )
+        return response.render()

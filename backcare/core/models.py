@@ -1,0 +1,82 @@
+"""Base models and the append-only audit log."""
+
+import uuid
+from typing import Any, NoReturn
+
+from django.db import models
+from django.utils import timezone
+
+
+class BaseModel(models.Model):
+    """UUID primary key (URLs carry UUIDs, never guessable counters) and timestamps."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Audit events are append-only.")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """One read, write or denied attempt on protected data. Never updated, never deleted.
+
+    Actor, clinic and patient are stored as plain ids (no foreign keys), so that the log does not
+    depend on the rows it describes and keeps its meaning when they change.
+    """
+
+    class Outcome(models.TextChoices):
+        ALLOWED = "allowed", "Allowed"
+        DENIED = "denied", "Denied"
+
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField(default=timezone.now, editable=False)
+    actor_id = models.UUIDField(null=True, blank=True, editable=False)
+    actor_email = models.CharField(max_length=254, blank=True, editable=False)
+    clinic_id = models.UUIDField(null=True, blank=True, editable=False)
+    patient_id = models.UUIDField(null=True, blank=True, editable=False)
+    action = models.CharField(max_length=64, editable=False)
+    object_type = models.CharField(max_length=64, blank=True, editable=False)
+    object_id = models.CharField(max_length=64, blank=True, editable=False)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, editable=False)
+    ip_address = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    detail = models.JSONField(default=dict, blank=True, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["clinic_id", "occurred_at"], name="audit_clinic_time"),
+            models.Index(
+                fields=["clinic_id", "patient_id", "occurred_at"], name="audit_clinic_patient"
+            ),
+            models.Index(
+                fields=["clinic_id", "actor_id", "occurred_at"], name="audit_clinic_actor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_email or 'anonymous'} {self.action}"
+        )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Audit events are append-only.")

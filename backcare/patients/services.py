@@ -1,0 +1,273 @@
+"""Use cases that change patient records, preferences and consent.
+
+Staff (clinic admin, front desk, therapist) edit the whole record; a patient edits their own
+contact details and preferences and gives or withdraws consent in the portal. Referring
+clinicians read only. Every write records one audit event naming the changed fields (never the
+values, which may be clinical).
+"""
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from backcare.accounts import services as account_services
+from backcare.accounts.models import Clinic, Role, User
+from backcare.accounts.queries import (
+    Viewer,
+    acting_user,
+    list_people_with_role,
+    require_roles,
+)
+from backcare.core.audit import record_event
+from backcare.core.errors import InvalidInputError, full_clean_or_invalid
+from backcare.patients.models import (
+    Consent,
+    ConsentMethod,
+    ConsentText,
+    Patient,
+    PatientPreferences,
+)
+from backcare.patients.queries import SEE_ALL_ROLES, find_patient
+
+CONTACT_FIELDS = (
+    "email",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+)
+DEMOGRAPHIC_FIELDS = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "pronouns",
+)
+RECORD_FIELDS = (*DEMOGRAPHIC_FIELDS, *CONTACT_FIELDS, "referred_by")
+PREFERENCE_FIELDS = (
+    "pressure",
+    "avoid_areas",
+    "avoid_areas_note",
+    "therapist_gender",
+    "language",
+    "notes",
+)
+
+
+def _apply(instance: Any, values: dict[str, Any], allowed: tuple[str, ...]) -> list[str]:
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise InvalidInputError(
+            f"These fields cannot be changed here: {', '.join(sorted(unknown))}."
+        )
+    changed = sorted(name for name, value in values.items() if getattr(instance, name) != value)
+    for name, value in values.items():
+        setattr(instance, name, value)
+    return changed
+
+
+def _check_referrer(clinic_id: uuid.UUID, referred_by: User | None) -> None:
+    if referred_by is None:
+        return
+    clinic = Clinic(pk=clinic_id)
+    if (
+        not list_people_with_role(clinic, Role.REFERRING_CLINICIAN)
+        .filter(pk=referred_by.pk)
+        .exists()
+    ):
+        raise InvalidInputError(
+            "Choose a referring clinician of this clinic.",
+            field_errors={"referred_by": "Not a referring clinician of this clinic."},
+        )
+
+
+@transaction.atomic
+def create_patient(*, actor: Viewer, clinic: Clinic | None, **values: Any) -> Patient:
+    """Create a patient record at the clinic (staff only), with empty preferences."""
+    clinic = require_roles(actor, clinic, SEE_ALL_ROLES, action="patient.create")
+    patient = Patient(clinic=clinic, created_by=actor if actor.is_authenticated else None)
+    _apply(patient, values, RECORD_FIELDS)
+    _check_referrer(clinic.pk, patient.referred_by)
+    full_clean_or_invalid(patient)
+    patient.save()
+    PatientPreferences.objects.create(clinic=clinic, patient=patient)
+    record_event(
+        actor=actor,
+        action="patient.create",
+        clinic_id=clinic.pk,
+        patient_id=patient.pk,
+        obj=patient,
+    )
+    return patient
+
+
+@transaction.atomic
+def update_patient(*, actor: Viewer, patient_id: uuid.UUID, **values: Any) -> Patient:
+    """Change demographics, contact, emergency contact or referrer (staff only)."""
+    patient = find_patient(
+        actor, patient_id, roles=SEE_ALL_ROLES, allow_self=False, action="patient.update"
+    )
+    return _save_patient(actor, patient, values, RECORD_FIELDS)
+
+
+@transaction.atomic
+def update_contact_details(*, actor: Viewer, patient_id: uuid.UUID, **values: Any) -> Patient:
+    """Change contact and emergency-contact details (the patient themself, or staff)."""
+    patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="patient.update")
+    return _save_patient(actor, patient, values, CONTACT_FIELDS)
+
+
+def _save_patient(
+    actor: Viewer, patient: Patient, values: dict[str, Any], allowed: tuple[str, ...]
+) -> Patient:
+    changed = _apply(patient, values, allowed)
+    if "referred_by" in changed:
+        _check_referrer(patient.clinic_id, patient.referred_by)
+    full_clean_or_invalid(patient)
+    patient.save()
+    record_event(
+        actor=actor,
+        action="patient.update",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        obj=patient,
+        detail={"fields": changed},
+    )
+    return patient
+
+
+@transaction.atomic
+def update_preferences(
+    *, actor: Viewer, patient_id: uuid.UUID, **values: Any
+) -> PatientPreferences:
+    """Change the patient's massage preferences (the patient themself, or staff)."""
+    patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="preferences.update")
+    preferences, _ = PatientPreferences.objects.get_or_create(
+        patient=patient, defaults={"clinic_id": patient.clinic_id}
+    )
+    changed = _apply(preferences, values, PREFERENCE_FIELDS)
+    full_clean_or_invalid(preferences)
+    preferences.save()
+    record_event(
+        actor=actor,
+        action="preferences.update",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        obj=preferences,
+        detail={"fields": changed},
+    )
+    return preferences
+
+
+@transaction.atomic
+def record_consent(
+    *, actor: Viewer, patient_id: uuid.UUID, text_id: uuid.UUID, method: str
+) -> Consent:
+    """Record that the patient agreed to one version of a consent text of their clinic.
+
+    In the portal the patient consents for themself (method "portal"); staff record paper or
+    verbal consent. Raises `InvalidInputError` for another clinic's text or a repeat.
+    """
+    patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="consent.create")
+    is_self = patient.user_id == actor.pk
+    if (method == ConsentMethod.PORTAL) != is_self:
+        raise InvalidInputError(
+            "Online consent is given by the patient in the portal; "
+            "staff record paper or verbal consent.",
+            field_errors={"method": "Choose paper or verbal."},
+        )
+    text = ConsentText.objects.filter(clinic_id=patient.clinic_id, pk=text_id).first()
+    if text is None:
+        raise InvalidInputError(
+            "Choose one of this clinic's consent texts.",
+            field_errors={"text": "Not a consent text of this clinic."},
+        )
+    if Consent.objects.filter(patient=patient, text=text, withdrawn_at__isnull=True).exists():
+        raise InvalidInputError(
+            f"Consent to “{text.title}” (version {text.version}) is already recorded."
+        )
+    consent = Consent(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        text=text,
+        method=method,
+        given_at=timezone.now(),
+        given_by=acting_user(actor),
+    )
+    full_clean_or_invalid(consent)
+    consent.save()
+    record_event(
+        actor=actor,
+        action="consent.create",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        obj=consent,
+        detail={"kind": text.kind, "version": text.version, "method": method},
+    )
+    return consent
+
+
+@transaction.atomic
+def withdraw_consent(*, actor: Viewer, patient_id: uuid.UUID, consent_id: uuid.UUID) -> Consent:
+    """Mark a consent withdrawn now (the patient themself, or staff on their word)."""
+    patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="consent.withdraw")
+    consent = Consent.objects.filter(patient=patient, pk=consent_id).select_related("text").first()
+    if consent is None:
+        raise InvalidInputError("That consent is not on this patient's record.")
+    if consent.withdrawn_at is not None:
+        raise InvalidInputError("This consent was already withdrawn.")
+    consent.withdrawn_at = timezone.now()
+    consent.withdrawn_by = acting_user(actor)
+    consent.save(update_fields=["withdrawn_at", "withdrawn_by", "updated_at"])
+    record_event(
+        actor=actor,
+        action="consent.withdraw",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        obj=consent,
+        detail={"kind": consent.text.kind, "version": consent.text.version},
+    )
+    return consent
+
+
+@transaction.atomic
+def invite_to_portal(*, actor: Viewer, patient_id: uuid.UUID, site_url: str) -> Patient:
+    """Give the patient a portal login (by the email on their record) and email them a link to
+    set their password. Staff only."""
+    patient = find_patient(
+        actor, patient_id, roles=SEE_ALL_ROLES, allow_self=False, action="patient.invite"
+    )
+    if patient.user_id is not None:
+        raise InvalidInputError("This patient already has a portal login.")
+    if not patient.email:
+        raise InvalidInputError(
+            "Add the patient's email address first; the invitation is sent there.",
+            field_errors={"email": "Required for a portal login."},
+        )
+    membership = account_services.add_member(
+        actor=actor,
+        clinic=patient.clinic,
+        email=patient.email,
+        full_name=f"{patient.given_name} {patient.family_name}",
+        role=Role.PATIENT,
+        site_url=site_url,
+    )
+    patient.user = membership.user
+    patient.save(update_fields=["user", "updated_at"])
+    record_event(
+        actor=actor,
+        action="patient.invite",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        obj=patient,
+    )
+    return patient

@@ -1,0 +1,153 @@
+"""Read-only views across apps: the dashboards per role and the clinic's audit log."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.paginator import Page, Paginator
+
+from backcare.accounts import queries as accounts
+from backcare.accounts.licensing import LicenceStatus
+from backcare.accounts.models import Clinic, Licence, Role, Therapist
+from backcare.accounts.queries import ADMIN_ROLES, OFFICE_ROLES, Viewer, require_roles
+from backcare.core.audit import events_for_clinic, record_event
+from backcare.core.errors import InvalidInputError
+from backcare.core.models import AuditEvent
+from backcare.patients import queries as patients
+from backcare.patients.models import Patient
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class StaffDashboard:
+    clinic: Clinic
+    today: date
+    patient_count: int
+    licence_counts: dict[LicenceStatus, int] = field(default_factory=dict)
+    own_therapist: Therapist | None = None
+    own_licences: list[tuple[Licence, LicenceStatus]] = field(default_factory=list)
+
+
+def staff_dashboard(viewer: Viewer, clinic: Clinic | None) -> StaffDashboard:
+    """Today at the clinic: patients on file, licences needing attention (office roles), and
+    the therapist's own licence status."""
+    clinic = require_roles(viewer, clinic, accounts.CLINIC_STAFF_ROLES, action="dashboard.staff")
+    today = clinic.local_date()
+    roles = accounts.roles_in(viewer, clinic)
+    counts: dict[LicenceStatus, int] = {}
+    if roles & OFFICE_ROLES:
+        for row in accounts.list_licences(viewer, clinic):
+            counts[row.status] = counts.get(row.status, 0) + 1
+    own: Therapist | None = None
+    own_licences: list[tuple[Licence, LicenceStatus]] = []
+    if Role.THERAPIST in roles:
+        own = accounts.get_own_therapist(viewer)
+        own_licences = [(lic, lic.status(today)) for lic in own.licences.order_by("expires_on")]
+    return StaffDashboard(
+        clinic=clinic,
+        today=today,
+        patient_count=patients.count_patients(viewer, clinic),
+        licence_counts=counts,
+        own_therapist=own,
+        own_licences=own_licences,
+    )
+
+
+@dataclass(frozen=True)
+class NextStep:
+    title: str
+    detail: str
+    url_name: str
+
+
+@dataclass(frozen=True)
+class PatientDashboard:
+    record: patients.PatientRecord
+    next_steps: list[NextStep]
+
+
+def patient_dashboard(viewer: Viewer, clinic: Clinic | None) -> PatientDashboard:
+    """The patient's next steps: consent still to give, details and preferences to complete."""
+    record = patients.get_own_record(viewer, clinic)
+    patient = record.patient
+    steps: list[NextStep] = []
+    given = {c.text_id for c in record.consents if c.is_active}
+    missing = [t for t in patients.current_consent_texts(patient.clinic) if t.pk not in given]
+    if missing:
+        titles = ", ".join(t.title for t in missing)
+        steps.append(NextStep("Read and give your consent", titles, "portal_consents"))
+    if not patient.phone or not patient.emergency_contact_phone:
+        steps.append(
+            NextStep(
+                "Complete your contact details",
+                "A phone number and an emergency contact help us reach you.",
+                "portal_contact_edit",
+            )
+        )
+    prefs = record.preferences
+    if prefs is None or (prefs.pressure is None and not prefs.avoid_areas and not prefs.language):
+        steps.append(
+            NextStep(
+                "Tell us your massage preferences",
+                "Pressure, areas not to be touched, and your preferred therapist.",
+                "portal_preferences",
+            )
+        )
+    return PatientDashboard(record=record, next_steps=steps)
+
+
+def referrer_dashboard(viewer: Viewer, clinic: Clinic | None) -> list[Patient]:
+    """The patients this referring clinician sent to the clinic (audited as a list)."""
+    require_roles(viewer, clinic, {Role.REFERRING_CLINICIAN}, action="dashboard.referrer")
+    return patients.list_patients(viewer, clinic)
+
+
+@dataclass(frozen=True)
+class AuditLogPage:
+    page: Page[AuditEvent]
+    rows: list[tuple[AuditEvent, str]]
+    people: list[tuple[uuid.UUID, str]]
+    patient_id: uuid.UUID | None
+    actor_id: uuid.UUID | None
+    patient_label: str
+
+
+def audit_log(
+    viewer: Viewer,
+    clinic: Clinic | None,
+    *,
+    patient_id: uuid.UUID | None,
+    actor_id: uuid.UUID | None,
+    page_number: int,
+) -> AuditLogPage:
+    """One page of the clinic's audit log for its admins, optionally for one patient and/or
+    one person. Ids from another clinic are refused with a message. Records `audit.view`."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="audit.view")
+    if patient_id is not None and not patients.is_patient_of(viewer, clinic, patient_id):
+        raise InvalidInputError(
+            "That patient is not on this clinic's records. Choose a patient from this clinic.",
+            field_errors={"patient": "Not a patient of this clinic."},
+        )
+    people = [(u.pk, f"{u} ({u.email})") for u in accounts.list_people_at(clinic)]
+    if actor_id is not None and actor_id not in {pk for pk, _ in people}:
+        raise InvalidInputError(
+            "That person has no role at this clinic. Choose someone from the list.",
+            field_errors={"actor": "Not a member of this clinic."},
+        )
+    events = events_for_clinic(clinic.pk, patient_id=patient_id, actor_id=actor_id)
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(page_number)
+    ids = {e.patient_id for e in page.object_list if e.patient_id}
+    names = patients.patient_names(viewer, clinic, ids)
+    record_event(
+        actor=viewer,
+        action="audit.view",
+        clinic_id=clinic.pk,
+        patient_id=patient_id,
+        detail={"actor_filter": str(actor_id) if actor_id else "", "page": page.number},
+    )
+    label = names.get(patient_id, "") if patient_id else ""
+    if patient_id and not label:
+        label = patients.patient_names(viewer, clinic, [patient_id]).get(patient_id, "")
+    rows = [(e, names.get(e.patient_id, "") if e.patient_id else "") for e in page.object_list]
+    return AuditLogPage(page, rows, people, patient_id, actor_id, label)

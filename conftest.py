@@ -1,0 +1,35 @@
+"""Project-wide pytest fixtures: the three actors of every permission test, and clients."""
+
+import pytest
+from django.test import Client
+
+from backcare.accounts.models import Clinic, Role, User
+from tests.factories import make_clinic, make_member, make_user
+
+
+@pytest.fixture
+def clinic(db) -> Clinic:
+    return make_clinic("Home Clinic")
+
+
+@pytest.fixture
+def other_clinic(db) -> Clinic:
+    return make_clinic("Other Clinic")
+
+
+@pytest.fixture
+def admin(clinic) -> User:
+    return make_member(clinic, Role.CLINIC_ADMIN)
+
+
+@pytest.fixture
+def stranger(db) -> User:
+    """Signed in, but with no role anywhere."""
+    return make_user(full_name="Stranger")
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client

@@ -1,0 +1,135 @@
+"""The layout rules of ARCHITECTURE.md §3-4, checked on the source tree.
+
+- An app imports only apps to its left in APP_ORDER; `clinical` imports nothing of ours and no
+  Django.
+- Another app's data is reached through its queries/services: no `<OtherModel>.objects`.
+- Views make no ORM calls (`.objects` does not appear in any views.py).
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent / "backcare"
+APP_ORDER = [
+    "core",
+    "accounts",
+    "patients",
+    "triage",
+    "outcomes",
+    "intake",
+    "plans",
+    "scheduling",
+    "visits",
+    "reports",
+    "fhir",
+    "api",
+]
+# The three right-most apps are peers: none imports another.
+PEERS = {"reports", "fhir", "api"}
+
+
+def _apps() -> list[str]:
+    return sorted(p.name for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py").exists())
+
+
+def _modules(app: str) -> list[Path]:
+    return [p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts]
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def _app_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "backcare" else None
+
+
+def test_every_app_is_placed_in_the_import_order():
+    unknown = [app for app in _apps() if app != "clinical" and app not in APP_ORDER]
+    assert unknown == [], f"add {unknown} to APP_ORDER (and to ARCHITECTURE.md §3)"
+
+
+@pytest.mark.parametrize("app", [a for a in _apps() if a != "clinical"])
+def test_app_imports_only_apps_to_its_left(app):
+    rank = APP_ORDER.index(app)
+    bad = []
+    for path in _modules(app):
+        if "tests" in path.parts:
+            continue
+        for module in _imports(path):
+            target = _app_of(module)
+            if target in (None, app, "clinical"):
+                continue
+            wrong_way = target not in APP_ORDER or APP_ORDER.index(target) >= rank
+            peers = app in PEERS and target in PEERS
+            if wrong_way or peers:
+                bad.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert bad == []
+
+
+def test_clinical_core_imports_nothing_of_ours_and_no_django():
+    bad = []
+    for path in _modules("clinical"):
+        if "tests" in path.parts:
+            continue
+        for module in _imports(path):
+            top = module.split(".")[0]
+            if top == "django" or (top == "backcare" and _app_of(module) != "clinical"):
+                bad.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert bad == []
+
+
+def _model_names_from_other_apps(path: Path, app: str) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            target = _app_of(node.module)
+            if target not in (None, app) and node.module.endswith(".models"):
+                names.update(alias.asname or alias.name for alias in node.names)
+    return names
+
+
+def _objects_uses(path: Path) -> list[tuple[str, int]]:
+    tree = ast.parse(path.read_text())
+    return [
+        (node.value.id, node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr == "objects"
+        and isinstance(node.value, ast.Name)
+    ]
+
+
+@pytest.mark.parametrize("app", [a for a in _apps() if a != "clinical"])
+def test_no_app_queries_another_apps_models_directly(app):
+    bad = []
+    for path in _modules(app):
+        if "tests" in path.parts:
+            continue
+        foreign = _model_names_from_other_apps(path, app)
+        bad += [
+            f"{path.relative_to(ROOT)}:{line} {name}.objects"
+            for name, line in _objects_uses(path)
+            if name in foreign
+        ]
+    assert bad == []
+
+
+def test_views_make_no_orm_calls():
+    bad = [
+        f"{path.relative_to(ROOT)}:{line} {name}.objects"
+        for path in ROOT.rglob("views.py")
+        for name, line in _objects_uses(path)
+    ]
+    assert bad == []
