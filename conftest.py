@@ -7,6 +7,12 @@ from backcare.accounts.models import Clinic, Role, User
 from tests.factories import make_clinic, make_member, make_user
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Tests create many users; production keeps Django's default PBKDF2 hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def clinic(db) -> Clinic:
     return make_clinic("Home Clinic")

@@ -55,7 +55,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -66,8 +65,13 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "backcare.core.middleware.RequestContextMiddleware",
     "backcare.core.middleware.DomainErrorMiddleware",
+    "backcare.core.middleware.InvalidFormStatusMiddleware",
     "backcare.accounts.middleware.StaffMFAMiddleware",
 ]
+
+if not DEBUG:
+    # Serves collected static files in production; runserver and the test server do it in DEBUG.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -174,7 +178,12 @@ def _mailer(url: str) -> dict[str, Any]:
     return {"BACKEND": backend, "OPTIONS": options}
 
 
-MAILERS = {"default": _mailer(env.str("EMAIL_URL", default="consolemail://"))}
+# Default: print mail in development; hand it to the local mail server in production.
+MAILERS = {
+    "default": _mailer(
+        env.str("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+    )
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="BackCare <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

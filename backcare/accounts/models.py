@@ -239,6 +239,9 @@ class Licence(BaseModel):
             models.UniqueConstraint(
                 fields=["therapist", "issuing_board", "number"],
                 name="licence_unique_number_per_board",
+                violation_error_message=(
+                    "This therapist already has a licence with this number from this board."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(verified_at__isnull=True, verified_by__isnull=True)

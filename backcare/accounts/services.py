@@ -61,63 +61,62 @@ def create_clinic(*, created_by: User | None, name: str, time_zone: str, **addre
     return clinic
 
 
-@transaction.atomic
 def update_clinic(*, actor: Viewer, clinic: Clinic | None, **values: str) -> Clinic:
     """Change the clinic's name, time zone, address or contact details (clinic admins only)."""
     clinic = require_roles(actor, clinic, ADMIN_ROLES, action="clinic.update")
-    unknown = set(values) - set(CLINIC_FIELDS)
-    if unknown:
-        raise InvalidInputError(f"Unknown clinic fields: {', '.join(sorted(unknown))}.")
-    changed = _changed(clinic, values)
-    for name, value in values.items():
-        setattr(clinic, name, value)
-    full_clean_or_invalid(clinic)
-    clinic.save()
-    record_event(
-        actor=actor,
-        action="clinic.update",
-        clinic_id=clinic.pk,
-        obj=clinic,
-        detail={"fields": changed},
-    )
-    return clinic
+    with transaction.atomic():
+        unknown = set(values) - set(CLINIC_FIELDS)
+        if unknown:
+            raise InvalidInputError(f"Unknown clinic fields: {', '.join(sorted(unknown))}.")
+        changed = _changed(clinic, values)
+        for name, value in values.items():
+            setattr(clinic, name, value)
+        full_clean_or_invalid(clinic)
+        clinic.save()
+        record_event(
+            actor=actor,
+            action="clinic.update",
+            clinic_id=clinic.pk,
+            obj=clinic,
+            detail={"fields": changed},
+        )
+        return clinic
 
 
-@transaction.atomic
 def add_room(*, actor: Viewer, clinic: Clinic | None, name: str) -> Room:
     clinic = require_roles(actor, clinic, ADMIN_ROLES, action="room.create")
-    name = name.strip()
-    if Room.objects.filter(clinic=clinic, name__iexact=name).exists():
-        raise InvalidInputError(
-            f"There is already a room called “{name}”. Choose another name.",
-            field_errors={"name": "A room with this name already exists."},
-        )
-    room = Room(clinic=clinic, name=name)
-    full_clean_or_invalid(room)
-    room.save()
-    record_event(actor=actor, action="room.create", clinic_id=clinic.pk, obj=room)
-    return room
+    with transaction.atomic():
+        name = name.strip()
+        if Room.objects.filter(clinic=clinic, name__iexact=name).exists():
+            raise InvalidInputError(
+                f"There is already a room called “{name}”. Choose another name.",
+                field_errors={"name": "A room with this name already exists."},
+            )
+        room = Room(clinic=clinic, name=name)
+        full_clean_or_invalid(room)
+        room.save()
+        record_event(actor=actor, action="room.create", clinic_id=clinic.pk, obj=room)
+        return room
 
 
-@transaction.atomic
 def set_room_active(
     *, actor: Viewer, clinic: Clinic | None, room_id: uuid.UUID, active: bool
 ) -> Room:
     """Take a room out of use or back into use. Rooms are never deleted (bookings point at them)."""
     room = queries.get_room(actor, clinic, room_id)
-    room.is_active = active
-    room.save(update_fields=["is_active", "updated_at"])
-    record_event(
-        actor=actor,
-        action="room.update",
-        clinic_id=room.clinic_id,
-        obj=room,
-        detail={"active": active},
-    )
-    return room
+    with transaction.atomic():
+        room.is_active = active
+        room.save(update_fields=["is_active", "updated_at"])
+        record_event(
+            actor=actor,
+            action="room.update",
+            clinic_id=room.clinic_id,
+            obj=room,
+            detail={"active": active},
+        )
+        return room
 
 
-@transaction.atomic
 def add_member(
     *,
     actor: Viewer,
@@ -135,35 +134,36 @@ def add_member(
     """
     granters = queries.CLINIC_STAFF_ROLES if role == Role.PATIENT else ADMIN_ROLES
     clinic = require_roles(actor, clinic, granters, action="membership.create")
-    email = email.strip().lower()
-    user = User.objects.filter(email=email).first()
-    created = user is None
-    if user is None:
-        user = User.objects.create_user(email=email, password=None, full_name=full_name.strip())
-    membership, made = Membership.objects.get_or_create(
-        clinic=clinic, user=user, role=role, defaults={"is_active": True}
-    )
-    if not made and membership.is_active:
-        raise InvalidInputError(
-            f"{email} is already a {Role(role).label.lower()} at {clinic.name}.",
-            field_errors={"role": "This person already has this role here."},
+    with transaction.atomic():
+        email = email.strip().lower()
+        user = User.objects.filter(email=email).first()
+        created = user is None
+        if user is None:
+            user = User.objects.create_user(email=email, password=None, full_name=full_name.strip())
+        membership, made = Membership.objects.get_or_create(
+            clinic=clinic, user=user, role=role, defaults={"is_active": True}
         )
-    if not made:
-        membership.is_active = True
-        membership.save(update_fields=["is_active", "updated_at"])
-    if role == Role.THERAPIST:
-        Therapist.objects.get_or_create(user=user)
-    queries.forget_memberships(user)
-    record_event(
-        actor=actor,
-        action="membership.create",
-        clinic_id=clinic.pk,
-        obj=membership,
-        detail={"role": role, "new_account": created},
-    )
-    if created:
-        transaction.on_commit(lambda: _send_invitation(user, clinic, role, site_url))
-    return membership
+        if not made and membership.is_active:
+            raise InvalidInputError(
+                f"{email} is already a {Role(role).label.lower()} at {clinic.name}.",
+                field_errors={"role": "This person already has this role here."},
+            )
+        if not made:
+            membership.is_active = True
+            membership.save(update_fields=["is_active", "updated_at"])
+        if role == Role.THERAPIST:
+            Therapist.objects.get_or_create(user=user)
+        queries.forget_memberships(user)
+        record_event(
+            actor=actor,
+            action="membership.create",
+            clinic_id=clinic.pk,
+            obj=membership,
+            detail={"role": role, "new_account": created},
+        )
+        if created:
+            transaction.on_commit(lambda: _send_invitation(user, clinic, role, site_url))
+        return membership
 
 
 def _send_invitation(user: User, clinic: Clinic, role: Role, site_url: str) -> None:
@@ -179,29 +179,28 @@ def _send_invitation(user: User, clinic: Clinic, role: Role, site_url: str) -> N
     )
 
 
-@transaction.atomic
 def set_membership_active(
     *, actor: Viewer, clinic: Clinic | None, membership_id: uuid.UUID, active: bool
 ) -> Membership:
     """End or restore a person's role in the clinic. An admin cannot remove their own admin role,
     so a clinic is never left without one."""
     membership = queries.get_membership(actor, clinic, membership_id)
-    if not active and membership.user_id == actor.pk and membership.role == Role.CLINIC_ADMIN:
-        raise InvalidInputError("You cannot remove your own admin role. Ask another admin.")
-    membership.is_active = active
-    membership.save(update_fields=["is_active", "updated_at"])
-    queries.forget_memberships(membership.user)
-    record_event(
-        actor=actor,
-        action="membership.update",
-        clinic_id=membership.clinic_id,
-        obj=membership,
-        detail={"active": active},
-    )
-    return membership
+    with transaction.atomic():
+        if not active and membership.user_id == actor.pk and membership.role == Role.CLINIC_ADMIN:
+            raise InvalidInputError("You cannot remove your own admin role. Ask another admin.")
+        membership.is_active = active
+        membership.save(update_fields=["is_active", "updated_at"])
+        queries.forget_memberships(membership.user)
+        record_event(
+            actor=actor,
+            action="membership.update",
+            clinic_id=membership.clinic_id,
+            obj=membership,
+            detail={"active": active},
+        )
+        return membership
 
 
-@transaction.atomic
 def save_therapist_profile(
     *,
     actor: Viewer,
@@ -214,28 +213,28 @@ def save_therapist_profile(
 ) -> Therapist:
     """Update the therapist's profile (the therapist themself or an admin of their clinic)."""
     therapist = queries.get_therapist(actor, therapist_id, for_change=True)
-    values = {
-        "gender": gender,
-        "years_of_experience": years_of_experience,
-        "languages": ", ".join(p.strip() for p in languages.split(",") if p.strip()),
-        "bio": bio,
-    }
-    changed = _changed(therapist, values)
-    for name, value in values.items():
-        setattr(therapist, name, value)
-    full_clean_or_invalid(therapist)
-    therapist.save()
-    therapist.techniques.set(list(techniques))
-    record_event(
-        actor=actor,
-        action="therapist.update",
-        obj=therapist,
-        detail={"fields": [*changed, "techniques"]},
-    )
-    return therapist
+    with transaction.atomic():
+        values = {
+            "gender": gender,
+            "years_of_experience": years_of_experience,
+            "languages": ", ".join(p.strip() for p in languages.split(",") if p.strip()),
+            "bio": bio,
+        }
+        changed = _changed(therapist, values)
+        for name, value in values.items():
+            setattr(therapist, name, value)
+        full_clean_or_invalid(therapist)
+        therapist.save()
+        therapist.techniques.set(list(techniques))
+        record_event(
+            actor=actor,
+            action="therapist.update",
+            obj=therapist,
+            detail={"fields": [*changed, "techniques"]},
+        )
+        return therapist
 
 
-@transaction.atomic
 def add_licence(
     *,
     actor: Viewer,
@@ -248,44 +247,44 @@ def add_licence(
 ) -> Licence:
     """Record a licence. It starts unverified: someone must check it with the issuing board."""
     therapist = queries.get_therapist(actor, therapist_id, for_change=True)
-    licence = Licence(
-        therapist=therapist,
-        number=number.strip(),
-        issuing_board=issuing_board.strip(),
-        jurisdiction=jurisdiction.strip(),
-        licence_type=licence_type.strip(),
-        expires_on=expires_on,
-    )
-    _save_licence(licence)
-    record_event(actor=actor, action="licence.create", obj=licence)
-    return licence
+    with transaction.atomic():
+        licence = Licence(
+            therapist=therapist,
+            number=number.strip(),
+            issuing_board=issuing_board.strip(),
+            jurisdiction=jurisdiction.strip(),
+            licence_type=licence_type.strip(),
+            expires_on=expires_on,
+        )
+        _save_licence(licence)
+        record_event(actor=actor, action="licence.create", obj=licence)
+        return licence
 
 
-@transaction.atomic
 def update_licence(*, actor: Viewer, licence_id: uuid.UUID, **facts: Any) -> Licence:
     """Correct or renew a licence. Changing any fact on it clears its verification, because
     what was verified is no longer what is recorded."""
     licence = queries.get_licence(actor, licence_id)
-    unknown = set(facts) - set(LICENCE_FACT_FIELDS)
-    if unknown:
-        raise InvalidInputError(f"Unknown licence fields: {', '.join(sorted(unknown))}.")
-    changed = _changed(licence, facts)
-    for name, value in facts.items():
-        setattr(licence, name, value.strip() if isinstance(value, str) else value)
-    if changed:
-        licence.verified_by = None
-        licence.verified_at = None
-    _save_licence(licence)
-    record_event(
-        actor=actor,
-        action="licence.update",
-        obj=licence,
-        detail={"fields": changed, "verification_cleared": bool(changed)},
-    )
-    return licence
+    with transaction.atomic():
+        unknown = set(facts) - set(LICENCE_FACT_FIELDS)
+        if unknown:
+            raise InvalidInputError(f"Unknown licence fields: {', '.join(sorted(unknown))}.")
+        changed = _changed(licence, facts)
+        for name, value in facts.items():
+            setattr(licence, name, value.strip() if isinstance(value, str) else value)
+        if changed:
+            licence.verified_by = None
+            licence.verified_at = None
+        _save_licence(licence)
+        record_event(
+            actor=actor,
+            action="licence.update",
+            obj=licence,
+            detail={"fields": changed, "verification_cleared": bool(changed)},
+        )
+        return licence
 
 
-@transaction.atomic
 def verify_licence(*, actor: Viewer, licence_id: uuid.UUID) -> Licence:
     """Mark a licence as checked against the issuing board's register, by `actor`, now.
 
@@ -293,16 +292,17 @@ def verify_licence(*, actor: Viewer, licence_id: uuid.UUID) -> Licence:
     their own admin may verify their own licence; the audit event says so.
     """
     licence = queries.get_licence(actor, licence_id, admin_only=True)
-    licence.verified_by = queries.acting_user(actor)
-    licence.verified_at = timezone.now()
-    licence.save(update_fields=["verified_by", "verified_at", "updated_at"])
-    record_event(
-        actor=actor,
-        action="licence.verify",
-        obj=licence,
-        detail={"self_verified": licence.therapist.user_id == actor.pk},
-    )
-    return licence
+    with transaction.atomic():
+        licence.verified_by = queries.acting_user(actor)
+        licence.verified_at = timezone.now()
+        licence.save(update_fields=["verified_by", "verified_at", "updated_at"])
+        record_event(
+            actor=actor,
+            action="licence.verify",
+            obj=licence,
+            detail={"self_verified": licence.therapist.user_id == actor.pk},
+        )
+        return licence
 
 
 def _save_licence(licence: Licence) -> None:

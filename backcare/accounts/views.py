@@ -32,8 +32,13 @@ def clinic_switch(request: HttpRequest) -> HttpResponse:
     ctx = clinic_context(request)
     form = ClinicSwitchForm(request.POST, allowed=ctx.clinics)
     if not form.is_valid():
-        messages.error(request, "You are not a member of that clinic.")
-        return redirect("dashboard")
+        message = "Choose one of your clinics from the list."
+        return render(
+            request,
+            "error.html",
+            {"message": message, "status": UNPROCESSABLE},
+            status=UNPROCESSABLE,
+        )
     request.session[SESSION_KEY] = str(form.cleaned_data["clinic"].pk)
     messages.success(request, f"You are now working in {form.cleaned_data['clinic'].name}.")
     return redirect("dashboard")

@@ -48,3 +48,27 @@ class DomainErrorMiddleware:
             request, template, {"message": exception.message, "status": status}, status=status
         )
         return response.render()
+
+
+class InvalidFormStatusMiddleware:
+    """Gives a re-shown, invalid form the status 422 instead of 200.
+
+    Our own views set the status themselves; this covers class-based views that return a
+    TemplateResponse with a bound `form` in their context (allauth's login, password and MFA
+    pages), so that bad input is a 4xx everywhere.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_template_response(
+        self, request: HttpRequest, response: TemplateResponse
+    ) -> TemplateResponse:
+        form = (response.context_data or {}).get("form")
+        bound_with_errors = getattr(form, "is_bound", False) and bool(getattr(form, "errors", None))
+        if request.method == "POST" and response.status_code == 200 and bound_with_errors:
+            response.status_code = 422
+        return response

@@ -1,5 +1,7 @@
 """Forms for the patient record, the portal and consent."""
 
+from __future__ import annotations
+
 from typing import Any
 
 from django import forms

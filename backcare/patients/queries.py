@@ -124,6 +124,11 @@ def list_patients(viewer: Viewer, clinic: Clinic | None, *, search: str = "") ->
     return rows
 
 
+def has_own_record(viewer: Viewer, clinic: Clinic) -> bool:
+    """Whether the signed-in person has a patient record at `clinic` (a yes or no, not data)."""
+    return Patient.objects.filter(clinic=clinic, user=viewer.pk).exists()
+
+
 def own_patient_id(viewer: Viewer, clinic: Clinic | None) -> uuid.UUID:
     """Id of the signed-in patient's own record at `clinic` (404 and audited if none)."""
     clinic = require_roles(viewer, clinic, {Role.PATIENT}, action="portal.view")

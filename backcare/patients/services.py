@@ -90,40 +90,40 @@ def _check_referrer(clinic_id: uuid.UUID, referred_by: User | None) -> None:
         )
 
 
-@transaction.atomic
 def create_patient(*, actor: Viewer, clinic: Clinic | None, **values: Any) -> Patient:
     """Create a patient record at the clinic (staff only), with empty preferences."""
     clinic = require_roles(actor, clinic, SEE_ALL_ROLES, action="patient.create")
-    patient = Patient(clinic=clinic, created_by=actor if actor.is_authenticated else None)
-    _apply(patient, values, RECORD_FIELDS)
-    _check_referrer(clinic.pk, patient.referred_by)
-    full_clean_or_invalid(patient)
-    patient.save()
-    PatientPreferences.objects.create(clinic=clinic, patient=patient)
-    record_event(
-        actor=actor,
-        action="patient.create",
-        clinic_id=clinic.pk,
-        patient_id=patient.pk,
-        obj=patient,
-    )
-    return patient
+    with transaction.atomic():
+        patient = Patient(clinic=clinic, created_by=actor if actor.is_authenticated else None)
+        _apply(patient, values, RECORD_FIELDS)
+        _check_referrer(clinic.pk, patient.referred_by)
+        full_clean_or_invalid(patient)
+        patient.save()
+        PatientPreferences.objects.create(clinic=clinic, patient=patient)
+        record_event(
+            actor=actor,
+            action="patient.create",
+            clinic_id=clinic.pk,
+            patient_id=patient.pk,
+            obj=patient,
+        )
+        return patient
 
 
-@transaction.atomic
 def update_patient(*, actor: Viewer, patient_id: uuid.UUID, **values: Any) -> Patient:
     """Change demographics, contact, emergency contact or referrer (staff only)."""
     patient = find_patient(
         actor, patient_id, roles=SEE_ALL_ROLES, allow_self=False, action="patient.update"
     )
-    return _save_patient(actor, patient, values, RECORD_FIELDS)
+    with transaction.atomic():
+        return _save_patient(actor, patient, values, RECORD_FIELDS)
 
 
-@transaction.atomic
 def update_contact_details(*, actor: Viewer, patient_id: uuid.UUID, **values: Any) -> Patient:
     """Change contact and emergency-contact details (the patient themself, or staff)."""
     patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="patient.update")
-    return _save_patient(actor, patient, values, CONTACT_FIELDS)
+    with transaction.atomic():
+        return _save_patient(actor, patient, values, CONTACT_FIELDS)
 
 
 def _save_patient(
@@ -145,30 +145,29 @@ def _save_patient(
     return patient
 
 
-@transaction.atomic
 def update_preferences(
     *, actor: Viewer, patient_id: uuid.UUID, **values: Any
 ) -> PatientPreferences:
     """Change the patient's massage preferences (the patient themself, or staff)."""
     patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="preferences.update")
-    preferences, _ = PatientPreferences.objects.get_or_create(
-        patient=patient, defaults={"clinic_id": patient.clinic_id}
-    )
-    changed = _apply(preferences, values, PREFERENCE_FIELDS)
-    full_clean_or_invalid(preferences)
-    preferences.save()
-    record_event(
-        actor=actor,
-        action="preferences.update",
-        clinic_id=patient.clinic_id,
-        patient_id=patient.pk,
-        obj=preferences,
-        detail={"fields": changed},
-    )
-    return preferences
+    with transaction.atomic():
+        preferences, _ = PatientPreferences.objects.get_or_create(
+            patient=patient, defaults={"clinic_id": patient.clinic_id}
+        )
+        changed = _apply(preferences, values, PREFERENCE_FIELDS)
+        full_clean_or_invalid(preferences)
+        preferences.save()
+        record_event(
+            actor=actor,
+            action="preferences.update",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=preferences,
+            detail={"fields": changed},
+        )
+        return preferences
 
 
-@transaction.atomic
 def record_consent(
     *, actor: Viewer, patient_id: uuid.UUID, text_id: uuid.UUID, method: str
 ) -> Consent:
@@ -178,96 +177,99 @@ def record_consent(
     verbal consent. Raises `InvalidInputError` for another clinic's text or a repeat.
     """
     patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="consent.create")
-    is_self = patient.user_id == actor.pk
-    if (method == ConsentMethod.PORTAL) != is_self:
-        raise InvalidInputError(
-            "Online consent is given by the patient in the portal; "
-            "staff record paper or verbal consent.",
-            field_errors={"method": "Choose paper or verbal."},
+    with transaction.atomic():
+        is_self = patient.user_id == actor.pk
+        if (method == ConsentMethod.PORTAL) != is_self:
+            raise InvalidInputError(
+                "Online consent is given by the patient in the portal; "
+                "staff record paper or verbal consent.",
+                field_errors={"method": "Choose paper or verbal."},
+            )
+        text = ConsentText.objects.filter(clinic_id=patient.clinic_id, pk=text_id).first()
+        if text is None:
+            raise InvalidInputError(
+                "Choose one of this clinic's consent texts.",
+                field_errors={"text": "Not a consent text of this clinic."},
+            )
+        if Consent.objects.filter(patient=patient, text=text, withdrawn_at__isnull=True).exists():
+            raise InvalidInputError(
+                f"Consent to “{text.title}” (version {text.version}) is already recorded."
+            )
+        consent = Consent(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            text=text,
+            method=method,
+            given_at=timezone.now(),
+            given_by=acting_user(actor),
         )
-    text = ConsentText.objects.filter(clinic_id=patient.clinic_id, pk=text_id).first()
-    if text is None:
-        raise InvalidInputError(
-            "Choose one of this clinic's consent texts.",
-            field_errors={"text": "Not a consent text of this clinic."},
+        full_clean_or_invalid(consent)
+        consent.save()
+        record_event(
+            actor=actor,
+            action="consent.create",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=consent,
+            detail={"kind": text.kind, "version": text.version, "method": method},
         )
-    if Consent.objects.filter(patient=patient, text=text, withdrawn_at__isnull=True).exists():
-        raise InvalidInputError(
-            f"Consent to “{text.title}” (version {text.version}) is already recorded."
-        )
-    consent = Consent(
-        clinic_id=patient.clinic_id,
-        patient=patient,
-        text=text,
-        method=method,
-        given_at=timezone.now(),
-        given_by=acting_user(actor),
-    )
-    full_clean_or_invalid(consent)
-    consent.save()
-    record_event(
-        actor=actor,
-        action="consent.create",
-        clinic_id=patient.clinic_id,
-        patient_id=patient.pk,
-        obj=consent,
-        detail={"kind": text.kind, "version": text.version, "method": method},
-    )
-    return consent
+        return consent
 
 
-@transaction.atomic
 def withdraw_consent(*, actor: Viewer, patient_id: uuid.UUID, consent_id: uuid.UUID) -> Consent:
     """Mark a consent withdrawn now (the patient themself, or staff on their word)."""
     patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="consent.withdraw")
-    consent = Consent.objects.filter(patient=patient, pk=consent_id).select_related("text").first()
-    if consent is None:
-        raise InvalidInputError("That consent is not on this patient's record.")
-    if consent.withdrawn_at is not None:
-        raise InvalidInputError("This consent was already withdrawn.")
-    consent.withdrawn_at = timezone.now()
-    consent.withdrawn_by = acting_user(actor)
-    consent.save(update_fields=["withdrawn_at", "withdrawn_by", "updated_at"])
-    record_event(
-        actor=actor,
-        action="consent.withdraw",
-        clinic_id=patient.clinic_id,
-        patient_id=patient.pk,
-        obj=consent,
-        detail={"kind": consent.text.kind, "version": consent.text.version},
-    )
-    return consent
+    with transaction.atomic():
+        consent = (
+            Consent.objects.filter(patient=patient, pk=consent_id).select_related("text").first()
+        )
+        if consent is None:
+            raise InvalidInputError("That consent is not on this patient's record.")
+        if consent.withdrawn_at is not None:
+            raise InvalidInputError("This consent was already withdrawn.")
+        consent.withdrawn_at = timezone.now()
+        consent.withdrawn_by = acting_user(actor)
+        consent.save(update_fields=["withdrawn_at", "withdrawn_by", "updated_at"])
+        record_event(
+            actor=actor,
+            action="consent.withdraw",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=consent,
+            detail={"kind": consent.text.kind, "version": consent.text.version},
+        )
+        return consent
 
 
-@transaction.atomic
 def invite_to_portal(*, actor: Viewer, patient_id: uuid.UUID, site_url: str) -> Patient:
     """Give the patient a portal login (by the email on their record) and email them a link to
     set their password. Staff only."""
     patient = find_patient(
         actor, patient_id, roles=SEE_ALL_ROLES, allow_self=False, action="patient.invite"
     )
-    if patient.user_id is not None:
-        raise InvalidInputError("This patient already has a portal login.")
-    if not patient.email:
-        raise InvalidInputError(
-            "Add the patient's email address first; the invitation is sent there.",
-            field_errors={"email": "Required for a portal login."},
+    with transaction.atomic():
+        if patient.user_id is not None:
+            raise InvalidInputError("This patient already has a portal login.")
+        if not patient.email:
+            raise InvalidInputError(
+                "Add the patient's email address first; the invitation is sent there.",
+                field_errors={"email": "Required for a portal login."},
+            )
+        membership = account_services.add_member(
+            actor=actor,
+            clinic=patient.clinic,
+            email=patient.email,
+            full_name=f"{patient.given_name} {patient.family_name}",
+            role=Role.PATIENT,
+            site_url=site_url,
         )
-    membership = account_services.add_member(
-        actor=actor,
-        clinic=patient.clinic,
-        email=patient.email,
-        full_name=f"{patient.given_name} {patient.family_name}",
-        role=Role.PATIENT,
-        site_url=site_url,
-    )
-    patient.user = membership.user
-    patient.save(update_fields=["user", "updated_at"])
-    record_event(
-        actor=actor,
-        action="patient.invite",
-        clinic_id=patient.clinic_id,
-        patient_id=patient.pk,
-        obj=patient,
-    )
-    return patient
+        patient.user = membership.user
+        patient.save(update_fields=["user", "updated_at"])
+        record_event(
+            actor=actor,
+            action="patient.invite",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=patient,
+        )
+        return patient

@@ -63,12 +63,16 @@ class NextStep:
 
 @dataclass(frozen=True)
 class PatientDashboard:
-    record: patients.PatientRecord
+    record: patients.PatientRecord | None
     next_steps: list[NextStep]
 
 
 def patient_dashboard(viewer: Viewer, clinic: Clinic | None) -> PatientDashboard:
-    """The patient's next steps: consent still to give, details and preferences to complete."""
+    """The patient's next steps: consent still to give, details and preferences to complete.
+    No record yet (a login made before the clinic filed one): no steps, and the page says so."""
+    clinic = require_roles(viewer, clinic, {Role.PATIENT}, action="dashboard.patient")
+    if not patients.has_own_record(viewer, clinic):
+        return PatientDashboard(record=None, next_steps=[])
     record = patients.get_own_record(viewer, clinic)
     patient = record.patient
     steps: list[NextStep] = []

@@ -1,0 +1,151 @@
+from datetime import datetime, time, timedelta
+
+import pytest
+import time_machine
+
+from backcare.accounts import queries
+from backcare.accounts.licensing import EXPIRING_WITHIN_DAYS, LicenceStatus
+from backcare.accounts.models import Licence, Membership, Role
+from backcare.core.errors import NotFoundError
+from backcare.core.models import AuditEvent
+from tests.factories import make_clinic, make_licence, make_member, make_therapist, make_user
+
+pytestmark = pytest.mark.django_db
+
+OFFSETS = [
+    -400,
+    -2,
+    -1,
+    0,
+    1,
+    30,
+    EXPIRING_WITHIN_DAYS - 1,
+    EXPIRING_WITHIN_DAYS,
+    EXPIRING_WITHIN_DAYS + 1,
+    400,
+]
+
+
+def test_licence_status_q_selects_exactly_the_licences_the_pure_rule_gives_that_status():
+    clinic = make_clinic()
+    therapist = make_therapist(clinic, expires_in_days=None)
+    today = clinic.local_date()
+    for offset in OFFSETS:
+        for verified in (True, False):
+            make_licence(therapist, expires_on=today + timedelta(days=offset), verified=verified)
+    licences = list(Licence.objects.filter(therapist=therapist))
+    for status in LicenceStatus:
+        in_sql = set(
+            Licence.objects.filter(queries.licence_status_q(status, on=today)).values_list(
+                "pk", flat=True
+            )
+        )
+        in_python = {lic.pk for lic in licences if lic.status(today) is status}
+        assert in_sql == in_python, status
+
+
+def test_bookable_therapists_exclude_expired_unverified_unlicensed_and_former_staff():
+    clinic = make_clinic()
+    valid = make_therapist(clinic, expires_in_days=400)
+    expiring = make_therapist(clinic, expires_in_days=10)
+    expired = make_therapist(clinic, expires_in_days=-1)
+    unverified = make_therapist(clinic, expires_in_days=400, verified=False)
+    unlicensed = make_therapist(clinic, expires_in_days=None)
+    former = make_therapist(clinic, expires_in_days=400)
+    Membership.objects.filter(user=former.user).update(is_active=False)
+    elsewhere = make_therapist(make_clinic(), expires_in_days=400)
+
+    bookable = set(queries.list_bookable_therapists(clinic, on=clinic.local_date()))
+
+    assert bookable == {valid, expiring}
+    assert not {expired, unverified, unlicensed, former, elsewhere} & bookable
+
+
+def test_bookable_therapists_is_one_query_whatever_the_number_of_licences(
+    django_assert_num_queries,
+):
+    clinic = make_clinic()
+    for _ in range(5):
+        therapist = make_therapist(clinic)
+        make_licence(therapist, expires_on=clinic.local_date() - timedelta(days=800))
+    with django_assert_num_queries(1):
+        assert len(list(queries.list_bookable_therapists(clinic, on=clinic.local_date()))) == 5
+
+
+def test_a_licence_becomes_unbookable_the_day_after_its_expiry_date_in_the_clinic_time_zone():
+    clinic = make_clinic(time_zone="America/Toronto")
+    therapist = make_therapist(clinic, expires_in_days=None)
+    expiry = clinic.local_date() + timedelta(days=5)
+    make_licence(therapist, expires_on=expiry)
+    # 23:30 in Toronto on the expiry date is already the next day in UTC: still bookable.
+    last_evening = datetime.combine(expiry, time(23, 30), tzinfo=clinic.zone)
+    with time_machine.travel(last_evening, tick=False):
+        assert queries.is_bookable(therapist, clinic, on=clinic.local_date())
+    with time_machine.travel(last_evening + timedelta(hours=1), tick=False):
+        assert not queries.is_bookable(therapist, clinic, on=clinic.local_date())
+
+
+def test_list_licences_orders_worst_status_first_and_filters_by_status():
+    clinic = make_clinic()
+    admin = make_member(clinic, Role.CLINIC_ADMIN)
+    make_therapist(clinic, expires_in_days=400)
+    make_therapist(clinic, expires_in_days=-3)
+    make_therapist(clinic, expires_in_days=20)
+    make_therapist(clinic, expires_in_days=400, verified=False)
+
+    statuses = [row.status for row in queries.list_licences(admin, clinic)]
+    expiring = queries.list_licences(admin, clinic, status=LicenceStatus.EXPIRING)
+
+    assert statuses == [
+        LicenceStatus.EXPIRED,
+        LicenceStatus.UNVERIFIED,
+        LicenceStatus.EXPIRING,
+        LicenceStatus.VALID,
+    ]
+    assert [(row.status, row.days_left) for row in expiring] == [(LicenceStatus.EXPIRING, 20)]
+
+
+def test_require_roles_audits_the_denial_and_raises_not_found():
+    clinic = make_clinic()
+    therapist = make_member(clinic, Role.THERAPIST)
+    with pytest.raises(NotFoundError):
+        queries.require_roles(therapist, clinic, queries.ADMIN_ROLES, action="clinic.settings")
+    event = AuditEvent.objects.get()
+    assert (event.action, event.outcome, event.actor_id, event.clinic_id) == (
+        "clinic.settings",
+        "denied",
+        therapist.pk,
+        clinic.pk,
+    )
+
+
+def test_memberships_are_read_once_per_user_object(django_assert_num_queries):
+    clinic = make_clinic()
+    user = make_member(clinic, Role.FRONT_DESK)
+    with django_assert_num_queries(1):
+        queries.roles_in(user, clinic)
+        queries.clinics_where(user, {Role.FRONT_DESK})
+        queries.has_staff_role(user)
+
+
+def test_get_therapist_is_visible_to_colleagues_but_not_to_other_clinics_or_strangers():
+    clinic, other = make_clinic(), make_clinic()
+    therapist = make_therapist(clinic)
+    colleague = make_member(clinic, Role.FRONT_DESK)
+    assert queries.get_therapist(colleague, therapist.pk) == therapist
+    assert queries.get_therapist(therapist.user, therapist.pk) == therapist
+    for outsider in (make_member(other, Role.CLINIC_ADMIN), make_user()):
+        with pytest.raises(NotFoundError):
+            queries.get_therapist(outsider, therapist.pk)
+    assert AuditEvent.objects.filter(outcome="denied", action="therapist.view").count() == 2
+
+
+def test_only_admins_may_change_a_therapist_other_than_themselves():
+    clinic = make_clinic()
+    therapist = make_therapist(clinic)
+    with pytest.raises(NotFoundError):
+        queries.get_therapist(make_member(clinic, Role.FRONT_DESK), therapist.pk, for_change=True)
+    assert queries.get_therapist(
+        make_member(clinic, Role.CLINIC_ADMIN), therapist.pk, for_change=True
+    )
+    assert queries.get_therapist(therapist.user, therapist.pk, for_change=True)
