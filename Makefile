@@ -41,7 +41,7 @@ demo: setup  ## Migrate a SQLite database, load the demo clinic and serve it on 
 
 test: setup browser-deps check test-sqlite test-postgres  ## Run the whole suite: checks, then pytest on SQLite and on PostgreSQL
 
-check: lint typecheck migrations-check  ## Lint, format check, types, migrations
+check: lint typecheck migrations-check architecture  ## Lint, format check, types, migrations, layout
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -56,6 +56,9 @@ typecheck:
 
 migrations-check:
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+architecture:  ## Import direction and layout rules of ARCHITECTURE.md (also part of pytest)
+	$(PY) -m pytest -q tests/test_architecture.py
 
 test-sqlite: setup
 	DATABASE_URL=$(SQLITE_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "backcare.core.middleware.RequestContextMiddleware",
     "backcare.core.middleware.DomainErrorMiddleware",
     "backcare.core.middleware.InvalidFormStatusMiddleware",
+    "backcare.accounts.middleware.ClinicTimeZoneMiddleware",
     "backcare.accounts.middleware.StaffMFAMiddleware",
 ]
 

@@ -126,10 +126,40 @@ def test_no_app_queries_another_apps_models_directly(app):
     assert bad == []
 
 
+QUERYSET_METHODS = {
+    "all",
+    "filter",
+    "exclude",
+    "order_by",
+    "select_related",
+    "prefetch_related",
+    "values",
+    "values_list",
+    "annotate",
+    "aggregate",
+}
+
+
+def _queryset_calls(path: Path) -> list[tuple[str, int]]:
+    tree = ast.parse(path.read_text())
+    return [
+        (node.func.attr, node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in QUERYSET_METHODS
+    ]
+
+
 def test_views_make_no_orm_calls():
     bad = [
         f"{path.relative_to(ROOT)}:{line} {name}.objects"
         for path in ROOT.rglob("views.py")
         for name, line in _objects_uses(path)
+    ]
+    bad += [
+        f"{path.relative_to(ROOT)}:{line} .{method}()"
+        for path in ROOT.rglob("views.py")
+        for method, line in _queryset_calls(path)
     ]
     assert bad == []

@@ -185,12 +185,9 @@ def list_people_with_role(clinic: Clinic, role: Role) -> QuerySet[User]:
 
 
 def list_people_at(clinic: Clinic) -> QuerySet[User]:
-    """Everyone with an active role at `clinic`, by name."""
-    return (
-        User.objects.filter(memberships__clinic=clinic, memberships__is_active=True)
-        .distinct()
-        .order_by("full_name", "email")
-    )
+    """Everyone who holds or held a role at `clinic`, by name (former staff stay in the audit
+    log, so they stay choosable there)."""
+    return User.objects.filter(memberships__clinic=clinic).distinct().order_by("full_name", "email")
 
 
 def list_techniques() -> QuerySet[Technique]:
@@ -228,12 +225,16 @@ def _therapists_of(clinic: Clinic) -> QuerySet[Therapist]:
     return Therapist.objects.filter(Exists(in_clinic))
 
 
-def list_bookable_therapists(clinic: Clinic, *, on: date) -> QuerySet[Therapist]:
+def list_bookable_therapists(
+    viewer: Viewer, clinic: Clinic | None, *, on: date
+) -> QuerySet[Therapist]:
     """Therapists of `clinic` who may be booked on `on`: a verified licence not yet expired.
 
-    For scheduling: one query, whatever the number of licences. Expired and unverified
-    therapists are left out (issue 2: "a lapsed licence makes a therapist unbookable").
+    For scheduling, and for anyone with a role at the clinic (patients book online): one query,
+    whatever the number of licences. Expired and unverified therapists are left out ("a lapsed
+    licence makes a therapist unbookable").
     """
+    clinic = require_roles(viewer, clinic, list(Role), action="therapist.bookable")
     bookable_licence = Licence.objects.filter(therapist_id=OuterRef("pk")).filter(
         licence_status_q(LicenceStatus.VALID, on=on)
         | licence_status_q(LicenceStatus.EXPIRING, on=on)
@@ -246,9 +247,9 @@ def list_bookable_therapists(clinic: Clinic, *, on: date) -> QuerySet[Therapist]
     )
 
 
-def is_bookable(therapist: Therapist, clinic: Clinic, *, on: date) -> bool:
+def is_bookable(viewer: Viewer, therapist: Therapist, clinic: Clinic | None, *, on: date) -> bool:
     """True when `therapist` works at `clinic` and holds a bookable licence on `on`."""
-    return list_bookable_therapists(clinic, on=on).filter(pk=therapist.pk).exists()
+    return list_bookable_therapists(viewer, clinic, on=on).filter(pk=therapist.pk).exists()
 
 
 @dataclass(frozen=True)
@@ -322,10 +323,63 @@ def get_therapist(
         therapist.user_id == viewer.pk or _shares_clinic(viewer, therapist, roles)
     ):
         action = "therapist.change" if for_change else "therapist.view"
-        raise deny(
-            viewer, action=action, object_type="accounts.therapist", object_id=str(therapist_id)
+        raise _deny_therapist(
+            viewer,
+            therapist,
+            action=action,
+            object_type="accounts.therapist",
+            object_id=therapist_id,
         )
     return therapist
+
+
+def therapist_clinic_ids(therapist: Therapist) -> list[uuid.UUID]:
+    """The clinics where the therapist currently works (their admins follow the licence)."""
+    return sorted(
+        Membership.objects.filter(
+            user_id=therapist.user_id, role=Role.THERAPIST, is_active=True
+        ).values_list("clinic_id", flat=True)
+    )
+
+
+def _deny_therapist(
+    viewer: Viewer,
+    therapist: Therapist | None,
+    *,
+    action: str,
+    object_type: str,
+    object_id: uuid.UUID,
+) -> NotFoundError:
+    """Audit a refused look at a therapist or licence in each clinic where the therapist works,
+    so that those clinics' admins see it."""
+    clinic_ids: list[uuid.UUID | None] = [None]
+    if therapist is not None:
+        clinic_ids = [*therapist_clinic_ids(therapist)] or [None]
+    for clinic_id in clinic_ids:
+        error = deny(
+            viewer,
+            action=action,
+            clinic_id=clinic_id,
+            object_type=object_type,
+            object_id=str(object_id),
+        )
+    return error
+
+
+@dataclass(frozen=True)
+class TherapistProfile:
+    therapist: Therapist
+    status: LicenceStatus
+    licences: list[LicenceRow]
+
+
+def get_therapist_profile(viewer: Viewer, therapist_id: uuid.UUID, *, on: date) -> TherapistProfile:
+    """A therapist with each licence's status on `on` (the clinic's date), soonest expiry first."""
+    therapist = get_therapist(viewer, therapist_id)
+    licences = sorted(therapist.licences.all(), key=lambda lic: lic.expires_on)
+    rows = [LicenceRow(lic, lic.status(on), (lic.expires_on - on).days) for lic in licences]
+    status = therapist_status((lic.facts for lic in licences), on=on)
+    return TherapistProfile(therapist=therapist, status=status, licences=rows)
 
 
 def get_own_therapist(viewer: Viewer) -> Therapist:
@@ -346,14 +400,16 @@ def get_licence(viewer: Viewer, licence_id: uuid.UUID, *, admin_only: bool = Fal
     )
     own = licence is not None and licence.therapist.user_id == viewer.pk and not admin_only
     if licence is None or not (own or _shares_clinic(viewer, licence.therapist, ADMIN_ROLES)):
-        raise deny(
+        raise _deny_therapist(
             viewer,
-            action="licence.change",
+            licence.therapist if licence else None,
+            action="licence.verify" if admin_only else "licence.change",
             object_type="accounts.licence",
-            object_id=str(licence_id),
+            object_id=licence_id,
         )
     return licence
 
 
 def therapist_status_today(therapist: Therapist, clinic: Clinic) -> LicenceStatus:
+    """The therapist's licence status on the clinic's current date."""
     return therapist_status((lic.facts for lic in therapist.licences.all()), on=clinic.local_date())

@@ -9,15 +9,10 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from allauth.account.forms import default_token_generator
-from allauth.account.utils import user_pk_to_url_str
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
-from backcare.accounts import queries
+from backcare.accounts import queries, tasks
 from backcare.accounts.models import (
     Clinic,
     Licence,
@@ -162,21 +157,10 @@ def add_member(
             detail={"role": role, "new_account": created},
         )
         if created:
-            transaction.on_commit(lambda: _send_invitation(user, clinic, role, site_url))
+            transaction.on_commit(
+                lambda: tasks.send_invitation.enqueue(str(user.pk), str(clinic.pk), role, site_url)
+            )
         return membership
-
-
-def _send_invitation(user: User, clinic: Clinic, role: Role, site_url: str) -> None:
-    key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
-    path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
-    link = site_url.rstrip("/") + path.replace("UID-KEY", key)
-    context = {"user": user, "clinic": clinic, "role": Role(role).label, "link": link}
-    send_mail(
-        subject=f"[BackCare] You have been added to {clinic.name}",
-        message=render_to_string("accounts/email/invitation.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
-    )
 
 
 def set_membership_active(
@@ -226,11 +210,8 @@ def save_therapist_profile(
         full_clean_or_invalid(therapist)
         therapist.save()
         therapist.techniques.set(list(techniques))
-        record_event(
-            actor=actor,
-            action="therapist.update",
-            obj=therapist,
-            detail={"fields": [*changed, "techniques"]},
+        _record_for_therapist(
+            actor, therapist, "therapist.update", therapist, {"fields": [*changed, "techniques"]}
         )
         return therapist
 
@@ -257,7 +238,7 @@ def add_licence(
             expires_on=expires_on,
         )
         _save_licence(licence)
-        record_event(actor=actor, action="licence.create", obj=licence)
+        _record_for_therapist(actor, therapist, "licence.create", licence)
         return licence
 
 
@@ -276,12 +257,8 @@ def update_licence(*, actor: Viewer, licence_id: uuid.UUID, **facts: Any) -> Lic
             licence.verified_by = None
             licence.verified_at = None
         _save_licence(licence)
-        record_event(
-            actor=actor,
-            action="licence.update",
-            obj=licence,
-            detail={"fields": changed, "verification_cleared": bool(changed)},
-        )
+        detail = {"fields": changed, "verification_cleared": bool(changed)}
+        _record_for_therapist(actor, licence.therapist, "licence.update", licence, detail)
         return licence
 
 
@@ -296,13 +273,22 @@ def verify_licence(*, actor: Viewer, licence_id: uuid.UUID) -> Licence:
         licence.verified_by = queries.acting_user(actor)
         licence.verified_at = timezone.now()
         licence.save(update_fields=["verified_by", "verified_at", "updated_at"])
-        record_event(
-            actor=actor,
-            action="licence.verify",
-            obj=licence,
-            detail={"self_verified": licence.therapist.user_id == actor.pk},
-        )
+        detail = {"self_verified": licence.therapist.user_id == actor.pk}
+        _record_for_therapist(actor, licence.therapist, "licence.verify", licence, detail)
         return licence
+
+
+def _record_for_therapist(
+    actor: Viewer,
+    therapist: Therapist,
+    action: str,
+    obj: Therapist | Licence,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One event in each clinic where the therapist works, so each clinic's admins see it."""
+    clinic_ids: list[uuid.UUID | None] = [*queries.therapist_clinic_ids(therapist)] or [None]
+    for clinic_id in clinic_ids:
+        record_event(actor=actor, action=action, clinic_id=clinic_id, obj=obj, detail=detail)
 
 
 def _save_licence(licence: Licence) -> None:

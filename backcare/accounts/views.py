@@ -8,6 +8,7 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backcare.accounts import queries, services
@@ -198,13 +199,12 @@ def therapist_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def therapist_detail(request: HttpRequest, therapist_id: uuid.UUID) -> HttpResponse:
     ctx = clinic_context(request)
-    therapist = queries.get_therapist(request.user, therapist_id)
-    today = ctx.clinic.local_date() if ctx.clinic else None
-    licences = [(lic, lic.status(today)) for lic in therapist.licences.all()] if today else []
+    on = ctx.clinic.local_date() if ctx.clinic else timezone.localdate()
+    profile = queries.get_therapist_profile(request.user, therapist_id, on=on)
     context = {
-        "therapist": therapist,
-        "licences": licences,
-        "is_self": therapist.user_id == request.user.pk,
+        "therapist": profile.therapist,
+        "profile": profile,
+        "is_self": profile.therapist.user_id == request.user.pk,
         "is_admin": ctx.has(Role.CLINIC_ADMIN),
     }
     return render(request, "accounts/therapist_detail.html", context)

@@ -114,7 +114,7 @@ def _patient(
     clinic: Clinic, index: int, rng: random.Random, today: date, **extra: object
 ) -> Patient:
     given, family, sex, age = PEOPLE[index]
-    born = today.replace(year=today.year - age) - timedelta(days=rng.randrange(1, 360))
+    born = date(today.year - age, 1, 1) + timedelta(days=rng.randrange(0, 365))
     local = f"{given}.{family}".lower().replace("'", "")
     street = rng.choice(["King", "Queen", "Dundas", "Bloor"])
     letter = rng.choice("ABCEHJKLMNPRSTV")

@@ -8,7 +8,7 @@ from django.core.paginator import Page, Paginator
 
 from backcare.accounts import queries as accounts
 from backcare.accounts.licensing import LicenceStatus
-from backcare.accounts.models import Clinic, Licence, Role, Therapist
+from backcare.accounts.models import Clinic, Role
 from backcare.accounts.queries import ADMIN_ROLES, OFFICE_ROLES, Viewer, require_roles
 from backcare.core.audit import events_for_clinic, record_event
 from backcare.core.errors import InvalidInputError
@@ -25,8 +25,7 @@ class StaffDashboard:
     today: date
     patient_count: int
     licence_counts: dict[LicenceStatus, int] = field(default_factory=dict)
-    own_therapist: Therapist | None = None
-    own_licences: list[tuple[Licence, LicenceStatus]] = field(default_factory=list)
+    own_profile: accounts.TherapistProfile | None = None
 
 
 def staff_dashboard(viewer: Viewer, clinic: Clinic | None) -> StaffDashboard:
@@ -39,18 +38,16 @@ def staff_dashboard(viewer: Viewer, clinic: Clinic | None) -> StaffDashboard:
     if roles & OFFICE_ROLES:
         for row in accounts.list_licences(viewer, clinic):
             counts[row.status] = counts.get(row.status, 0) + 1
-    own: Therapist | None = None
-    own_licences: list[tuple[Licence, LicenceStatus]] = []
+    own: accounts.TherapistProfile | None = None
     if Role.THERAPIST in roles:
-        own = accounts.get_own_therapist(viewer)
-        own_licences = [(lic, lic.status(today)) for lic in own.licences.order_by("expires_on")]
+        own_id = accounts.get_own_therapist(viewer).pk
+        own = accounts.get_therapist_profile(viewer, own_id, on=today)
     return StaffDashboard(
         clinic=clinic,
         today=today,
         patient_count=patients.count_patients(viewer, clinic),
         licence_counts=counts,
-        own_therapist=own,
-        own_licences=own_licences,
+        own_profile=own,
     )
 
 

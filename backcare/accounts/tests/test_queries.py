@@ -55,7 +55,8 @@ def test_bookable_therapists_exclude_expired_unverified_unlicensed_and_former_st
     Membership.objects.filter(user=former.user).update(is_active=False)
     elsewhere = make_therapist(make_clinic(), expires_in_days=400)
 
-    bookable = set(queries.list_bookable_therapists(clinic, on=clinic.local_date()))
+    patient = make_member(clinic, Role.PATIENT)
+    bookable = set(queries.list_bookable_therapists(patient, clinic, on=clinic.local_date()))
 
     assert bookable == {valid, expiring}
     assert not {expired, unverified, unlicensed, former, elsewhere} & bookable
@@ -68,8 +69,19 @@ def test_bookable_therapists_is_one_query_whatever_the_number_of_licences(
     for _ in range(5):
         therapist = make_therapist(clinic)
         make_licence(therapist, expires_on=clinic.local_date() - timedelta(days=800))
+    desk = make_member(clinic, Role.FRONT_DESK)
+    queries.roles_in(desk, clinic)  # memberships are read once per request, then cached
     with django_assert_num_queries(1):
-        assert len(list(queries.list_bookable_therapists(clinic, on=clinic.local_date()))) == 5
+        bookable = list(queries.list_bookable_therapists(desk, clinic, on=clinic.local_date()))
+    assert len(bookable) == 5
+
+
+def test_bookable_therapists_are_not_listed_to_people_outside_the_clinic():
+    clinic = make_clinic()
+    make_therapist(clinic)
+    for outsider in (make_user(), make_member(make_clinic(), Role.PATIENT)):
+        with pytest.raises(NotFoundError):
+            queries.list_bookable_therapists(outsider, clinic, on=clinic.local_date())
 
 
 def test_a_licence_becomes_unbookable_the_day_after_its_expiry_date_in_the_clinic_time_zone():
@@ -80,9 +92,9 @@ def test_a_licence_becomes_unbookable_the_day_after_its_expiry_date_in_the_clini
     # 23:30 in Toronto on the expiry date is already the next day in UTC: still bookable.
     last_evening = datetime.combine(expiry, time(23, 30), tzinfo=clinic.zone)
     with time_machine.travel(last_evening, tick=False):
-        assert queries.is_bookable(therapist, clinic, on=clinic.local_date())
+        assert queries.is_bookable(therapist.user, therapist, clinic, on=clinic.local_date())
     with time_machine.travel(last_evening + timedelta(hours=1), tick=False):
-        assert not queries.is_bookable(therapist, clinic, on=clinic.local_date())
+        assert not queries.is_bookable(therapist.user, therapist, clinic, on=clinic.local_date())
 
 
 def test_list_licences_orders_worst_status_first_and_filters_by_status():

@@ -197,7 +197,9 @@ def test_only_an_admin_of_the_therapists_clinic_verifies_a_licence():
     services.verify_licence(actor=admin, licence_id=licence.pk)
     licence.refresh_from_db()
     assert licence.verified_by == admin
-    assert AuditEvent.objects.get(action="licence.verify").detail == {"self_verified": False}
+    event = AuditEvent.objects.get(action="licence.verify", outcome="allowed")
+    assert (event.detail, event.clinic_id) == ({"self_verified": False}, clinic.pk)
+    assert AuditEvent.objects.filter(action="licence.verify", outcome="denied").count() == 2
 
 
 def test_a_sole_practitioner_verifies_their_own_licence_and_the_audit_says_so():
@@ -226,3 +228,22 @@ def test_a_duplicate_licence_number_from_the_same_board_is_refused():
             expires_on=date(2028, 1, 1),
         )
     assert Licence.objects.filter(therapist=therapist).count() == 1
+
+
+def test_a_licence_change_is_logged_in_every_clinic_where_the_therapist_works():
+    home, second = make_clinic(), make_clinic()
+    therapist = make_therapist(home, expires_in_days=None)
+    make_member(second, Role.THERAPIST, user=therapist.user)
+    services.add_licence(
+        actor=therapist.user,
+        therapist_id=therapist.pk,
+        number="RMT-2",
+        issuing_board="Board",
+        jurisdiction="Ontario",
+        licence_type="RMT",
+        expires_on=date(2030, 1, 1),
+    )
+    clinics = set(
+        AuditEvent.objects.filter(action="licence.create").values_list("clinic_id", flat=True)
+    )
+    assert clinics == {home.pk, second.pk}

@@ -50,6 +50,7 @@ def test_demo_clinic_has_four_therapists_one_expiring_one_expired_and_thirty_pat
     assert statuses == sorted(
         [LicenceStatus.VALID, LicenceStatus.VALID, LicenceStatus.EXPIRING, LicenceStatus.EXPIRED]
     )
-    assert list_bookable_therapists(clinic, on=clinic.local_date()).count() == 3
+    admin = User.objects.get(email="admin@demo.backcare.example")
+    assert list_bookable_therapists(admin, clinic, on=clinic.local_date()).count() == 3
     assert Patient.objects.filter(clinic=clinic).count() == 30
     assert Patient.objects.get(user__email="patient@demo.backcare.example").clinic == clinic
