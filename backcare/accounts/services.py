@@ -25,6 +25,7 @@ from backcare.accounts.models import (
 )
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
 from backcare.core.audit import record_event
+from backcare.core.changes import apply_changes
 from backcare.core.errors import InvalidInputError, full_clean_or_invalid
 
 CLINIC_FIELDS = (
@@ -42,30 +43,11 @@ CLINIC_FIELDS = (
 LICENCE_FACT_FIELDS = ("number", "issuing_board", "jurisdiction", "licence_type", "expires_on")
 
 
-def _changed(instance: Any, values: dict[str, Any]) -> list[str]:
-    return sorted(name for name, value in values.items() if getattr(instance, name) != value)
-
-
-@transaction.atomic
-def create_clinic(*, created_by: User | None, name: str, time_zone: str, **address: str) -> Clinic:
-    """Create a clinic. For the Django admin and the demo; clinic admins are added after."""
-    clinic = Clinic(name=name, time_zone=time_zone, **address)
-    full_clean_or_invalid(clinic)
-    clinic.save()
-    record_event(actor=created_by, action="clinic.create", clinic_id=clinic.pk, obj=clinic)
-    return clinic
-
-
 def update_clinic(*, actor: Viewer, clinic: Clinic | None, **values: str) -> Clinic:
     """Change the clinic's name, time zone, address or contact details (clinic admins only)."""
     clinic = require_roles(actor, clinic, ADMIN_ROLES, action="clinic.update")
     with transaction.atomic():
-        unknown = set(values) - set(CLINIC_FIELDS)
-        if unknown:
-            raise InvalidInputError(f"Unknown clinic fields: {', '.join(sorted(unknown))}.")
-        changed = _changed(clinic, values)
-        for name, value in values.items():
-            setattr(clinic, name, value)
+        changed = apply_changes(clinic, values, CLINIC_FIELDS)
         full_clean_or_invalid(clinic)
         clinic.save()
         record_event(
@@ -204,9 +186,7 @@ def save_therapist_profile(
             "languages": ", ".join(p.strip() for p in languages.split(",") if p.strip()),
             "bio": bio,
         }
-        changed = _changed(therapist, values)
-        for name, value in values.items():
-            setattr(therapist, name, value)
+        changed = apply_changes(therapist, values, values.keys())
         full_clean_or_invalid(therapist)
         therapist.save()
         therapist.techniques.set(list(techniques))
@@ -247,12 +227,8 @@ def update_licence(*, actor: Viewer, licence_id: uuid.UUID, **facts: Any) -> Lic
     what was verified is no longer what is recorded."""
     licence = queries.get_licence(actor, licence_id)
     with transaction.atomic():
-        unknown = set(facts) - set(LICENCE_FACT_FIELDS)
-        if unknown:
-            raise InvalidInputError(f"Unknown licence fields: {', '.join(sorted(unknown))}.")
-        changed = _changed(licence, facts)
-        for name, value in facts.items():
-            setattr(licence, name, value.strip() if isinstance(value, str) else value)
+        cleaned = {k: v.strip() if isinstance(v, str) else v for k, v in facts.items()}
+        changed = apply_changes(licence, cleaned, LICENCE_FACT_FIELDS)
         if changed:
             licence.verified_by = None
             licence.verified_at = None

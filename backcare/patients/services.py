@@ -21,6 +21,7 @@ from backcare.accounts.queries import (
     require_roles,
 )
 from backcare.core.audit import record_event
+from backcare.core.changes import apply_changes
 from backcare.core.errors import InvalidInputError, full_clean_or_invalid
 from backcare.patients.models import (
     Consent,
@@ -63,18 +64,6 @@ PREFERENCE_FIELDS = (
 )
 
 
-def _apply(instance: Any, values: dict[str, Any], allowed: tuple[str, ...]) -> list[str]:
-    unknown = set(values) - set(allowed)
-    if unknown:
-        raise InvalidInputError(
-            f"These fields cannot be changed here: {', '.join(sorted(unknown))}."
-        )
-    changed = sorted(name for name, value in values.items() if getattr(instance, name) != value)
-    for name, value in values.items():
-        setattr(instance, name, value)
-    return changed
-
-
 def _check_referrer(clinic_id: uuid.UUID, referred_by: User | None) -> None:
     if referred_by is None:
         return
@@ -95,7 +84,7 @@ def create_patient(*, actor: Viewer, clinic: Clinic | None, **values: Any) -> Pa
     clinic = require_roles(actor, clinic, SEE_ALL_ROLES, action="patient.create")
     with transaction.atomic():
         patient = Patient(clinic=clinic, created_by=actor if actor.is_authenticated else None)
-        _apply(patient, values, RECORD_FIELDS)
+        apply_changes(patient, values, RECORD_FIELDS)
         _check_referrer(clinic.pk, patient.referred_by)
         full_clean_or_invalid(patient)
         patient.save()
@@ -129,7 +118,7 @@ def update_contact_details(*, actor: Viewer, patient_id: uuid.UUID, **values: An
 def _save_patient(
     actor: Viewer, patient: Patient, values: dict[str, Any], allowed: tuple[str, ...]
 ) -> Patient:
-    changed = _apply(patient, values, allowed)
+    changed = apply_changes(patient, values, allowed)
     if "referred_by" in changed:
         _check_referrer(patient.clinic_id, patient.referred_by)
     full_clean_or_invalid(patient)
@@ -154,7 +143,7 @@ def update_preferences(
         preferences, _ = PatientPreferences.objects.get_or_create(
             patient=patient, defaults={"clinic_id": patient.clinic_id}
         )
-        changed = _apply(preferences, values, PREFERENCE_FIELDS)
+        changed = apply_changes(preferences, values, PREFERENCE_FIELDS)
         full_clean_or_invalid(preferences)
         preferences.save()
         record_event(

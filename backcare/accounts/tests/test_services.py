@@ -247,3 +247,16 @@ def test_a_licence_change_is_logged_in_every_clinic_where_the_therapist_works():
         AuditEvent.objects.filter(action="licence.create").values_list("clinic_id", flat=True)
     )
     assert clinics == {home.pk, second.pk}
+
+
+def test_resaving_a_licence_with_stray_spaces_keeps_its_verification():
+    clinic = make_clinic()
+    admin = make_member(clinic, Role.CLINIC_ADMIN)
+    licence = make_licence(
+        make_therapist(clinic, expires_in_days=None),
+        expires_on=date(2027, 1, 31),
+        verified_by=admin,
+    )
+    services.update_licence(actor=admin, licence_id=licence.pk, number=f"  {licence.number} ")
+    licence.refresh_from_db()
+    assert licence.verified_by == admin
