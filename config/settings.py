@@ -146,6 +146,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[BackCare] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "BackCare"
+# Accept the code of the neighbouring 30-second step too, for phone clocks that drift (RFC 6238
+# §5.2 allows one step); allauth still refuses a code that was used once.
+MFA_TOTP_TOLERANCE = 1
 
 # Staff (every role but patient) must enrol TOTP before working. Only the demo, which runs with
 # DEBUG on, may relax this.
