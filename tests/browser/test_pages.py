@@ -1,0 +1,153 @@
+"""Every page built so far, opened in Chromium by the role that uses it, passes axe-core; the
+patient search works through htmx under our Content-Security-Policy; a refused form shows its
+error summary."""
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from backcare.accounts.models import Licence, Role, Therapist, User
+from backcare.patients.models import Patient
+from tests.browser.conftest import assert_accessible
+from tests.factories import (
+    make_clinic,
+    make_consent_text,
+    make_licence,
+    make_member,
+    make_patient,
+    make_therapist,
+    make_user,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def sign_in_by_cookie(live_server: Any) -> Callable[[Page, User], None]:
+    """Signs in without the login pages (test_login.py covers those): a session made by the
+    test client, handed to the browser as its cookie."""
+
+    def sign_in(page: Page, user: User) -> None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies(
+            [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
+        )
+
+    return sign_in
+
+
+class Clinic:
+    def __init__(self) -> None:
+        self.clinic = make_clinic("Riverside")
+        self.admin = make_member(self.clinic, Role.CLINIC_ADMIN)
+        self.therapist: Therapist = make_therapist(self.clinic, expires_in_days=None)
+        self.licence: Licence = make_licence(
+            self.therapist, expires_on=self.clinic.local_date() + timedelta(days=30), verified=False
+        )
+        self.patient_user = make_user(full_name="Harriet Home")
+        self.patient: Patient = make_patient(
+            self.clinic, user=self.patient_user, given_name="Harriet"
+        )
+        make_patient(self.clinic, given_name="Zelda", family_name="Zephyr")
+        make_consent_text(self.clinic)
+
+
+@pytest.fixture
+def world() -> Clinic:
+    return Clinic()
+
+
+STAFF_PAGES = [
+    ("dashboard", lambda w: []),
+    ("patient_list", lambda w: []),
+    ("patient_create", lambda w: []),
+    ("patient_detail", lambda w: [w.patient.pk]),
+    ("patient_edit", lambda w: [w.patient.pk]),
+    ("patient_preferences", lambda w: [w.patient.pk]),
+    ("consent_add", lambda w: [w.patient.pk]),
+    ("therapist_list", lambda w: []),
+    ("therapist_detail", lambda w: [w.therapist.pk]),
+    ("therapist_edit", lambda w: [w.therapist.pk]),
+    ("licence_add", lambda w: [w.therapist.pk]),
+    ("licence_edit", lambda w: [w.licence.pk]),
+    ("licence_list", lambda w: []),
+    ("team_list", lambda w: []),
+    ("member_add", lambda w: []),
+    ("clinic_settings", lambda w: []),
+    ("audit_log", lambda w: []),
+]
+PORTAL_PAGES = [
+    "dashboard",
+    "portal_details",
+    "portal_contact_edit",
+    "portal_preferences",
+    "portal_consents",
+]
+
+
+@pytest.mark.parametrize(("name", "args"), STAFF_PAGES)
+def test_staff_pages_pass_axe(
+    page: Page, world: Clinic, sign_in_by_cookie: Callable[[Page, User], None], name: str, args: Any
+):
+    sign_in_by_cookie(page, world.admin)
+    page.goto(reverse(name, args=args(world)))
+    expect(page.locator("h1")).to_be_visible()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("name", PORTAL_PAGES)
+def test_portal_pages_pass_axe_on_a_phone(
+    phone_page: Page, world: Clinic, sign_in_by_cookie: Callable[[Page, User], None], name: str
+):
+    sign_in_by_cookie(phone_page, world.patient_user)
+    phone_page.goto(reverse(name))
+    expect(phone_page.locator("h1")).to_be_visible()
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(phone_page)
+
+
+def test_the_not_found_page_passes_axe(
+    page: Page, world: Clinic, sign_in_by_cookie: Callable[[Page, User], None]
+):
+    sign_in_by_cookie(page, world.admin)
+    page.goto("/no-such-page/")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_patient_search_narrows_the_list_as_you_type_without_reloading(
+    page: Page, world: Clinic, sign_in_by_cookie: Callable[[Page, User], None]
+):
+    sign_in_by_cookie(page, world.admin)
+    page.goto(reverse("patient_list"))
+    rows = page.locator("#patient-results tbody tr")
+    expect(rows).to_have_count(2)
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_label("Find a patient").fill("zel")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Zephyr, Zelda")
+    assert page.evaluate("window.__sameDocument") is True  # htmx swapped; no page load
+    assert page.url.endswith("?q=zel")
+
+
+def test_a_refused_form_shows_an_error_summary_and_keeps_what_was_typed(
+    page: Page, world: Clinic, sign_in_by_cookie: Callable[[Page, User], None]
+):
+    sign_in_by_cookie(page, world.admin)
+    page.goto(reverse("patient_create"))
+    page.get_by_label("Given name").fill("Nia")
+    page.get_by_role("button", name="Save").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Please correct the following")
+    expect(summary.get_by_role("link", name="Family name: This field is required.")).to_be_visible()
+    expect(page.get_by_label("Given name")).to_have_value("Nia")
+    expect(page.get_by_label("Family name")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
