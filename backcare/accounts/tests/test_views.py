@@ -335,11 +335,11 @@ def test_the_demo_setting_relaxes_mfa_for_staff(world, settings):
         ("member_add", {"email": "x@example.test", "full_name": "X", "role": "therapist"}),
     ],
 )
-@pytest.mark.parametrize("actor", ["stranger", "therapist"])
+@pytest.mark.parametrize("actor", [lambda w: w.stranger, lambda w: w.therapist.user])
 def test_posting_to_admin_pages_without_the_role_is_404_audited_and_changes_nothing(
     world, name, data, actor
 ):
-    user = world.therapist.user if actor == "therapist" else world.stranger
+    user = actor(world)
     before = denied_events()
     assert client_for(user).post(reverse(name), data).status_code == 404
     assert denied_events() == before + 1
@@ -367,3 +367,15 @@ def test_licence_page_status_follows_the_clock_across_both_boundaries(
     with time_machine.travel(noon, tick=False):
         page = client_for(world.admin).get(reverse("licence_list")).content.decode()
     assert f'<span class="badge badge--{status}">{label}</span>' in page
+
+
+def test_my_profile_leads_a_therapist_to_their_own_profile(world):
+    response = client_for(world.therapist.user).get(reverse("my_therapist_profile"))
+    assert response.url == reverse("therapist_detail", args=[world.therapist.pk])
+
+
+@pytest.mark.parametrize("actor", ["admin", "colleague", "stranger"])
+def test_my_profile_is_404_and_audited_for_people_who_are_not_therapists(world, actor):
+    before = denied_events()
+    assert client_for(getattr(world, actor)).get(reverse("my_therapist_profile")).status_code == 404
+    assert denied_events() == before + 1

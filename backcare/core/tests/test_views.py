@@ -1,11 +1,12 @@
 import pytest
 from django.test import Client, override_settings
+from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
 
 def test_healthz_answers_ok_without_login():
-    response = Client().get("/healthz")
+    response = Client().get(reverse("healthz"))
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
 

@@ -47,6 +47,7 @@ class World:
         )
         self.other_text = make_consent_text(self.other_clinic)
         self.stranger = make_user(full_name="Stranger")
+        self.clinician = make_member(self.clinic, Role.REFERRING_CLINICIAN)
 
 
 @pytest.fixture
@@ -411,9 +412,35 @@ def test_a_patient_gives_and_withdraws_consent_in_the_portal(world):
     assert consent.withdrawn_by == world.patient_user
 
 
-@pytest.mark.parametrize("text", ["", "not-a-uuid", "other"])
+@pytest.mark.parametrize(
+    "text", [lambda w: "", lambda w: "not-a-uuid", lambda w: str(w.other_text.pk)]
+)
 def test_portal_consent_to_an_unknown_or_foreign_text_is_refused(world, text):
-    value = str(world.other_text.pk) if text == "other" else text
+    value = text(world)
     response = client_for(world.patient_user).post(reverse("portal_consents"), {"text": value})
     assert response.status_code == 422
     assert Consent.objects.filter(patient=world.patient).count() == 1
+
+
+def test_a_colleague_creates_patients_only_in_their_own_clinic(world):
+    data = {
+        "given_name": "Cleo",
+        "family_name": "Col",
+        "date_of_birth": "1990-02-03",
+        "sex": "female",
+    }
+    client_for(world.colleague).post(reverse("patient_create"), data)
+    assert Patient.objects.get(given_name="Cleo").clinic == world.other_clinic
+
+
+@pytest.mark.parametrize("actor", ["stranger", "patient_user", "clinician"])
+def test_patient_create_is_404_and_audited_without_a_staff_role(world, actor):
+    user = getattr(world, actor)
+    count = Patient.objects.count()
+    for response in (
+        client_for(user).get(reverse("patient_create")),
+        client_for(user).post(reverse("patient_create"), {"given_name": "X"}),
+    ):
+        assert response.status_code == 404
+    assert AuditEvent.objects.filter(action="patient.create", outcome="denied").count() == 2
+    assert Patient.objects.count() == count
