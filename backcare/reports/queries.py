@@ -112,6 +112,7 @@ class AuditLogPage:
     patient_id: uuid.UUID | None
     actor_id: uuid.UUID | None
     patient_label: str
+    patient_matches: list[Patient]
 
 
 def audit_log(
@@ -121,9 +122,11 @@ def audit_log(
     patient_id: uuid.UUID | None,
     actor_id: uuid.UUID | None,
     page_number: int,
+    patient_search: str = "",
 ) -> AuditLogPage:
     """One page of the clinic's audit log for its admins, optionally for one patient and/or
-    one person. Ids from another clinic are refused with a message. Records `audit.view`."""
+    one person; `patient_search` finds patients by name to choose from. Ids from another clinic
+    are refused with a message. Records `audit.view` (and `patient.list` for a search)."""
     clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="audit.view")
     if patient_id is not None and not patients.is_patient_of(viewer, clinic, patient_id):
         raise InvalidInputError(
@@ -151,4 +154,7 @@ def audit_log(
     if patient_id and not label:
         label = patients.patient_names(viewer, clinic, [patient_id]).get(patient_id, "")
     rows = [(e, names.get(e.patient_id, "") if e.patient_id else "") for e in page.object_list]
-    return AuditLogPage(page, rows, people, patient_id, actor_id, label)
+    matches = (
+        patients.list_patients(viewer, clinic, search=patient_search) if patient_search else []
+    )
+    return AuditLogPage(page, rows, people, patient_id, actor_id, label, matches[:20])

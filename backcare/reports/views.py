@@ -39,6 +39,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
                 patient_id=data["patient"],
                 actor_id=data["actor"],
                 page_number=data["page"] or 1,
+                patient_search=data["patient_search"].strip(),
             )
         except InvalidInputError as error:
             form.add_error(None, error.message)

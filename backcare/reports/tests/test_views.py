@@ -118,3 +118,11 @@ def test_audit_log_filters_with_bad_or_foreign_ids_are_refused_with_a_message(
     response = client_for(admin).get(reverse("audit_log"), params)
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def test_audit_log_finds_a_patient_by_name_to_filter_by(clinic_world):
+    _, admin, patient, other = clinic_world
+    make_patient(other, given_name="Harriet")  # another clinic's namesake is not offered
+    page = client_for(admin).get(reverse("audit_log"), {"patient_search": "harr"}).content.decode()
+    assert f'href="?patient={patient.pk}"' in page
+    assert page.count("?patient=") == 1
