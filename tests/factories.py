@@ -46,7 +46,7 @@ def make_member(
 ) -> User:
     """A person with `role` at `clinic`; staff get a TOTP authenticator unless told not to."""
     user = user or make_user(full_name=f"{role.label} {next(_seq)}")
-    Membership.objects.create(clinic=clinic, user=user, role=role)
+    Membership.objects.create(clinic=clinic, user=user, role=role, accepted_at=timezone.now())
     if role == Role.THERAPIST:
         Therapist.objects.get_or_create(user=user)
     if with_totp and role in STAFF_ROLES and not Authenticator.objects.filter(user=user).exists():
@@ -102,7 +102,9 @@ def make_patient(clinic: Clinic, *, user: User | None = None, **fields: Any) -> 
         user is not None
         and not Membership.objects.filter(clinic=clinic, user=user, role=Role.PATIENT).exists()
     ):
-        Membership.objects.create(clinic=clinic, user=user, role=Role.PATIENT)
+        Membership.objects.create(
+            clinic=clinic, user=user, role=Role.PATIENT, accepted_at=timezone.now()
+        )
     return patient
 
 

@@ -39,14 +39,31 @@ def _modules(app: str) -> list[Path]:
 
 
 def _imports(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
+    package = list(path.relative_to(ROOT.parent).with_suffix("").parts[:-1])
+    return _imported_modules(path.read_text(), package)
+
+
+def _imported_modules(source: str, package: list[str]) -> list[str]:
+    """Absolute names of the modules `source` imports, relative imports resolved."""
     names: list[str] = []
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.append(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1]
+            names.append(".".join([*base, *([node.module] if node.module else [])]))
     return names
+
+
+def test_relative_imports_are_resolved_for_the_checks():
+    source = "from ..scheduling import queries\nfrom . import forms\nfrom .models import Patient\n"
+    assert _imported_modules(source, ["backcare", "patients"]) == [
+        "backcare.scheduling",
+        "backcare.patients",
+        "backcare.patients.models",
+    ]
 
 
 def _app_of(module: str) -> str | None:

@@ -84,6 +84,13 @@ def _user(local: str, full_name: str) -> User:
     return user
 
 
+def _member(clinic: Clinic, user: User, role: Role) -> None:
+    membership, _ = Membership.objects.get_or_create(clinic=clinic, user=user, role=role)
+    membership.is_active = True
+    membership.accepted_at = membership.accepted_at or timezone.now()
+    membership.save()
+
+
 def _clinic(label: str, **fields: str) -> Clinic:
     clinic, _ = Clinic.objects.update_or_create(pk=demo_id(f"clinic:{label}"), defaults=fields)
     return clinic
@@ -121,14 +128,10 @@ def build(state: State) -> None:
         user = _user(local, full_name)
         users[local] = user
         for role in roles:
-            Membership.objects.update_or_create(
-                clinic=main, user=user, role=role, defaults={"is_active": True}
-            )
+            _member(main, user, role)
     # A small group: the admin and one therapist also work at the second clinic.
     for local, role in (("admin", Role.CLINIC_ADMIN), ("therapist4", Role.THERAPIST)):
-        Membership.objects.update_or_create(
-            clinic=north, user=users[local], role=role, defaults={"is_active": True}
-        )
+        _member(north, users[local], role)
 
     today = main.local_date()
     techniques = {t.code: t for t in Technique.objects.all()}

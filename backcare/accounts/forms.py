@@ -90,6 +90,16 @@ class LicenceForm(DomainErrorFormMixin, forms.ModelForm):
         help_texts = {"expires_on": "The last day the licence is valid."}
 
 
+class ActiveForm(forms.Form):
+    """Take something out of use (0) or bring it back (1); the choice must be given."""
+
+    active = forms.TypedChoiceField(choices=[("0", "Out of use"), ("1", "In use")], coerce=int)
+
+
+class InvitationAnswerForm(forms.Form):
+    answer = forms.ChoiceField(choices=[("accept", "Accept"), ("decline", "Decline")])
+
+
 class ClinicSwitchForm(forms.Form):
     clinic = forms.UUIDField(widget=forms.HiddenInput)
 

@@ -16,11 +16,14 @@ from django.utils import timezone
 from backcare.accounts.licensing import LicenceFacts, LicenceStatus, licence_status
 from backcare.core.models import BaseModel
 
+# Names in the zone database that are not places: a clinic must name where it is.
+_NOT_PLACES = frozenset({"localtime", "posixrules", "Factory"})
+
 
 @cache
 def time_zone_names() -> tuple[str, ...]:
-    """IANA time zone names known to this Python, sorted."""
-    return tuple(sorted(zoneinfo.available_timezones()))
+    """IANA time zone names of places (from the tzdata package, so the same on every host)."""
+    return tuple(sorted(zoneinfo.available_timezones() - _NOT_PLACES))
 
 
 def validate_time_zone(value: str) -> None:
@@ -112,7 +115,12 @@ class Clinic(BaseModel):
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
+        """The clinic's zone; UTC if the stored name is unknown here (so pages still work and
+        the admin can correct it in the clinic settings)."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
 
     def local_date(self, moment: datetime | None = None) -> date:
         """The calendar date at the clinic at `moment` (default: now)."""
@@ -142,12 +150,32 @@ class Room(ClinicScopedModel):
         return self.name
 
 
+def in_force(prefix: str = "") -> models.Q:
+    """Condition for a membership that counts: kept by the clinic and accepted by the person.
+    `prefix` reaches it through a relation, e.g. in_force("memberships__")."""
+    return models.Q(**{f"{prefix}is_active": True, f"{prefix}accepted_at__isnull": False})
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def in_force(self) -> "MembershipQuerySet":
+        return self.filter(in_force())
+
+
 class Membership(ClinicScopedModel):
-    """A person's role in a clinic. A person may hold several roles in several clinics."""
+    """A person's role in a clinic. A person may hold several roles in several clinics.
+
+    A role counts only while the clinic keeps it (`is_active`) and once the person accepted it
+    (`accepted_at`). A new account accepts by setting its password from the invitation; a person
+    who already has an account accepts on their home page, so that no clinic can claim someone
+    else's professional profile or patient login by typing their email address.
+    """
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=32, choices=Role.choices)
     is_active = models.BooleanField(default=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["clinic__name", "role"]
@@ -160,6 +188,10 @@ class Membership(ClinicScopedModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.clinic}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.is_active and self.accepted_at is None
 
 
 class Technique(models.Model):

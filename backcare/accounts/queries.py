@@ -27,6 +27,7 @@ from backcare.accounts.models import (
     Technique,
     Therapist,
     User,
+    in_force,
 )
 from backcare.core.audit import Outcome, record_event
 from backcare.core.errors import NotFoundError
@@ -49,7 +50,8 @@ def memberships_of(user: Viewer) -> list[Membership]:
     cached: list[Membership] | None = getattr(user, _MEMBERSHIP_CACHE, None)
     if cached is None:
         cached = list(
-            Membership.objects.filter(user_id=user.pk, is_active=True)
+            Membership.objects.in_force()
+            .filter(user_id=user.pk)
             .select_related("clinic")
             .order_by("clinic__name", "role")
         )
@@ -139,9 +141,17 @@ def get_room(viewer: Viewer, clinic: Clinic | None, room_id: uuid.UUID) -> Room:
 
 @dataclass(frozen=True)
 class TeamMember:
+    """A person on the team. Until they accept an invitation, only the email the admin typed is
+    shown (an existing account's name is theirs to reveal)."""
+
     user: User
     roles: tuple[Role, ...]
     memberships: tuple[Membership, ...]
+
+    @property
+    def name(self) -> str:
+        accepted = any(m.accepted_at for m in self.memberships)
+        return self.user.full_name if accepted else ""
 
 
 def list_team(viewer: Viewer, clinic: Clinic | None) -> list[TeamMember]:
@@ -158,7 +168,7 @@ def list_team(viewer: Viewer, clinic: Clinic | None) -> list[TeamMember]:
     return [
         TeamMember(
             user=ms[0].user,
-            roles=tuple(Role(m.role) for m in ms if m.is_active),
+            roles=tuple(Role(m.role) for m in ms if m.is_active and m.accepted_at),
             memberships=tuple(ms),
         )
         for ms in by_user.values()
@@ -180,14 +190,41 @@ def get_membership(viewer: Viewer, clinic: Clinic | None, membership_id: uuid.UU
 def list_people_with_role(clinic: Clinic, role: Role) -> QuerySet[User]:
     """People holding `role` at `clinic` (active memberships), by name."""
     return User.objects.filter(
-        memberships__clinic=clinic, memberships__role=role, memberships__is_active=True
+        in_force("memberships__"), memberships__clinic=clinic, memberships__role=role
     ).order_by("full_name")
 
 
-def list_people_at(clinic: Clinic) -> QuerySet[User]:
-    """Everyone who holds or held a role at `clinic`, by name (former staff stay in the audit
-    log, so they stay choosable there)."""
-    return User.objects.filter(memberships__clinic=clinic).distinct().order_by("full_name", "email")
+def list_staff_of(clinic: Clinic) -> QuerySet[User]:
+    """Everyone who holds or held an accepted staff role at `clinic`, by name (former staff stay
+    in the audit log, so they stay choosable there). Patients are not listed."""
+    return (
+        User.objects.filter(
+            memberships__clinic=clinic,
+            memberships__role__in=STAFF_ROLES,
+            memberships__accepted_at__isnull=False,
+        )
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
+def list_invitations(viewer: Viewer) -> list[Membership]:
+    """Roles offered to the signed-in person that they have not yet accepted or declined."""
+    if not viewer.is_authenticated:
+        return []
+    return list(
+        Membership.objects.filter(user_id=viewer.pk, is_active=True, accepted_at__isnull=True)
+        .select_related("clinic")
+        .order_by("clinic__name", "role")
+    )
+
+
+def get_invitation(viewer: Viewer, membership_id: uuid.UUID) -> Membership:
+    """One of the viewer's own pending invitations (404 and audited otherwise)."""
+    invitation = next((m for m in list_invitations(viewer) if m.pk == membership_id), None)
+    if invitation is None:
+        raise deny(viewer, action="membership.accept", object_id=str(membership_id))
+    return invitation
 
 
 def list_techniques() -> QuerySet[Technique]:
@@ -219,8 +256,8 @@ def licence_status_q(status: LicenceStatus, *, on: date, prefix: str = "") -> Q:
 
 
 def _therapists_of(clinic: Clinic) -> QuerySet[Therapist]:
-    in_clinic = Membership.objects.filter(
-        clinic=clinic, user_id=OuterRef("user_id"), role=Role.THERAPIST, is_active=True
+    in_clinic = Membership.objects.in_force().filter(
+        clinic=clinic, user_id=OuterRef("user_id"), role=Role.THERAPIST
     )
     return Therapist.objects.filter(Exists(in_clinic))
 
@@ -302,9 +339,11 @@ def list_therapists(viewer: Viewer, clinic: Clinic | None) -> list[TherapistRow]
 
 def _shares_clinic(viewer: Viewer, therapist: Therapist, roles: Iterable[Role]) -> bool:
     clinic_ids = clinics_where(viewer, frozenset(roles))
-    return Membership.objects.filter(
-        user_id=therapist.user_id, clinic_id__in=clinic_ids, role=Role.THERAPIST, is_active=True
-    ).exists()
+    return (
+        Membership.objects.in_force()
+        .filter(user_id=therapist.user_id, clinic_id__in=clinic_ids, role=Role.THERAPIST)
+        .exists()
+    )
 
 
 def get_therapist(
@@ -336,9 +375,9 @@ def get_therapist(
 def therapist_clinic_ids(therapist: Therapist) -> list[uuid.UUID]:
     """The clinics where the therapist currently works (their admins follow the licence)."""
     return sorted(
-        Membership.objects.filter(
-            user_id=therapist.user_id, role=Role.THERAPIST, is_active=True
-        ).values_list("clinic_id", flat=True)
+        Membership.objects.in_force()
+        .filter(user_id=therapist.user_id, role=Role.THERAPIST)
+        .values_list("clinic_id", flat=True)
     )
 
 
@@ -380,6 +419,13 @@ def get_therapist_profile(viewer: Viewer, therapist_id: uuid.UUID, *, on: date) 
     rows = [LicenceRow(lic, lic.status(on), (lic.expires_on - on).days) for lic in licences]
     status = therapist_status((lic.facts for lic in licences), on=on)
     return TherapistProfile(therapist=therapist, status=status, licences=rows)
+
+
+def own_therapist_id(viewer: Viewer) -> uuid.UUID | None:
+    """Id of the signed-in person's therapist profile, if they have one (not audited: an id)."""
+    if not isinstance(viewer, User):
+        return None
+    return Therapist.objects.filter(user=viewer).values_list("pk", flat=True).first()
 
 
 def get_own_therapist(viewer: Viewer) -> Therapist:

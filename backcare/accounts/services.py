@@ -26,7 +26,7 @@ from backcare.accounts.models import (
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
 from backcare.core.audit import record_event
 from backcare.core.changes import apply_changes
-from backcare.core.errors import InvalidInputError, full_clean_or_invalid
+from backcare.core.errors import ConflictError, InvalidInputError, full_clean_or_invalid
 
 CLINIC_FIELDS = (
     "name",
@@ -71,7 +71,13 @@ def add_room(*, actor: Viewer, clinic: Clinic | None, name: str) -> Room:
             )
         room = Room(clinic=clinic, name=name)
         full_clean_or_invalid(room)
-        room.save()
+        try:
+            with transaction.atomic():
+                room.save()
+        except IntegrityError as error:
+            raise ConflictError(
+                f"A room called “{name}” was just added. Reload the page."
+            ) from error
         record_event(actor=actor, action="room.create", clinic_id=clinic.pk, obj=room)
         return room
 
@@ -103,57 +109,93 @@ def add_member(
     role: Role,
     site_url: str,
 ) -> Membership:
-    """Give a person a role in the clinic, creating their account if needed.
+    """Offer a person a role in the clinic and email them an invitation.
 
-    Admins grant any role; other clinic staff may give a patient a portal login. A new account
-    has no usable password: the person receives an email with a link to set one. Raises
-    `InvalidInputError` if they already hold the role here.
+    Admins offer any role; other clinic staff may give a patient a portal login. A new account is
+    created without a usable password, and its role counts at once: the person joins by setting
+    a password from the email. A person who already has an account must accept on their home
+    page before the role counts, so that no clinic can claim someone else's profile or login by
+    typing an email address. Raises `InvalidInputError` if the role is held or already offered,
+    `ConflictError` if the account was created at the same moment by someone else.
     """
     granters = queries.CLINIC_STAFF_ROLES if role == Role.PATIENT else ADMIN_ROLES
     clinic = require_roles(actor, clinic, granters, action="membership.create")
-    with transaction.atomic():
-        email = email.strip().lower()
-        user = User.objects.filter(email=email).first()
-        created = user is None
-        if user is None:
-            user = User.objects.create_user(email=email, password=None, full_name=full_name.strip())
-        membership, made = Membership.objects.get_or_create(
-            clinic=clinic, user=user, role=role, defaults={"is_active": True}
+    email = email.strip().lower()
+    try:
+        with transaction.atomic():
+            return _offer_role(actor, clinic, email, full_name.strip(), role, site_url)
+    except IntegrityError as error:
+        raise ConflictError(
+            f"An account for {email} was being created at the same time. Please try again."
+        ) from error
+
+
+def _offer_role(
+    actor: Viewer, clinic: Clinic, email: str, full_name: str, role: Role, site_url: str
+) -> Membership:
+    user = User.objects.filter(email=email).first()
+    created = user is None
+    if user is None:
+        user = User.objects.create_user(email=email, password=None, full_name=full_name)
+    membership, made = Membership.objects.get_or_create(clinic=clinic, user=user, role=role)
+    label = Role(role).label.lower()
+    if not made and membership.is_active:
+        state = "already has" if membership.accepted_at else "has already been offered"
+        raise InvalidInputError(
+            f"{email} {state} the role of {label} at {clinic.name}.",
+            field_errors={"role": f"This person {state} this role here."},
         )
-        if not made and membership.is_active:
-            raise InvalidInputError(
-                f"{email} is already a {Role(role).label.lower()} at {clinic.name}.",
-                field_errors={"role": "This person already has this role here."},
-            )
-        if not made:
-            membership.is_active = True
-            membership.save(update_fields=["is_active", "updated_at"])
-        if role == Role.THERAPIST:
-            Therapist.objects.get_or_create(user=user)
-        queries.forget_memberships(user)
+    membership.is_active = True
+    membership.accepted_at = timezone.now() if created else None
+    membership.save()
+    if role == Role.THERAPIST:
+        Therapist.objects.get_or_create(user=user)
+    queries.forget_memberships(user)
+    record_event(
+        actor=actor,
+        action="membership.create",
+        clinic_id=clinic.pk,
+        obj=membership,
+        detail={"role": role, "new_account": created},
+    )
+    transaction.on_commit(lambda: tasks.send_invitation.enqueue(str(membership.pk), site_url))
+    return membership
+
+
+def answer_invitation(*, actor: Viewer, membership_id: uuid.UUID, accept: bool) -> Membership:
+    """Accept or decline a role a clinic offered to the signed-in person."""
+    membership = queries.get_invitation(actor, membership_id)
+    with transaction.atomic():
+        if accept:
+            membership.accepted_at = timezone.now()
+        else:
+            membership.is_active = False
+        membership.save(update_fields=["accepted_at", "is_active", "updated_at"])
+        queries.forget_memberships(actor)
         record_event(
             actor=actor,
-            action="membership.create",
-            clinic_id=clinic.pk,
+            action="membership.accept" if accept else "membership.decline",
+            clinic_id=membership.clinic_id,
             obj=membership,
-            detail={"role": role, "new_account": created},
+            detail={"role": membership.role},
         )
-        if created:
-            transaction.on_commit(
-                lambda: tasks.send_invitation.enqueue(str(user.pk), str(clinic.pk), role, site_url)
-            )
         return membership
 
 
 def set_membership_active(
     *, actor: Viewer, clinic: Clinic | None, membership_id: uuid.UUID, active: bool
 ) -> Membership:
-    """End or restore a person's role in the clinic. An admin cannot remove their own admin role,
-    so a clinic is never left without one."""
+    """End or restore a person's role in the clinic. Refuses to end the last admin role, so a
+    clinic is never left without an admin (checked under a lock on the admin roles)."""
     membership = queries.get_membership(actor, clinic, membership_id)
     with transaction.atomic():
-        if not active and membership.user_id == actor.pk and membership.role == Role.CLINIC_ADMIN:
-            raise InvalidInputError("You cannot remove your own admin role. Ask another admin.")
+        if not active and membership.role == Role.CLINIC_ADMIN:
+            admins = Membership.objects.in_force().select_for_update()
+            admins = admins.filter(clinic_id=membership.clinic_id, role=Role.CLINIC_ADMIN)
+            if not admins.exclude(pk=membership.pk).exists():
+                raise InvalidInputError(
+                    "This is the clinic's last admin. Make someone else an admin first."
+                )
         membership.is_active = active
         membership.save(update_fields=["is_active", "updated_at"])
         queries.forget_memberships(membership.user)

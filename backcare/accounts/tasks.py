@@ -9,7 +9,7 @@ from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from backcare.accounts.models import Clinic, Role, User
+from backcare.accounts.models import Membership, Role, User
 
 
 def set_password_link(user: User, site_url: str) -> str:
@@ -20,18 +20,26 @@ def set_password_link(user: User, site_url: str) -> str:
 
 
 @task
-def send_invitation(user_id: str, clinic_id: str, role: str, site_url: str) -> None:
-    """Email a person added to a clinic a link to set their password. Carries no clinical data."""
-    user = User.objects.get(pk=uuid.UUID(user_id))
-    clinic = Clinic.objects.get(pk=uuid.UUID(clinic_id))
+def send_invitation(membership_id: str, site_url: str) -> None:
+    """Email a person offered a role: a set-password link when they have no password yet, and
+    a request to accept on their home page when the role still needs accepting. No clinical
+    data is included."""
+    membership = Membership.objects.select_related("user", "clinic").get(
+        pk=uuid.UUID(membership_id)
+    )
+    user = membership.user
     context = {
         "user": user,
-        "clinic": clinic,
-        "role": Role(role).label,
-        "link": set_password_link(user, site_url),
+        "clinic": membership.clinic,
+        "role": Role(membership.role).label,
+        "set_password_link": ""
+        if user.has_usable_password()
+        else set_password_link(user, site_url),
+        "needs_acceptance": membership.accepted_at is None,
+        "site_url": site_url,
     }
     send_mail(
-        subject=f"[BackCare] You have been added to {clinic.name}",
+        subject=f"[BackCare] Invitation from {membership.clinic.name}",
         message=render_to_string("accounts/email/invitation.txt", context),
         from_email=None,
         recipient_list=[user.email],

@@ -14,6 +14,11 @@ urlpatterns = [
         views.membership_set_active,
         name="membership_set_active",
     ),
+    path(
+        "invitations/<uuid:membership_id>/",
+        views.invitation_answer,
+        name="invitation_answer",
+    ),
     path("clinic/licences/", views.licence_list, name="licence_list"),
     path("therapists/", views.therapist_list, name="therapist_list"),
     path("therapists/me/", views.my_therapist_profile, name="my_therapist_profile"),

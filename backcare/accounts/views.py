@@ -14,8 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from backcare.accounts import queries, services
 from backcare.accounts.context import SESSION_KEY, clinic_context
 from backcare.accounts.forms import (
+    ActiveForm,
     ClinicForm,
     ClinicSwitchForm,
+    InvitationAnswerForm,
     LicenceForm,
     MemberForm,
     RoomForm,
@@ -24,7 +26,7 @@ from backcare.accounts.forms import (
 from backcare.accounts.licensing import LicenceStatus
 from backcare.accounts.models import Role
 from backcare.core.errors import InvalidInputError
-from backcare.core.http import UNPROCESSABLE, render_form
+from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
 
 
 @login_required
@@ -33,6 +35,9 @@ def clinic_switch(request: HttpRequest) -> HttpResponse:
     ctx = clinic_context(request)
     form = ClinicSwitchForm(request.POST, allowed=ctx.clinics)
     if not form.is_valid():
+        queries.deny(
+            request.user, action="clinic.switch", object_id=request.POST.get("clinic", "")[:64]
+        )
         message = "Choose one of your clinics from the list."
         return render(
             request,
@@ -101,12 +106,22 @@ def room_add(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def room_set_active(request: HttpRequest, room_id: uuid.UUID) -> HttpResponse:
-    active = request.POST.get("active") == "1"
+    clinic = clinic_context(request).clinic
+    form = ActiveForm(request.POST)
+    if not form.is_valid():
+        queries.get_room(request.user, clinic, room_id)  # a stranger still gets the audited 404
+        return _refuse_bad_choice(request, "clinic_settings")
+    active = bool(form.cleaned_data["active"])
     room = services.set_room_active(
-        actor=request.user, clinic=clinic_context(request).clinic, room_id=room_id, active=active
+        actor=request.user, clinic=clinic, room_id=room_id, active=active
     )
     messages.success(request, f"Room “{room.name}” is {'in use' if active else 'out of use'}.")
     return redirect("clinic_settings")
+
+
+def _refuse_bad_choice(request: HttpRequest, back: str) -> HttpResponse:
+    error = InvalidInputError("Use the buttons on the page: the choice was missing or unknown.")
+    return render_refusal(request, error, back_url=reverse(back))
 
 
 # --- Team ---------------------------------------------------------------------------------------
@@ -137,9 +152,8 @@ def member_add(request: HttpRequest) -> HttpResponse:
         except InvalidInputError as error:
             form.add_domain_error(error)
         else:
-            messages.success(
-                request, f"{membership.user} is now a {membership.get_role_display().lower()} here."
-            )
+            # The typed address, not the account's stored name: that is the person's to reveal.
+            messages.success(request, f"Invitation sent to {membership.user.email}.")
             return redirect("team_list")
     return render_form(
         request, "accounts/member_add.html", {"form": form}, invalid=request.method == "POST"
@@ -149,20 +163,42 @@ def member_add(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def membership_set_active(request: HttpRequest, membership_id: uuid.UUID) -> HttpResponse:
-    active = request.POST.get("active") == "1"
+    clinic = clinic_context(request).clinic
+    form = ActiveForm(request.POST)
+    if not form.is_valid():
+        queries.get_membership(request.user, clinic, membership_id)
+        return _refuse_bad_choice(request, "team_list")
+    active = bool(form.cleaned_data["active"])
     try:
         membership = services.set_membership_active(
-            actor=request.user,
-            clinic=clinic_context(request).clinic,
-            membership_id=membership_id,
-            active=active,
+            actor=request.user, clinic=clinic, membership_id=membership_id, active=active
         )
     except InvalidInputError as error:
-        messages.error(request, error.message)
-        return redirect("team_list")
+        return render_refusal(request, error, back_url=reverse("team_list"))
     verb = "restored" if active else "ended"
-    messages.success(request, f"{membership.get_role_display()} role of {membership.user} {verb}.")
+    messages.success(
+        request, f"{membership.get_role_display()} role of {membership.user.email} {verb}."
+    )
     return redirect("team_list")
+
+
+@login_required
+@require_POST
+def invitation_answer(request: HttpRequest, membership_id: uuid.UUID) -> HttpResponse:
+    form = InvitationAnswerForm(request.POST)
+    if not form.is_valid():
+        queries.get_invitation(request.user, membership_id)
+        return _refuse_bad_choice(request, "dashboard")
+    accept = form.cleaned_data["answer"] == "accept"
+    membership = services.answer_invitation(
+        actor=request.user, membership_id=membership_id, accept=accept
+    )
+    if accept:
+        request.session[SESSION_KEY] = str(membership.clinic_id)
+        messages.success(request, f"You joined {membership.clinic.name}.")
+    else:
+        messages.success(request, f"You declined the invitation from {membership.clinic.name}.")
+    return redirect("dashboard")
 
 
 # --- Therapists and licences ----------------------------------------------------------------------

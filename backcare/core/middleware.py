@@ -1,5 +1,6 @@
 """Request-wide middleware of the shared kernel."""
 
+import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
@@ -10,13 +11,23 @@ from backcare.core.audit import bound_ip_address
 from backcare.core.errors import DomainError, http_status_for
 
 
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: the proxy's X-Forwarded-For hop when BEHIND_PROXY is set."""
+    """The client's address: the last X-Forwarded-For hop (the one our proxy appended) when
+    BEHIND_PROXY is set, else the socket's. A malformed value is never stored: it falls back
+    to the socket's address."""
+    remote = _valid_ip(request.META.get("REMOTE_ADDR", ""))
     if settings.BEHIND_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
-            return forwarded.split(",")[-1].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+            return _valid_ip(forwarded.split(",")[-1]) or remote
+    return remote
 
 
 class RequestContextMiddleware:

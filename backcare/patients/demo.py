@@ -94,7 +94,8 @@ AVOID_NOTES = {
 def _consent_texts(clinic: Clinic, published: date) -> dict[str, ConsentText]:
     texts: dict[str, ConsentText] = {}
     for kind, (title, body) in CONSENT_TEXTS.items():
-        text, _ = ConsentText.objects.update_or_create(
+        # get_or_create: a published text is never edited, not even by the demo.
+        text, _ = ConsentText.objects.get_or_create(
             clinic=clinic,
             kind=kind,
             version=1,

@@ -200,11 +200,17 @@ class Consent(ClinicScopedModel):
         ordering = ["-given_at"]
         indexes = [models.Index(fields=["clinic", "patient", "given_at"], name="consent_patient")]
         constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "text"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="consent_one_in_force_per_text",
+                violation_error_message="This consent is already recorded and in force.",
+            ),
             models.CheckConstraint(
                 condition=models.Q(withdrawn_at__isnull=True, withdrawn_by__isnull=True)
                 | models.Q(withdrawn_at__isnull=False, withdrawn_by__isnull=False),
                 name="consent_withdrawn_by_and_at_together",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

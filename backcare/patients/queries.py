@@ -19,7 +19,6 @@ from backcare.accounts.queries import (
     Viewer,
     clinics_where,
     deny,
-    list_people_with_role,
     require_roles,
 )
 from backcare.core.audit import record_event
@@ -83,6 +82,7 @@ class PatientRecord:
     patient: Patient
     preferences: PatientPreferences | None
     consents: list[Consent]
+    can_edit: bool  # the viewer is staff at the patient's clinic (not only its patient or referrer)
 
 
 def get_patient(viewer: Viewer, patient_id: uuid.UUID) -> PatientRecord:
@@ -100,7 +100,8 @@ def get_patient(viewer: Viewer, patient_id: uuid.UUID) -> PatientRecord:
         patient_id=patient.pk,
         obj=patient,
     )
-    return PatientRecord(patient, getattr(patient, "preferences", None), consents)
+    can_edit = patient.clinic_id in clinics_where(viewer, SEE_ALL_ROLES)
+    return PatientRecord(patient, getattr(patient, "preferences", None), consents, can_edit)
 
 
 def list_patients(viewer: Viewer, clinic: Clinic | None, *, search: str = "") -> list[Patient]:
@@ -151,11 +152,6 @@ def current_consent_texts(clinic: Clinic) -> list[ConsentText]:
     for text in ConsentText.objects.filter(clinic=clinic).order_by("kind", "-version"):
         latest.setdefault(text.kind, text)
     return list(latest.values())
-
-
-def referring_clinicians(clinic: Clinic) -> list[tuple[uuid.UUID, str]]:
-    """(user id, name) of the clinic's active referring clinicians, for choice lists."""
-    return [(u.pk, str(u)) for u in list_people_with_role(clinic, Role.REFERRING_CLINICIAN)]
 
 
 def count_patients(viewer: Viewer, clinic: Clinic | None) -> int:

@@ -9,7 +9,7 @@ values, which may be clinical).
 import uuid
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backcare.accounts import services as account_services
@@ -17,20 +17,20 @@ from backcare.accounts.models import Clinic, Role, User
 from backcare.accounts.queries import (
     Viewer,
     acting_user,
+    deny,
     list_people_with_role,
     require_roles,
 )
 from backcare.core.audit import record_event
 from backcare.core.changes import apply_changes
-from backcare.core.errors import InvalidInputError, full_clean_or_invalid
+from backcare.core.errors import ConflictError, InvalidInputError, full_clean_or_invalid
 from backcare.patients.models import (
     Consent,
     ConsentMethod,
-    ConsentText,
     Patient,
     PatientPreferences,
 )
-from backcare.patients.queries import SEE_ALL_ROLES, find_patient
+from backcare.patients.queries import SEE_ALL_ROLES, current_consent_texts, find_patient
 
 CONTACT_FIELDS = (
     "email",
@@ -160,10 +160,11 @@ def update_preferences(
 def record_consent(
     *, actor: Viewer, patient_id: uuid.UUID, text_id: uuid.UUID, method: str
 ) -> Consent:
-    """Record that the patient agreed to one version of a consent text of their clinic.
+    """Record that the patient agreed to the current version of a consent text of their clinic.
 
     In the portal the patient consents for themself (method "portal"); staff record paper or
-    verbal consent. Raises `InvalidInputError` for another clinic's text or a repeat.
+    verbal consent. Raises `InvalidInputError` for another clinic's text, a superseded version
+    or a repeat.
     """
     patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="consent.create")
     with transaction.atomic():
@@ -174,11 +175,11 @@ def record_consent(
                 "staff record paper or verbal consent.",
                 field_errors={"method": "Choose paper or verbal."},
             )
-        text = ConsentText.objects.filter(clinic_id=patient.clinic_id, pk=text_id).first()
+        text = next((t for t in current_consent_texts(patient.clinic) if t.pk == text_id), None)
         if text is None:
             raise InvalidInputError(
-                "Choose one of this clinic's consent texts.",
-                field_errors={"text": "Not a consent text of this clinic."},
+                "Choose one of this clinic's current consent texts.",
+                field_errors={"text": "Not a current consent text of this clinic."},
             )
         if Consent.objects.filter(patient=patient, text=text, withdrawn_at__isnull=True).exists():
             raise InvalidInputError(
@@ -193,7 +194,11 @@ def record_consent(
             given_by=acting_user(actor),
         )
         full_clean_or_invalid(consent)
-        consent.save()
+        try:
+            with transaction.atomic():
+                consent.save()
+        except IntegrityError as error:
+            raise ConflictError(f"Consent to “{text.title}” was just recorded.") from error
         record_event(
             actor=actor,
             action="consent.create",
@@ -208,12 +213,17 @@ def record_consent(
 def withdraw_consent(*, actor: Viewer, patient_id: uuid.UUID, consent_id: uuid.UUID) -> Consent:
     """Mark a consent withdrawn now (the patient themself, or staff on their word)."""
     patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="consent.withdraw")
-    with transaction.atomic():
-        consent = (
-            Consent.objects.filter(patient=patient, pk=consent_id).select_related("text").first()
+    consent = Consent.objects.filter(patient=patient, pk=consent_id).select_related("text").first()
+    if consent is None:
+        raise deny(
+            actor,
+            action="consent.withdraw",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            object_type="patients.consent",
+            object_id=str(consent_id),
         )
-        if consent is None:
-            raise InvalidInputError("That consent is not on this patient's record.")
+    with transaction.atomic():
         if consent.withdrawn_at is not None:
             raise InvalidInputError("This consent was already withdrawn.")
         consent.withdrawn_at = timezone.now()

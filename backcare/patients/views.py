@@ -9,12 +9,13 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backcare.accounts.context import clinic_context
 from backcare.accounts.queries import require_roles
 from backcare.core.errors import InvalidInputError
-from backcare.core.http import render_form
+from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
 from backcare.patients import queries, services
 from backcare.patients.forms import (
     ConsentForm,
@@ -76,13 +77,17 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def patient_detail(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     record = queries.get_patient(request.user, patient_id)
-    return render(request, "patients/patient_detail.html", _record_context(request, record))
+    return _render_record(request, "patients/patient_detail.html", record)
 
 
-def _record_context(request: HttpRequest, record: PatientRecord) -> dict[str, Any]:
-    ctx = clinic_context(request)
-    staff = record.patient.clinic_id in {c.pk for c in ctx.clinics} and ctx.has(*SEE_ALL_ROLES)
-    return {"record": record, "patient": record.patient, "can_edit": staff}
+def _render_record(
+    request: HttpRequest, template: str, record: PatientRecord, status: int = 200, **extra: Any
+) -> HttpResponse:
+    """Render a page of one patient's record with times in that patient's clinic's zone (the
+    viewer may be working in another clinic of the group)."""
+    context = {"record": record, "patient": record.patient, "can_edit": record.can_edit, **extra}
+    with timezone.override(record.patient.clinic.zone):
+        return render(request, template, context, status=status)
 
 
 @login_required
@@ -179,28 +184,28 @@ def consent_add(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 def consent_withdraw(
     request: HttpRequest, patient_id: uuid.UUID, consent_id: uuid.UUID
 ) -> HttpResponse:
+    own = request.POST.get("from") == "portal"
+    back = reverse("portal_consents") if own else reverse("patient_detail", args=[patient_id])
     try:
         services.withdraw_consent(actor=request.user, patient_id=patient_id, consent_id=consent_id)
     except InvalidInputError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "Consent withdrawn.")
-    own = request.POST.get("from") == "portal"
-    return redirect("portal_consents") if own else redirect("patient_detail", patient_id=patient_id)
+        return render_refusal(request, error, back_url=back)
+    messages.success(request, "Consent withdrawn.")
+    return redirect(back)
 
 
 @login_required
 @require_POST
 def patient_invite(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    back = reverse("patient_detail", args=[patient_id])
     try:
         patient = services.invite_to_portal(
             actor=request.user, patient_id=patient_id, site_url=request.build_absolute_uri("/")
         )
     except InvalidInputError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"Portal invitation sent to {patient.email}.")
-    return redirect("patient_detail", patient_id=patient_id)
+        return render_refusal(request, error, back_url=back)
+    messages.success(request, f"Portal invitation sent to {patient.email}.")
+    return redirect(back)
 
 
 # --- Patient portal -------------------------------------------------------------------------------
@@ -209,9 +214,7 @@ def patient_invite(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 @login_required
 def portal_details(request: HttpRequest) -> HttpResponse:
     record = queries.get_own_record(request.user, clinic_context(request).clinic)
-    return render(
-        request, "patients/portal_details.html", {"record": record, "patient": record.patient}
-    )
+    return _render_record(request, "patients/portal_details.html", record)
 
 
 @login_required
@@ -272,5 +275,5 @@ def portal_consents(request: HttpRequest) -> HttpResponse:
     record = queries.get_patient(request.user, patient_id)
     given = {c.text_id for c in record.consents if c.is_active}
     texts = [(t, t.pk in given) for t in queries.current_consent_texts(record.patient.clinic)]
-    context = {"record": record, "texts": texts}
-    return render_form(request, "patients/portal_consents.html", context, invalid=invalid)
+    status = UNPROCESSABLE if invalid else 200
+    return _render_record(request, "patients/portal_consents.html", record, status, texts=texts)

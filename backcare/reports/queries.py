@@ -39,8 +39,8 @@ def staff_dashboard(viewer: Viewer, clinic: Clinic | None) -> StaffDashboard:
         for row in accounts.list_licences(viewer, clinic):
             counts[row.status] = counts.get(row.status, 0) + 1
     own: accounts.TherapistProfile | None = None
-    if Role.THERAPIST in roles:
-        own_id = accounts.get_own_therapist(viewer).pk
+    own_id = accounts.own_therapist_id(viewer) if Role.THERAPIST in roles else None
+    if own_id is not None:
         own = accounts.get_therapist_profile(viewer, own_id, on=today)
     return StaffDashboard(
         clinic=clinic,
@@ -129,11 +129,12 @@ def audit_log(
     are refused with a message. Records `audit.view` (and `patient.list` for a search)."""
     clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="audit.view")
     if patient_id is not None and not patients.is_patient_of(viewer, clinic, patient_id):
+        accounts.deny(viewer, action="audit.view", clinic_id=clinic.pk, patient_id=patient_id)
         raise InvalidInputError(
             "That patient is not on this clinic's records. Choose a patient from this clinic.",
             field_errors={"patient": "Not a patient of this clinic."},
         )
-    people = [(u.pk, f"{u} ({u.email})") for u in accounts.list_people_at(clinic)]
+    people = [(u.pk, f"{u} ({u.email})") for u in accounts.list_staff_of(clinic)]
     if actor_id is not None and actor_id not in {pk for pk, _ in people}:
         raise InvalidInputError(
             "That person has no role at this clinic. Choose someone from the list.",

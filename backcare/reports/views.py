@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from backcare.accounts.context import clinic_context
 from backcare.accounts.models import Role
+from backcare.accounts.queries import list_invitations
 from backcare.core.errors import InvalidInputError
 from backcare.reports import queries
 from backcare.reports.forms import AuditFilterForm
@@ -15,7 +16,7 @@ from backcare.reports.forms import AuditFilterForm
 def dashboard(request: HttpRequest) -> HttpResponse:
     """One page per person, with a section for each role they hold in the current clinic."""
     ctx = clinic_context(request)
-    context: dict[str, object] = {}
+    context: dict[str, object] = {"invitations": list_invitations(request.user)}
     if ctx.has(Role.CLINIC_ADMIN, Role.FRONT_DESK, Role.THERAPIST):
         context["staff"] = queries.staff_dashboard(request.user, ctx.clinic)
     if ctx.has(Role.REFERRING_CLINICIAN):

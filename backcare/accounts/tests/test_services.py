@@ -3,7 +3,7 @@ from datetime import date, timedelta
 import pytest
 from django.core import mail
 
-from backcare.accounts import services
+from backcare.accounts import queries, services
 from backcare.accounts.models import Licence, Membership, Role, Room, Therapist, User
 from backcare.core.errors import InvalidInputError, NotFoundError
 from backcare.core.models import AuditEvent
@@ -37,11 +37,11 @@ def test_add_member_creates_the_account_and_emails_a_set_password_link(
     assert AuditEvent.objects.filter(action="membership.create", actor_id=admin.pk).count() == 1
 
 
-def test_add_member_refuses_a_role_the_person_already_holds():
+def test_add_member_refuses_a_role_the_person_already_holds_or_was_offered():
     clinic = make_clinic()
     admin = make_member(clinic, Role.CLINIC_ADMIN)
     desk = make_member(clinic, Role.FRONT_DESK)
-    with pytest.raises(InvalidInputError, match="already a front desk"):
+    with pytest.raises(InvalidInputError, match="already has the role of front desk"):
         services.add_member(
             actor=admin,
             clinic=clinic,
@@ -50,16 +50,33 @@ def test_add_member_refuses_a_role_the_person_already_holds():
             role=Role.FRONT_DESK,
             site_url=SITE,
         )
+    services.add_member(
+        actor=admin,
+        clinic=clinic,
+        email=desk.email,
+        full_name="x",
+        role=Role.THERAPIST,
+        site_url=SITE,
+    )
+    with pytest.raises(InvalidInputError, match="already been offered the role of therapist"):
+        services.add_member(
+            actor=admin,
+            clinic=clinic,
+            email=desk.email,
+            full_name="x",
+            role=Role.THERAPIST,
+            site_url=SITE,
+        )
 
 
-def test_add_member_gives_an_existing_person_a_second_clinic_without_a_new_account(
+def test_an_existing_account_must_accept_before_another_clinic_counts_it(
     django_capture_on_commit_callbacks,
 ):
     home, second = make_clinic(), make_clinic()
     therapist = make_therapist(home)
     admin = make_member(second, Role.CLINIC_ADMIN)
     with django_capture_on_commit_callbacks(execute=True):
-        services.add_member(
+        membership = services.add_member(
             actor=admin,
             clinic=second,
             email=therapist.user.email,
@@ -68,11 +85,76 @@ def test_add_member_gives_an_existing_person_a_second_clinic_without_a_new_accou
             site_url=SITE,
         )
     assert User.objects.filter(email=therapist.user.email).count() == 1
-    assert set(Membership.objects.filter(user=therapist.user).values_list("clinic", flat=True)) == {
-        home.pk,
-        second.pk,
-    }
-    assert mail.outbox == []
+    assert membership.is_pending
+    assert "accept or decline" in mail.outbox[0].body
+    assert "/accounts/password/reset/key/" not in mail.outbox[0].body  # they have a password
+    assert queries.therapist_clinic_ids(therapist) == [home.pk]
+
+    services.answer_invitation(actor=therapist.user, membership_id=membership.pk, accept=True)
+
+    assert sorted(queries.therapist_clinic_ids(therapist)) == sorted([home.pk, second.pk])
+
+
+def test_another_clinics_admin_cannot_take_over_a_therapist_by_inviting_them():
+    home, rival = make_clinic(), make_clinic()
+    therapist = make_therapist(home, expires_in_days=None)
+    licence = make_licence(
+        therapist, expires_on=home.local_date() + timedelta(days=300), verified=False
+    )
+    rival_admin = make_member(rival, Role.CLINIC_ADMIN)
+    services.add_member(
+        actor=rival_admin,
+        clinic=rival,
+        email=therapist.user.email,
+        full_name="x",
+        role=Role.THERAPIST,
+        site_url=SITE,
+    )
+    with pytest.raises(NotFoundError):
+        services.verify_licence(actor=rival_admin, licence_id=licence.pk)
+    with pytest.raises(NotFoundError):
+        services.update_licence(
+            actor=rival_admin, licence_id=licence.pk, expires_on=date(2020, 1, 1)
+        )
+    licence.refresh_from_db()
+    assert (licence.verified_at, licence.expires_on) == (
+        None,
+        home.local_date() + timedelta(days=300),
+    )
+
+
+def test_a_declined_invitation_never_counts_and_cannot_be_answered_twice():
+    home, second = make_clinic(), make_clinic()
+    desk = make_member(home, Role.FRONT_DESK)
+    membership = services.add_member(
+        actor=make_member(second, Role.CLINIC_ADMIN),
+        clinic=second,
+        email=desk.email,
+        full_name="x",
+        role=Role.FRONT_DESK,
+        site_url=SITE,
+    )
+    services.answer_invitation(actor=desk, membership_id=membership.pk, accept=False)
+    assert not Membership.objects.in_force().filter(pk=membership.pk).exists()
+    with pytest.raises(NotFoundError):
+        services.answer_invitation(actor=desk, membership_id=membership.pk, accept=True)
+
+
+def test_only_the_invited_person_answers_an_invitation():
+    clinic = make_clinic()
+    admin = make_member(clinic, Role.CLINIC_ADMIN)
+    someone = make_member(make_clinic(), Role.FRONT_DESK)
+    membership = services.add_member(
+        actor=admin,
+        clinic=clinic,
+        email=someone.email,
+        full_name="x",
+        role=Role.FRONT_DESK,
+        site_url=SITE,
+    )
+    with pytest.raises(NotFoundError):
+        services.answer_invitation(actor=admin, membership_id=membership.pk, accept=True)
+    assert Membership.objects.get(pk=membership.pk).is_pending
 
 
 def test_only_admins_add_staff_but_any_clinic_staff_may_give_a_patient_a_login():
@@ -98,15 +180,20 @@ def test_only_admins_add_staff_but_any_clinic_staff_may_give_a_patient_a_login()
     assert membership.role == Role.PATIENT
 
 
-def test_an_admin_cannot_end_their_own_admin_role():
+def test_the_last_admin_role_of_a_clinic_cannot_be_ended():
     clinic = make_clinic()
     admin = make_member(clinic, Role.CLINIC_ADMIN)
     membership = Membership.objects.get(user=admin, role=Role.CLINIC_ADMIN)
-    with pytest.raises(InvalidInputError, match="own admin role"):
+    with pytest.raises(InvalidInputError, match="last admin"):
         services.set_membership_active(
             actor=admin, clinic=clinic, membership_id=membership.pk, active=False
         )
     assert Membership.objects.get(pk=membership.pk).is_active
+    make_member(clinic, Role.CLINIC_ADMIN)
+    services.set_membership_active(
+        actor=admin, clinic=clinic, membership_id=membership.pk, active=False
+    )
+    assert not Membership.objects.get(pk=membership.pk).is_active
 
 
 def test_rooms_are_taken_out_of_use_not_deleted_and_names_are_unique_per_clinic():

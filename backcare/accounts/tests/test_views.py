@@ -1,7 +1,8 @@
 """Pages for clinic settings, team, therapists and licences: three actors per view (the owner,
 a colleague at another clinic, a stranger), bad input, and MFA enforcement."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -53,38 +54,77 @@ def world() -> World:
 
 
 OBJECT_PAGES = [
-    ("GET", lambda w: reverse("therapist_detail", args=[w.therapist.pk]), 200),
-    ("GET", lambda w: reverse("therapist_edit", args=[w.therapist.pk]), 200),
-    ("GET", lambda w: reverse("licence_add", args=[w.therapist.pk]), 200),
-    ("GET", lambda w: reverse("licence_edit", args=[w.licence.pk]), 200),
-    ("POST", lambda w: reverse("licence_verify", args=[w.licence.pk]), 302),
-    ("POST", lambda w: reverse("room_set_active", args=[w.room.pk]), 302),
-    ("POST", lambda w: reverse("membership_set_active", args=[w.membership.pk]), 302),
+    # method, url, data, status for the owner, and what the owner's request changed
+    ("GET", lambda w: reverse("therapist_detail", args=[w.therapist.pk]), {}, 200),
+    ("GET", lambda w: reverse("therapist_edit", args=[w.therapist.pk]), {}, 200),
+    ("GET", lambda w: reverse("licence_add", args=[w.therapist.pk]), {}, 200),
+    ("GET", lambda w: reverse("licence_edit", args=[w.licence.pk]), {}, 200),
+    ("POST", lambda w: reverse("licence_verify", args=[w.licence.pk]), {}, 302),
+    ("POST", lambda w: reverse("room_set_active", args=[w.room.pk]), {"active": "0"}, 302),
+    (
+        "POST",
+        lambda w: reverse("membership_set_active", args=[w.membership.pk]),
+        {"active": "0"},
+        302,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("method", "url", "owner_status"), OBJECT_PAGES)
-def test_owner_reaches_the_page(world, method, url, owner_status):
-    response = getattr(client_for(world.admin), method.lower())(url(world))
+def request(client, method, url, data):
+    return client.get(url) if method == "GET" else client.post(url, data)
+
+
+@pytest.mark.parametrize(("method", "url", "data", "owner_status"), OBJECT_PAGES)
+def test_owner_reaches_the_page(world, method, url, data, owner_status):
+    response = request(client_for(world.admin), method, url(world), data)
     assert response.status_code == owner_status
 
 
-@pytest.mark.parametrize(("method", "url", "owner_status"), OBJECT_PAGES)
+def test_owners_posts_take_effect(world):
+    client = client_for(world.admin)
+    client.post(reverse("licence_verify", args=[world.licence.pk]))
+    client.post(reverse("room_set_active", args=[world.room.pk]), {"active": "0"})
+    client.post(reverse("membership_set_active", args=[world.membership.pk]), {"active": "0"})
+    assert Licence.objects.get(pk=world.licence.pk).verified_by == world.admin
+    assert Room.objects.get(pk=world.room.pk).is_active is False
+    assert Membership.objects.get(pk=world.membership.pk).is_active is False
+
+
+@pytest.mark.parametrize(("method", "url", "data", "owner_status"), OBJECT_PAGES)
 @pytest.mark.parametrize("actor", ["colleague", "stranger"])
 def test_other_clinic_and_stranger_get_404_and_the_attempt_is_audited(
-    world, method, url, owner_status, actor
+    world, method, url, data, owner_status, actor
 ):
     before = denied_events()
-    response = getattr(client_for(getattr(world, actor)), method.lower())(url(world))
+    response = request(client_for(getattr(world, actor)), method, url(world), data)
     assert response.status_code == 404
     assert denied_events() == before + 1
+    assert Room.objects.get(pk=world.room.pk).is_active
+    assert Membership.objects.get(pk=world.membership.pk).is_active
+    assert Licence.objects.get(pk=world.licence.pk).verified_at is None
 
 
-@pytest.mark.parametrize(("method", "url", "owner_status"), OBJECT_PAGES)
-def test_anonymous_visitor_is_sent_to_login(world, method, url, owner_status):
-    response = getattr(client_for(None), method.lower())(url(world))
+@pytest.mark.parametrize(("method", "url", "data", "owner_status"), OBJECT_PAGES)
+def test_anonymous_visitor_is_sent_to_login(world, method, url, data, owner_status):
+    response = request(client_for(None), method, url(world), data)
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        lambda w: reverse("room_set_active", args=[w.room.pk]),
+        lambda w: reverse("membership_set_active", args=[w.membership.pk]),
+    ],
+)
+@pytest.mark.parametrize("data", [{}, {"active": "maybe"}])
+def test_a_missing_or_unknown_choice_is_refused_and_changes_nothing(world, url, data):
+    response = client_for(world.admin).post(url(world), data)
+    assert response.status_code == 422
+    assert b"choice was missing or unknown" in response.content
+    assert Room.objects.get(pk=world.room.pk).is_active
+    assert Membership.objects.get(pk=world.membership.pk).is_active
 
 
 CLINIC_PAGES = ["clinic_settings", "team_list", "member_add", "licence_list", "therapist_list"]
@@ -217,7 +257,7 @@ def test_member_add_for_an_existing_role_shows_the_reason(world):
     data = {"email": world.therapist.user.email, "full_name": "x", "role": "therapist"}
     response = client_for(world.admin).post(reverse("member_add"), data)
     assert response.status_code == 422
-    assert "already a therapist" in response.content.decode()
+    assert "already has the role of therapist" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -379,3 +419,97 @@ def test_my_profile_is_404_and_audited_for_people_who_are_not_therapists(world, 
     before = denied_events()
     assert client_for(getattr(world, actor)).get(reverse("my_therapist_profile")).status_code == 404
     assert denied_events() == before + 1
+
+
+def test_member_add_names_only_the_typed_address_for_an_existing_account(world):
+    data = {"email": world.colleague.email, "full_name": "Typed Name", "role": "front_desk"}
+    response = client_for(world.admin).post(reverse("member_add"), data, follow=True)
+    page = response.content.decode()
+    assert f"Invitation sent to {world.colleague.email}" in page
+    assert world.colleague.full_name not in page
+    assert "Invitation not yet accepted" in page
+
+
+def test_an_invited_person_accepts_on_their_home_page_and_works_there(world):
+    client_for(world.admin).post(
+        reverse("member_add"),
+        {"email": world.colleague.email, "full_name": "x", "role": "front_desk"},
+    )
+    invitee = client_for(world.colleague)
+    home = invitee.get(reverse("dashboard")).content.decode()
+    assert "invites you to join as front desk" in home
+    membership = Membership.objects.get(user=world.colleague, clinic=world.clinic)
+    answer = invitee.post(reverse("invitation_answer", args=[membership.pk]), {"answer": "accept"})
+    assert answer.url == reverse("dashboard")
+    assert world.therapist.user.full_name in invitee.get(reverse("therapist_list")).content.decode()
+
+
+@pytest.mark.parametrize("actor", ["admin", "stranger"])
+def test_nobody_else_answers_an_invitation_and_the_attempt_is_audited(world, actor):
+    client_for(world.admin).post(
+        reverse("member_add"),
+        {"email": world.colleague.email, "full_name": "x", "role": "front_desk"},
+    )
+    membership = Membership.objects.get(user=world.colleague, clinic=world.clinic)
+    before = denied_events()
+    response = client_for(getattr(world, actor)).post(
+        reverse("invitation_answer", args=[membership.pk]), {"answer": "accept"}
+    )
+    assert response.status_code == 404
+    assert denied_events() == before + 1
+    assert Membership.objects.get(pk=membership.pk).accepted_at is None
+
+
+def test_an_unknown_answer_to_an_invitation_is_refused(world):
+    client_for(world.admin).post(
+        reverse("member_add"),
+        {"email": world.colleague.email, "full_name": "x", "role": "front_desk"},
+    )
+    membership = Membership.objects.get(user=world.colleague, clinic=world.clinic)
+    url = reverse("invitation_answer", args=[membership.pk])
+    assert client_for(world.colleague).post(url, {"answer": "perhaps"}).status_code == 422
+    assert Membership.objects.get(pk=membership.pk).accepted_at is None
+
+
+def test_licence_status_uses_the_clinics_date_not_the_servers(world):
+    # 23:30 in Auckland on the expiry date is still 10:30 the same day in UTC, and 00:30 the
+    # next morning in Auckland is still the expiry date in UTC: only the clinic date is right.
+    Clinic.objects.filter(pk=world.clinic.pk).update(time_zone="Pacific/Auckland")
+    expiry = date(2026, 12, 10)
+    Licence.objects.filter(pk=world.licence.pk).update(
+        expires_on=expiry, verified_by=world.admin, verified_at=timezone.now()
+    )
+    zone = ZoneInfo("Pacific/Auckland")
+    after = datetime.combine(expiry + timedelta(days=1), time(0, 30), tzinfo=zone)
+    with time_machine.travel(after, tick=False):
+        page = client_for(world.admin).get(reverse("licence_list")).content.decode()
+    assert '<span class="badge badge--expired">Expired</span>' in page
+
+
+def test_a_refused_clinic_switch_is_audited(world):
+    before = denied_events()
+    client_for(world.admin).post(reverse("clinic_switch"), {"clinic": str(world.other_clinic.pk)})
+    assert denied_events() == before + 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("number", "", "This field is required."),
+        ("issuing_board", "b" * 151, "at most 150"),
+        ("expires_on", "soon", "Enter a valid date"),
+    ],
+)
+def test_licence_add_bad_input_is_refused_and_adds_nothing(world, field, value, message):
+    data = {
+        "number": "RMT-77",
+        "issuing_board": "Board",
+        "jurisdiction": "Somewhere",
+        "licence_type": "RMT",
+        "expires_on": "2030-01-01",
+        field: value,
+    }
+    response = client_for(world.admin).post(reverse("licence_add", args=[world.therapist.pk]), data)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert Licence.objects.filter(therapist=world.therapist).count() == 1

@@ -10,6 +10,12 @@ from backcare.patients.models import Consent, Patient
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _demo_runs_with_debug_on(settings):
+    settings.DEBUG = True
+
+
 LOGINS = {
     "patient@demo.backcare.example": Role.PATIENT,
     "admin@demo.backcare.example": Role.CLINIC_ADMIN,
@@ -54,3 +60,12 @@ def test_demo_clinic_has_four_therapists_one_expiring_one_expired_and_thirty_pat
     assert list_bookable_therapists(admin, clinic, on=clinic.local_date()).count() == 3
     assert Patient.objects.filter(clinic=clinic).count() == 30
     assert Patient.objects.get(user__email="patient@demo.backcare.example").clinic == clinic
+
+
+def test_load_demo_refuses_to_run_without_debug(settings):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="runs only with DEBUG=1"):
+        call_command("load_demo")
+    assert not User.objects.filter(email__endswith="@demo.backcare.example").exists()

@@ -2,11 +2,12 @@
 write and denied attempt, bad input refused with nothing lost, and constant query counts."""
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
 
-from backcare.accounts.models import Role
+from backcare.accounts.models import Clinic, Role
 from backcare.core.models import AuditEvent
 from backcare.patients.models import Consent, ConsentMethod, Patient, PatientPreferences
 from conftest import client_for
@@ -43,11 +44,16 @@ class World:
         self.colleague = make_member(self.other_clinic, Role.FRONT_DESK)
         self.other_patient_user = make_user(full_name="Olly Other")
         self.other_patient = make_patient(
-            self.other_clinic, user=self.other_patient_user, given_name="Olly"
+            self.other_clinic,
+            user=self.other_patient_user,
+            given_name="Olly",
+            email="olly@example.test",
+            phone="+44 20 7946 0999",
         )
         self.other_text = make_consent_text(self.other_clinic)
         self.stranger = make_user(full_name="Stranger")
         self.clinician = make_member(self.clinic, Role.REFERRING_CLINICIAN)
+        self.newcomer = make_patient(self.clinic, given_name="Nell", email="nell@example.test")
 
 
 @pytest.fixture
@@ -60,40 +66,135 @@ def events(**filters: object) -> list[AuditEvent]:
 
 
 STAFF_PAGES = [
-    ("GET", lambda w: reverse("patient_detail", args=[w.patient.pk]), 200),
-    ("GET", lambda w: reverse("patient_edit", args=[w.patient.pk]), 200),
-    ("GET", lambda w: reverse("patient_preferences", args=[w.patient.pk]), 200),
-    ("GET", lambda w: reverse("consent_add", args=[w.patient.pk]), 200),
-    ("POST", lambda w: reverse("consent_withdraw", args=[w.patient.pk, w.consent.pk]), 302),
-    ("POST", lambda w: reverse("patient_invite", args=[w.patient.pk]), 302),
+    # method, the patient concerned, url, status for staff of the patient's clinic
+    ("GET", lambda w: w.patient, lambda w: reverse("patient_detail", args=[w.patient.pk]), 200),
+    ("GET", lambda w: w.patient, lambda w: reverse("patient_edit", args=[w.patient.pk]), 200),
+    (
+        "GET",
+        lambda w: w.patient,
+        lambda w: reverse("patient_preferences", args=[w.patient.pk]),
+        200,
+    ),
+    ("GET", lambda w: w.patient, lambda w: reverse("consent_add", args=[w.patient.pk]), 200),
+    (
+        "POST",
+        lambda w: w.patient,
+        lambda w: reverse("consent_withdraw", args=[w.patient.pk, w.consent.pk]),
+        302,
+    ),
+    ("POST", lambda w: w.newcomer, lambda w: reverse("patient_invite", args=[w.newcomer.pk]), 302),
 ]
 
 
-@pytest.mark.parametrize(("method", "url", "status"), STAFF_PAGES)
-def test_staff_of_the_patients_clinic_reach_the_page(world, method, url, status):
-    response = getattr(client_for(world.desk), method.lower())(url(world))
+def request(client, method, url):
+    return client.get(url) if method == "GET" else client.post(url)
+
+
+@pytest.mark.parametrize(("method", "patient", "url", "status"), STAFF_PAGES)
+def test_staff_of_the_patients_clinic_reach_the_page(world, method, patient, url, status):
+    response = request(client_for(world.desk), method, url(world))
     assert response.status_code == status
 
 
-@pytest.mark.parametrize(("method", "url", "status"), STAFF_PAGES)
+def test_staff_posts_take_effect(world, django_capture_on_commit_callbacks):
+    client = client_for(world.desk)
+    client.post(reverse("consent_withdraw", args=[world.patient.pk, world.consent.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("patient_invite", args=[world.newcomer.pk]))
+    assert Consent.objects.get(pk=world.consent.pk).withdrawn_by == world.desk
+    world.newcomer.refresh_from_db()
+    assert world.newcomer.user is not None
+    assert world.newcomer.user.email == "nell@example.test"
+
+
+@pytest.mark.parametrize(("method", "patient", "url", "status"), STAFF_PAGES)
 @pytest.mark.parametrize("actor", ["colleague", "stranger", "other_patient_user"])
 def test_others_get_404_and_exactly_one_denied_event_naming_the_patient(
-    world, method, url, status, actor
+    world, method, patient, url, status, actor
 ):
     last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    response = getattr(client_for(getattr(world, actor)), method.lower())(url(world))
+    response = request(client_for(getattr(world, actor)), method, url(world))
     assert response.status_code == 404
     [event] = events(id__gt=last)
     assert event.outcome == "denied"
-    assert (event.patient_id, event.clinic_id) == (world.patient.pk, world.clinic.pk)
-    assert world.patient.given_name not in response.content.decode()
+    assert (event.patient_id, event.clinic_id) == (patient(world).pk, world.clinic.pk)
+    assert patient(world).given_name not in response.content.decode()
+    assert Consent.objects.get(pk=world.consent.pk).withdrawn_at is None
+    assert Patient.objects.get(pk=world.newcomer.pk).user is None
 
 
-@pytest.mark.parametrize(("method", "url", "status"), STAFF_PAGES)
-def test_anonymous_visitors_are_sent_to_login(world, method, url, status):
-    response = getattr(client_for(None), method.lower())(url(world))
+@pytest.mark.parametrize(("method", "patient", "url", "status"), STAFF_PAGES)
+def test_anonymous_visitors_are_sent_to_login(world, method, patient, url, status):
+    response = request(client_for(None), method, url(world))
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
+
+
+def test_withdrawing_another_clinics_consent_through_ones_own_patient_is_404_and_audited(world):
+    foreign = Consent.objects.create(
+        clinic=world.other_clinic,
+        patient=world.other_patient,
+        text=world.other_text,
+        method=ConsentMethod.PAPER,
+        given_at=world.other_text.published_at,
+        given_by=world.colleague,
+    )
+    url = reverse("consent_withdraw", args=[world.patient.pk, foreign.pk])
+    response = client_for(world.desk).post(url)
+    assert response.status_code == 404
+    [event] = events(outcome="denied")
+    assert (event.action, event.object_id) == ("consent.withdraw", str(foreign.pk))
+    assert Consent.objects.get(pk=foreign.pk).withdrawn_at is None
+
+
+def test_withdrawing_twice_is_refused_with_a_message(world):
+    client = client_for(world.desk)
+    url = reverse("consent_withdraw", args=[world.patient.pk, world.consent.pk])
+    client.post(url)
+    response = client.post(url)
+    assert response.status_code == 422
+    assert b"already withdrawn" in response.content
+
+
+def test_inviting_a_patient_without_an_email_is_refused_with_a_message(world):
+    Patient.objects.filter(pk=world.newcomer.pk).update(email="")
+    response = client_for(world.desk).post(reverse("patient_invite", args=[world.newcomer.pk]))
+    assert response.status_code == 422
+    assert b"Add the patient&#x27;s email address first" in response.content
+
+
+def test_inviting_a_patient_whose_email_has_an_account_waits_for_them_to_accept(world):
+    Patient.objects.filter(pk=world.newcomer.pk).update(email=world.colleague.email)
+    client_for(world.desk).post(reverse("patient_invite", args=[world.newcomer.pk]))
+    colleague = client_for(world.colleague)
+    # Linked, but nothing is visible to the account until its owner accepts.
+    assert colleague.get(reverse("patient_detail", args=[world.newcomer.pk])).status_code == 404
+    assert "invites you to join as patient" in colleague.get(reverse("dashboard")).content.decode()
+
+
+def test_edit_links_follow_the_viewers_role_at_the_patients_clinic(world):
+    make_member(world.other_clinic, Role.REFERRING_CLINICIAN, user=world.colleague)
+    referred = make_patient(world.other_clinic, referred_by=world.colleague, given_name="Rita")
+    # The colleague works at the other clinic as front desk and as referrer: may edit.
+    page = client_for(world.colleague).get(reverse("patient_detail", args=[referred.pk]))
+    assert b"Edit record" in page.content
+    # A referrer without a staff role there sees the record but no edit link.
+    elsewhere = make_patient(world.clinic, referred_by=world.clinician, given_name="Ed")
+    page = client_for(world.clinician).get(reverse("patient_detail", args=[elsewhere.pk]))
+    assert page.status_code == 200
+    assert b"Edit record" not in page.content
+
+
+def test_record_times_are_shown_in_the_patients_clinic_zone(world):
+    tokyo = make_clinic("Tokyo", time_zone="Asia/Tokyo")
+    Clinic.objects.filter(pk=world.clinic.pk).update(time_zone="America/Toronto")
+    make_member(tokyo, Role.FRONT_DESK, user=world.desk)
+    moment = datetime(2026, 1, 9, 16, 0, tzinfo=UTC)  # 11:00 in Toronto, 01:00 next day in Tokyo
+    Consent.objects.filter(pk=world.consent.pk).update(given_at=moment)
+    client = client_for(world.desk)
+    client.post(reverse("clinic_switch"), {"clinic": str(tokyo.pk)})  # working in Tokyo today
+    page = client.get(reverse("patient_detail", args=[world.patient.pk])).content.decode()
+    assert "9 Jan 2026 11:00" in page
 
 
 @pytest.mark.parametrize("name", ["patient_edit", "patient_preferences", "consent_add"])
@@ -372,9 +473,10 @@ def test_a_patient_changes_their_contact_details_in_the_portal(world):
 
 def test_the_portal_contact_form_cannot_change_the_name(world):
     data = {"given_name": "Hacked", "email": "new@example.test"}
-    client_for(world.patient_user).post(reverse("portal_contact_edit"), data)
+    response = client_for(world.patient_user).post(reverse("portal_contact_edit"), data)
+    assert response.status_code == 302
     world.patient.refresh_from_db()
-    assert world.patient.given_name == "Harriet"
+    assert (world.patient.given_name, world.patient.email) == ("Harriet", "new@example.test")
 
 
 def test_bad_portal_contact_input_is_refused_and_keeps_the_details(world):
@@ -444,3 +546,39 @@ def test_patient_create_is_404_and_audited_without_a_staff_role(world, actor):
         assert response.status_code == 404
     assert AuditEvent.objects.filter(action="patient.create", outcome="denied").count() == 2
     assert Patient.objects.count() == count
+
+
+def test_portal_consent_to_a_superseded_version_is_refused(world):
+    newer = make_consent_text(world.clinic, kind=world.text.kind, version=2)
+    Consent.objects.filter(pk=world.consent.pk).update(
+        withdrawn_at=newer.published_at, withdrawn_by=world.desk
+    )
+    client = client_for(world.patient_user)
+    response = client.post(reverse("portal_consents"), {"text": str(world.text.pk)})
+    assert response.status_code == 422
+    assert client.post(reverse("portal_consents"), {"text": str(newer.pk)}).status_code == 302
+    assert (
+        Consent.objects.filter(patient=world.patient, withdrawn_at__isnull=True).get().text == newer
+    )
+
+
+def test_a_stranger_gets_404_on_the_patient_list_and_it_is_audited(world):
+    client_for(world.stranger).get(reverse("patient_list"))
+    [event] = events()
+    assert (event.action, event.outcome) == ("patient.list", "denied")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"pressure": "7"}, "Select a valid choice"),
+        ({"avoid_areas": ["elbow"]}, "Select a valid choice"),
+        ({"notes": "n" * 2001}, "at most 2000 characters"),
+    ],
+)
+def test_bad_portal_preferences_are_refused_and_keep_the_saved_ones(world, data, message):
+    PatientPreferences.objects.filter(patient=world.patient).update(pressure=3)
+    response = client_for(world.patient_user).post(reverse("portal_preferences"), data)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert PatientPreferences.objects.get(patient=world.patient).pressure == 3

@@ -126,3 +126,33 @@ def test_audit_log_finds_a_patient_by_name_to_filter_by(clinic_world):
     page = client_for(admin).get(reverse("audit_log"), {"patient_search": "harr"}).content.decode()
     assert f'href="?patient={patient.pk}"' in page
     assert page.count("?patient=") == 1
+
+
+def test_a_stranger_gets_404_on_the_audit_log_and_it_is_audited():
+    before = AuditEvent.objects.filter(outcome="denied").count()
+    assert client_for(make_user()).get(reverse("audit_log")).status_code == 404
+    assert AuditEvent.objects.filter(outcome="denied", action="audit.view").count() == before + 1
+
+
+def test_filtering_the_log_by_another_clinics_patient_is_refused_and_audited(clinic_world):
+    _, admin, _, other = clinic_world
+    foreign = make_patient(other)
+    client_for(admin).get(reverse("audit_log"), {"patient": str(foreign.pk)})
+    denied = AuditEvent.objects.get(outcome="denied")
+    assert (denied.action, denied.patient_id) == ("audit.view", foreign.pk)
+
+
+def test_audit_log_person_filter_lists_staff_but_not_patients(clinic_world):
+    clinic, admin, _, _ = clinic_world
+    portal_user = make_user(full_name="Portal Person")
+    make_patient(clinic, user=portal_user)
+    page = client_for(admin).get(reverse("audit_log")).content.decode()
+    assert admin.email in page
+    assert "Portal Person" not in page
+
+
+def test_a_therapist_without_a_profile_still_gets_a_dashboard(clinic_world):
+    clinic, _, _, _ = clinic_world
+    therapist = make_member(clinic, Role.THERAPIST)
+    therapist.therapist.delete()
+    assert client_for(therapist).get(reverse("dashboard")).status_code == 200
