@@ -25,7 +25,7 @@ from backcare.accounts.models import (
 )
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
 from backcare.core.audit import record_event
-from backcare.core.changes import apply_changes
+from backcare.core.changes import apply_changes, save_changes
 from backcare.core.errors import ConflictError, InvalidInputError, full_clean_or_invalid
 
 CLINIC_FIELDS = (
@@ -47,15 +47,8 @@ def update_clinic(*, actor: Viewer, clinic: Clinic | None, **values: str) -> Cli
     """Change the clinic's name, time zone, address or contact details (clinic admins only)."""
     clinic = require_roles(actor, clinic, ADMIN_ROLES, action="clinic.update")
     with transaction.atomic():
-        changed = apply_changes(clinic, values, CLINIC_FIELDS)
-        full_clean_or_invalid(clinic)
-        clinic.save()
-        record_event(
-            actor=actor,
-            action="clinic.update",
-            clinic_id=clinic.pk,
-            obj=clinic,
-            detail={"fields": changed},
+        save_changes(
+            clinic, values, CLINIC_FIELDS, actor=actor, action="clinic.update", clinic_id=clinic.pk
         )
         return clinic
 

@@ -22,7 +22,7 @@ from backcare.accounts.queries import (
     require_roles,
 )
 from backcare.core.audit import record_event
-from backcare.core.changes import apply_changes
+from backcare.core.changes import apply_changes, save_changes
 from backcare.core.errors import ConflictError, InvalidInputError, full_clean_or_invalid
 from backcare.patients.models import (
     Consent,
@@ -118,18 +118,16 @@ def update_contact_details(*, actor: Viewer, patient_id: uuid.UUID, **values: An
 def _save_patient(
     actor: Viewer, patient: Patient, values: dict[str, Any], allowed: tuple[str, ...]
 ) -> Patient:
-    changed = apply_changes(patient, values, allowed)
-    if "referred_by" in changed:
-        _check_referrer(patient.clinic_id, patient.referred_by)
-    full_clean_or_invalid(patient)
-    patient.save()
-    record_event(
+    if "referred_by" in values:
+        _check_referrer(patient.clinic_id, values["referred_by"])
+    save_changes(
+        patient,
+        values,
+        allowed,
         actor=actor,
         action="patient.update",
         clinic_id=patient.clinic_id,
         patient_id=patient.pk,
-        obj=patient,
-        detail={"fields": changed},
     )
     return patient
 
@@ -143,16 +141,14 @@ def update_preferences(
         preferences, _ = PatientPreferences.objects.get_or_create(
             patient=patient, defaults={"clinic_id": patient.clinic_id}
         )
-        changed = apply_changes(preferences, values, PREFERENCE_FIELDS)
-        full_clean_or_invalid(preferences)
-        preferences.save()
-        record_event(
+        save_changes(
+            preferences,
+            values,
+            PREFERENCE_FIELDS,
             actor=actor,
             action="preferences.update",
             clinic_id=patient.clinic_id,
             patient_id=patient.pk,
-            obj=preferences,
-            detail={"fields": changed},
         )
         return preferences
 
