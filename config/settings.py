@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "backcare.core",
     "backcare.accounts",
     "backcare.patients",
+    "backcare.triage",
+    "backcare.outcomes",
     "backcare.reports",
 ]
 

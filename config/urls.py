@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("backcare.reports.urls")),
     path("", include("backcare.accounts.urls")),
     path("", include("backcare.patients.urls")),
+    path("", include("backcare.outcomes.urls")),
 ]
 
 handler400 = "backcare.core.views.bad_request"

@@ -11,6 +11,8 @@ VOCABULARY_VERSION = "body-areas-1"
 
 @dataclass(frozen=True)
 class BodyArea:
+    """A region code and its plain-words label."""
+
     code: str
     label: str
 

@@ -238,3 +238,30 @@ def _positive(value: object, name: str, *, high: int) -> Fraction:
             "value_out_of_range", f"{name}: expected more than 0 and at most {high}.", item=name
         )
     return number
+
+
+EDITABLE = (
+    "abs_points",
+    "pct",
+    "substantial_pct",
+    "recovered_at_or_below",
+    "single_item_points",
+    "real_change",
+)
+
+
+def describe(
+    overrides: Mapping[str, Thresholds] | None = None,
+) -> list[tuple[str, str, object, object, str]]:
+    """(instrument, threshold, value in use, default, source) for every default threshold, so a
+    page can show which values a clinic changed."""
+    chosen = overrides or {}
+    rows = []
+    for code, default in DEFAULT_THRESHOLDS.items():
+        in_use = chosen.get(code, default)
+        for name in EDITABLE:
+            if getattr(default, name) is not None:
+                rows.append(
+                    (code, name, getattr(in_use, name), getattr(default, name), default.source)
+                )
+    return rows

@@ -22,6 +22,8 @@ from backcare.clinical.numbers import fraction_text, half_up
 
 @dataclass(frozen=True)
 class ConformanceSettings:
+    """The settings to run the vectors with: the defaults, or a clinic's."""
+
     triage_settings: red_flags.TriageSettings = red_flags.DEFAULT_SETTINGS
     contraindication_settings: contraindications.ContraindicationSettings = (
         contraindications.DEFAULT_SETTINGS
@@ -29,11 +31,14 @@ class ConformanceSettings:
     thresholds: Mapping[str, change.Thresholds] = field(default_factory=dict)
 
     def thresholds_for(self, instrument: str) -> change.Thresholds | None:
+        """The clinic's thresholds for `instrument`, or None for the cited defaults."""
         return self.thresholds.get(instrument)
 
 
 @dataclass(frozen=True)
 class Mismatch:
+    """One expected key whose actual value differs."""
+
     key: str
     expected: object
     actual: object
@@ -41,16 +46,20 @@ class Mismatch:
 
 @dataclass(frozen=True)
 class Outcome:
+    """The result of one vector: its id, its kind and every mismatch (none when it passed)."""
+
     vector_id: str
     instrument: str
     mismatches: tuple[Mismatch, ...]
 
     @property
     def passed(self) -> bool:
+        """True when every expected key matched."""
         return not self.mismatches
 
 
 def vector_id(vector: Mapping[str, Any], index: int) -> str:
+    """The "[ODI-04]"-style id at the start of the vector's note, else its position ("#5")."""
     match = re.match(r"\s*\[([^\]]+)\]", str(vector.get("note", "")))
     return match.group(1) if match else f"#{index + 1}"
 

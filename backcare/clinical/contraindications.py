@@ -22,6 +22,8 @@ RULES_VERSION = "backcare-contraindications-1 (RULES.md §2)"
 
 
 class Massage(StrEnum):
+    """Whether the session goes ahead, least to most restrictive."""
+
     PROCEED = "proceed"
     PROCEED_WITH_PRECAUTIONS = "proceed_with_precautions"
     POSTPONE = "postpone"
@@ -246,6 +248,7 @@ class ContraindicationResult:
 
     @property
     def conditions(self) -> tuple[str, ...]:
+        """Sorted IDs of the conditions that applied (e.g. CI-OSTEOPOROSIS)."""
         return tuple(sorted(r.condition for r in self.restrictions))
 
 

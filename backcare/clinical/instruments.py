@@ -23,11 +23,15 @@ from backcare.clinical.numbers import exact, half_up, whole
 
 
 class Direction(StrEnum):
+    """Which way of the scale is better for the patient."""
+
     LOWER_IS_BETTER = "lower_is_better"
     HIGHER_IS_BETTER = "higher_is_better"
 
 
 class TextLicence(StrEnum):
+    """Whether BackCare ships the item wording (RULES.md §3.9)."""
+
     SHIPPED = "shipped"  # generic or free wording, shipped with attribution
     LOADED = "loaded"  # licensed or unconfirmed wording: the clinic loads its own copy
     NONE = "none"  # a measurement taken by the therapist; no questionnaire text
@@ -35,6 +39,8 @@ class TextLicence(StrEnum):
 
 @dataclass(frozen=True)
 class Option:
+    """One answer of a choice item: its stored value, its score and, where shipped, its label."""
+
     value: int | str
     score: int
     label: str | None = None
@@ -56,6 +62,9 @@ class Item:
 
 @dataclass(frozen=True)
 class Instrument:
+    """An instrument as versioned data: items, answer types and ranges, direction of better,
+    score range, and whether and under what terms its wording is shipped."""
+
     code: str
     name: str
     version: str
@@ -70,6 +79,7 @@ class Instrument:
     instructions: str | None = None
 
     def item(self, item_id: str) -> Item:
+        """The item `item_id`; raises `ClinicalInputError("unknown_item")` otherwise."""
         for item in self.items:
             if item.id == item_id:
                 return item

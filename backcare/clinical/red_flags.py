@@ -35,6 +35,7 @@ class Action(StrEnum):
 
     @property
     def severity(self) -> int:
+        """0 for proceed up to 4 for emergency; incomplete is 5 (it outranks every result)."""
         return _SEVERITY[self]
 
     @property
@@ -198,6 +199,7 @@ class TriageAnswers:
         return cls(**values)  # type: ignore[arg-type]
 
     def unanswered(self) -> tuple[str, ...]:
+        """Names of the items left unanswered (None)."""
         return tuple(f.name for f in fields(self) if getattr(self, f.name) is None)
 
 
@@ -225,6 +227,9 @@ DEFAULT_SETTINGS = TriageSettings()
 
 @dataclass(frozen=True)
 class Rule:
+    """One red-flag rule: its ID, action, explanations for patient and therapist, sources, and
+    its three-valued test on the answers."""
+
     id: str
     action: Action
     title: str
@@ -542,10 +547,12 @@ class TriageResult:
 
     @property
     def patient_explanation(self) -> str:
+        """What to do, in plain words, then why (one sentence per finding)."""
         return _patient_explanation(self)
 
     @property
     def therapist_explanation(self) -> tuple[str, ...]:
+        """One line per rule that fired: ID, title, clinical reasoning and sources."""
         return tuple(
             f"{f.rule_id} {f.title}: {f.therapist_text} ({f.sources})" for f in self.findings
         )
@@ -627,13 +634,13 @@ def _blocking_items(
     unknown = answers.unanswered()
     neutral: dict[str, Any] = {name: False for name in unknown if name in BOOLEAN_ITEMS}
 
-    def could_raise(name: str) -> bool:
+    def _could_raise(name: str) -> bool:
         probes = (
             replace(answers, **{**neutral, name: v}) for v in _WORST_VALUES.get(name, (True,))
         )
         return any(_fired_action(probe, settings).severity > best.severity for probe in probes)
 
-    return tuple(name for name in unknown if could_raise(name)) or unknown
+    return tuple(name for name in unknown if _could_raise(name)) or unknown
 
 
 def _soft_flags(answers: TriageAnswers, settings: TriageSettings) -> tuple[list[str], int]:
@@ -701,3 +708,26 @@ def settings_with(**changes: int) -> TriageSettings:
 def ordered_actions() -> list[Action]:
     """The action levels from least to most severe (without `incomplete`)."""
     return list(_ORDERED)
+
+
+SETTING_SOURCES = {
+    "soft_flag_age": "AHCPR 1994 (age > 50); older UK lists use 55 (RULES.md §1.3)",
+    "fracture_age": "ACR 2016 variant 6 (elderly); 70 in several lists",
+    "aaa_age": "BMJ Best Practice AAA (risk rises after 60-65); 50 is a project default",
+    "ng65_onset_before_age": "NICE NG65 (back pain started before 45)",
+    "ng65_min_duration_months": "NICE NG65 (lasted more than 3 months)",
+    "young_age": "AHCPR 1994 (pain in a patient under 20)",
+}
+
+
+def describe(settings: TriageSettings = DEFAULT_SETTINGS) -> list[tuple[str, int, int, str]]:
+    """(name, value in use, default, source) for every threshold, so pages show the defaults."""
+    return [
+        (
+            f.name,
+            getattr(settings, f.name),
+            getattr(DEFAULT_SETTINGS, f.name),
+            SETTING_SOURCES[f.name],
+        )
+        for f in fields(TriageSettings)
+    ]

@@ -203,6 +203,7 @@ def build(state: State) -> None:
 
     portal_user = users["patient"]
 
+    patients = []
     for index in range(len(PEOPLE)):
         extra: dict[str, object] = {}
         if index == 0:
@@ -212,6 +213,8 @@ def build(state: State) -> None:
         patient = _patient(clinic, index, rng, today, **extra)
         _preferences(patient, index, rng)
         _consents(patient, index, texts, users["frontdesk"], today)
+        patients.append(patient)
+    state["patients"] = patients
     for index in (10, 11, 12):
         patient = _patient(north, index, rng, today)
         _preferences(patient, index, rng)

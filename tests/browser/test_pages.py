@@ -83,6 +83,7 @@ STAFF_PAGES = [
     ("member_add", lambda w: []),
     ("clinic_settings", lambda w: []),
     ("audit_log", lambda w: []),
+    ("clinical_settings", lambda w: []),
 ]
 PORTAL_PAGES = [
     "dashboard",

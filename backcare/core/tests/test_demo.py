@@ -6,7 +6,9 @@ from backcare.accounts.licensing import LicenceStatus
 from backcare.accounts.models import Clinic, Licence, Membership, Role, Therapist, User
 from backcare.accounts.queries import list_bookable_therapists, therapist_status_today
 from backcare.core.demo import DEMO_PASSWORD
+from backcare.outcomes.models import OutcomeMeasurement
 from backcare.patients.models import Consent, Patient
+from backcare.triage.models import TriageAssessment
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +28,17 @@ LOGINS = {
 
 
 def counts() -> tuple[int, ...]:
-    models = (Clinic, User, Membership, Therapist, Licence, Patient, Consent)
+    models = (
+        Clinic,
+        User,
+        Membership,
+        Therapist,
+        Licence,
+        Patient,
+        Consent,
+        TriageAssessment,
+        OutcomeMeasurement,
+    )
     return tuple(model.objects.count() for model in models)
 
 
@@ -69,3 +81,15 @@ def test_load_demo_refuses_to_run_without_debug(settings):
     with pytest.raises(CommandError, match="runs only with DEBUG=1"):
         call_command("load_demo")
     assert not User.objects.filter(email__endswith="@demo.backcare.example").exists()
+
+
+def test_demo_has_safety_screenings_and_measurements_with_their_versions():
+    call_command("load_demo")
+    actions = set(TriageAssessment.objects.values_list("action", flat=True))
+    assert {"proceed", "proceed_with_precautions", "refer_before_massage"} <= actions
+    maria = Patient.objects.get(user__email="patient@demo.backcare.example")
+    nrs = OutcomeMeasurement.objects.filter(patient=maria, instrument="pain_nrs").order_by(
+        "measured_at"
+    )
+    assert [m.score_exact for m in nrs] == ["7", "5", "3"]
+    assert all(m.instrument_version == "NRS-11" for m in nrs)

@@ -1,0 +1,101 @@
+"""Stored outcome measurements, licensed instrument wording loaded by the clinic, and a clinic's
+change thresholds."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from backcare.accounts.models import ClinicScopedModel, User
+from backcare.core.models import BaseModel
+from backcare.patients.models import Patient
+
+
+class MeasurementMethod(models.TextChoices):
+    PORTAL = "portal", "Patient, online"
+    PAPER = "paper", "Staff, from a paper form"
+    THERAPIST = "therapist", "Therapist, measured or asked at a visit"
+
+
+class OutcomeMeasurement(ClinicScopedModel):
+    """One administration of one instrument: the answers item by item, the exact score and how
+    it was computed (instrument version and policy), who entered it, when and how. Never
+    edited; a correction is a new measurement."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    instrument = models.CharField(max_length=40)
+    instrument_version = models.CharField(max_length=80)
+    measured_at = models.DateTimeField()
+    method = models.CharField(max_length=10, choices=MeasurementMethod.choices)
+    entered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    answers = models.JSONField()
+    valid = models.BooleanField()
+    reason = models.CharField(max_length=40, blank=True, help_text="Why there is no score.")
+    score_exact = models.CharField(
+        max_length=40, blank=True, help_text='Exact value, e.g. "320/9".'
+    )
+    score_display = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    band = models.CharField(max_length=40, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    policy = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-measured_at"]
+        indexes = [
+            models.Index(
+                fields=["clinic", "patient", "instrument", "measured_at"],
+                name="measurement_patient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} of {self.patient_id} at {self.measured_at:%Y-%m-%d}"
+
+
+class InstrumentText(BaseModel):
+    """Licensed wording of one instrument item, loaded from a file the clinic supplies (never
+    shipped with BackCare). One row per item and language."""
+
+    instrument = models.CharField(max_length=40)
+    version = models.CharField(max_length=80)
+    language = models.CharField(max_length=10, default="en")
+    item_id = models.CharField(max_length=40)
+    text = models.TextField(max_length=2000)
+    options = models.JSONField(
+        default=list, blank=True, help_text="Answer wording, in scale order."
+    )
+    licence = models.CharField(max_length=300, help_text="Whose wording, and the licence held.")
+    loaded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "version", "language", "item_id"],
+                name="instrument_text_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.version} {self.language} {self.item_id}"
+
+
+class OutcomeSettings(ClinicScopedModel):
+    """A clinic's changes to change thresholds (RULES.md §3.8) and the ODI missing-section
+    policy. Empty means the cited defaults."""
+
+    odi_max_missing = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(2)]
+    )
+    thresholds = models.JSONField(default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "outcome settings"
+        constraints = [
+            models.UniqueConstraint(fields=["clinic"], name="outcome_settings_one_per_clinic")
+        ]
+
+    def __str__(self) -> str:
+        return f"Outcome settings of clinic {self.clinic_id}"

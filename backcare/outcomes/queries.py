@@ -1,0 +1,58 @@
+"""Reads of outcome measurements, instrument wording and a clinic's outcome settings."""
+
+import uuid
+from collections.abc import Mapping
+
+from backcare.accounts.models import Clinic
+from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
+from backcare.clinical import change
+from backcare.core.audit import record_event
+from backcare.outcomes.models import InstrumentText, OutcomeMeasurement, OutcomeSettings
+from backcare.patients.queries import find_patient
+
+
+def outcome_settings(clinic_id: uuid.UUID) -> tuple[int, Mapping[str, change.Thresholds]]:
+    """The clinic's ODI missing-section policy and change thresholds (defaults where it made
+    no change). Not patient data; for services that already checked the actor."""
+    stored = OutcomeSettings.objects.filter(clinic_id=clinic_id).first()
+    if stored is None:
+        return 1, dict(change.DEFAULT_THRESHOLDS)
+    thresholds = dict(change.DEFAULT_THRESHOLDS)
+    for code, values in stored.thresholds.items():
+        thresholds[code] = change.thresholds_with(code, **values)
+    return stored.odi_max_missing, thresholds
+
+
+def get_outcome_settings(
+    viewer: Viewer, clinic: Clinic | None
+) -> tuple[int, Mapping[str, change.Thresholds]]:
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.outcome_settings")
+    return outcome_settings(clinic.pk)
+
+
+def list_measurements(
+    viewer: Viewer, patient_id: uuid.UUID, *, instrument: str | None = None
+) -> list[OutcomeMeasurement]:
+    """The patient's measurements, newest first, optionally of one instrument; one
+    `measurement.list` event."""
+    patient = find_patient(viewer, patient_id, action="measurement.list")
+    rows = OutcomeMeasurement.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+    if instrument is not None:
+        rows = rows.filter(instrument=instrument)
+    measurements = list(rows.select_related("entered_by"))
+    record_event(
+        actor=viewer,
+        action="measurement.list",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"count": len(measurements), "instrument": instrument or ""},
+    )
+    return measurements
+
+
+def instrument_wording(
+    instrument: str, version: str, language: str = "en"
+) -> dict[str, InstrumentText]:
+    """The loaded wording of an instrument's items, by item id (empty when none was loaded)."""
+    rows = InstrumentText.objects.filter(instrument=instrument, version=version, language=language)
+    return {row.item_id: row for row in rows}

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from backcare.outcomes import views
+
+urlpatterns = [
+    path("clinic/clinical-settings/", views.clinical_settings, name="clinical_settings"),
+    path("clinic/clinical-settings/rules/", views.rule_settings_save, name="rule_settings_save"),
+    path(
+        "clinic/clinical-settings/outcomes/",
+        views.outcome_settings_save,
+        name="outcome_settings_save",
+    ),
+]
