@@ -185,6 +185,10 @@ def psfs_change(
     2 points on the mean, 3 points on one activity; inclusive). Raises when the lists differ in
     length or a rating is outside 0-10."""
     rules = thresholds or DEFAULT_THRESHOLDS["psfs"]
+    if not isinstance(baseline, list | tuple) or not isinstance(followup, list | tuple):
+        raise ClinicalInputError(
+            "not_a_list", "PSFS: give the activity ratings as lists.", item="activities"
+        )
     if len(baseline) != len(followup):
         raise ClinicalInputError(
             "wrong_number_of_items",

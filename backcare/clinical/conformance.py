@@ -107,6 +107,8 @@ def _same(expected: object, actual: object) -> bool:
         places = max(2, _places(expected))
         return half_up(Fraction(repr(expected)), places) == half_up(Fraction(actual), places)
     if isinstance(expected, list) and isinstance(actual, list | tuple):
+        if all(isinstance(v, str) for v in [*expected, *actual]):
+            return sorted(expected) == sorted(actual)  # sets of codes: order carries no meaning
         return len(expected) == len(actual) and all(
             _same(e, a) for e, a in zip(expected, actual, strict=True)
         )
@@ -125,7 +127,15 @@ def _odi(data: Mapping[str, Any], s: ConformanceSettings) -> dict[str, object]:
     result = instruments.score_odi(data["sections"], max_missing=data.get("max_missing", 1))
     details = result.details
     if not result.valid:
-        return {"valid": False, "reason": result.reason, "answered": details["answered"]}
+        return {
+            "valid": False,
+            "reason": result.reason,
+            "answered": details["answered"],
+            "percent": None,
+            "percent_int": None,
+            "percent_fraction": None,
+            "band": None,
+        }
     assert result.value is not None
     return {
         "valid": True,
@@ -168,7 +178,13 @@ def _rmdq_change(data: Mapping[str, Any], s: ConformanceSettings) -> dict[str, o
 def _start_back(data: Mapping[str, Any], s: ConformanceSettings) -> dict[str, object]:
     result = instruments.score_start_back(data["items"])
     if not result.valid:
-        return {"valid": False, "reason": result.reason}
+        return {
+            "valid": False,
+            "reason": result.reason,
+            "total": None,
+            "psychosocial": None,
+            "risk": None,
+        }
     return {"valid": True, **result.details}
 
 

@@ -128,6 +128,8 @@ class ContraindicationAnswers:
     reduced_fetal_movement: bool = False
     disc_herniation_with_radiculopathy: bool = False
     known_aaa: bool = False
+    new_or_changed_pain: bool = False
+    collapse_or_faintness: bool = False
     pulsatile_abdominal_mass: bool = False
     varicose_vein_regions: frozenset[str] = frozenset()
     uncontrolled_hypertension: bool = False
@@ -149,13 +151,8 @@ class ContraindicationAnswers:
             "lymphoedema_limb",
         ):
             _check_region(name, getattr(self, name))
-        for name in (
-            "skin_lesion_regions",
-            "irradiated_regions",
-            "varicose_vein_regions",
-            "neuropathy_regions",
-        ):
-            for region in getattr(self, name):
+        for name in REGION_SETS:
+            for region in _region_set(name, getattr(self, name)):
                 _check_region(name, region)
         for name, high in (
             ("weeks_since_fracture", 520),
@@ -188,16 +185,35 @@ class ContraindicationAnswers:
     def from_mapping(cls, answers: Mapping[str, object]) -> "ContraindicationAnswers":
         """Build from the RULES.md §8 vector form (keys left out do not apply). Unknown keys
         are an error; lists of regions become sets."""
+        if not isinstance(answers, Mapping):
+            raise ClinicalInputError("not_a_mapping", "Give the conditions as name: value pairs.")
         known = {f.name for f in fields(cls)}
         stray = sorted(set(answers) - known)
         if stray:
             raise ClinicalInputError(
                 "unknown_item", f"Unknown conditions: {', '.join(stray)}.", item=stray[0]
             )
-        values = {
-            k: frozenset(v) if isinstance(v, list | tuple | set) else v for k, v in answers.items()
-        }
+        values = dict(answers)
+        for name in REGION_SETS:
+            if name in values:
+                values[name] = _region_set(name, values[name])
         return cls(**values)  # type: ignore[arg-type]
+
+
+REGION_SETS = (
+    "skin_lesion_regions",
+    "irradiated_regions",
+    "varicose_vein_regions",
+    "neuropathy_regions",
+)
+
+
+def _region_set(item: str, value: object) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise ClinicalInputError("not_a_list", f"{item}: give a list of regions.", item=item)
+    if not all(isinstance(region, str) for region in value):
+        raise ClinicalInputError("unknown_region", f"{item}: regions are region codes.", item=item)
+    return frozenset(value)
 
 
 def _check_region(item: str, region: object) -> None:
@@ -379,7 +395,7 @@ def _local(a: ContraindicationAnswers, s: ContraindicationSettings) -> Iterable[
     if (
         a.recent_fracture_region
         and a.weeks_since_fracture is not None
-        and a.weeks_since_fracture < s.fracture_weeks
+        and a.weeks_since_fracture <= s.fracture_weeks
     ):
         spinal = a.recent_fracture_region in SPINAL_REGIONS
         yield Restriction(
@@ -394,7 +410,7 @@ def _local(a: ContraindicationAnswers, s: ContraindicationSettings) -> Iterable[
     if (
         a.recent_surgery_region
         and a.weeks_since_surgery is not None
-        and a.weeks_since_surgery < s.surgery_weeks
+        and a.weeks_since_surgery <= s.surgery_weeks
     ):
         yield Restriction(
             "CI-SURGERY",
@@ -411,6 +427,7 @@ def _local(a: ContraindicationAnswers, s: ContraindicationSettings) -> Iterable[
             "Varicose veins or phlebitis",
             Massage.PROCEED_WITH_PRECAUTIONS,
             "Common lists",
+            avoid_regions=a.varicose_vein_regions,
             regional_caps=tuple(
                 (r, s.varicose_max_pressure) for r in sorted(a.varicose_vein_regions)
             ),
@@ -484,7 +501,7 @@ def _pregnancy(a: ContraindicationAnswers, s: ContraindicationSettings) -> Itera
         or a.calf_pain_or_swelling
         or a.reduced_fetal_movement
     )
-    if a.pregnant and warning:
+    if warning:  # the signs themselves postpone (calf pain is also a DVT sign), flag or not
         yield Restriction(
             "CI-PREGNANCY-WARNING",
             "Pregnancy warning sign",
@@ -520,10 +537,11 @@ def _other(a: ContraindicationAnswers, s: ContraindicationSettings) -> Iterable[
             "reproduce "
             "or spread leg symptoms; stop if symptoms peripheralise or weakness appears.",
         )
-    if a.pulsatile_abdominal_mass:
+    acute = a.collapse_or_faintness or (a.known_aaa and a.new_or_changed_pain)
+    if a.pulsatile_abdominal_mass or acute:
         yield Restriction(
             "CI-AAA-EMERGENCY",
-            "Pulsatile abdominal mass",
+            "Possible acute aortic problem (pulsatile mass, collapse, known AAA with new pain)",
             Massage.POSTPONE,
             "BMJ Best Practice AAA; triage RF-AAA-1",
             medical=Medical.EMERGENCY,

@@ -409,7 +409,7 @@ INSTRUMENTS: Mapping[str, Instrument] = {
 def get_instrument(code: str) -> Instrument:
     """The definition for `code`; raises `ClinicalInputError("unknown_instrument")` otherwise."""
     try:
-        return INSTRUMENTS[code]
+        return INSTRUMENTS[str(code)]
     except KeyError:
         known = ", ".join(sorted(INSTRUMENTS))
         raise ClinicalInputError(
@@ -528,6 +528,10 @@ def score_start_back(items: Mapping[str, object]) -> Score:
     moderately, very_much, extremely (only the last two score 1). Risk: total <= 3 low; else
     psychosocial >= 4 high; else medium. Any unanswered item: not valid ("missing_item",
     project rule). Source: Hill 2008; RULES.md §3.3."""
+    if not isinstance(items, Mapping):
+        raise ClinicalInputError(
+            "not_a_mapping", "STarT Back: give item: answer pairs.", item="items"
+        )
     answers = _start_back_by_construct(items)
     scores = {c: _start_back_item(c, v) for c, v in answers.items() if v is not None}
     missing = [c for c in START_BACK_CONSTRUCTS if c not in scores]
@@ -569,7 +573,7 @@ def _start_back_item(construct: str, value: object) -> int:
             if value == option.value:
                 return option.score
         raise ClinicalInputError(
-            "invalid_choice",
+            "value_out_of_range",
             "STarT Back bothersomeness: answer not_at_all, slightly, moderately, very_much or "
             "extremely.",
             item=construct,

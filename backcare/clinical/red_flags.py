@@ -95,6 +95,42 @@ NG65_CRITERIA = frozenset(
         "psoriasis",
     }
 )
+# Other spellings of the NG65 criteria (RULES.md names four of them only in prose).
+NG65_ALIASES = {
+    "onset_under_35": "onset_before_35",
+    "age_of_onset_under_35": "onset_before_35",
+    "waking_second_half_of_night": "wakes_second_half_of_night",
+    "night_waking_second_half": "wakes_second_half_of_night",
+    "alternating_buttock_pain": "buttock_pain",
+    "improves_with_exercise": "improves_with_movement",
+    "improves_with_nsaids": "improves_with_nsaids_48h",
+    "nsaid_response_48h": "improves_with_nsaids_48h",
+    "first_degree_relative_with_spa": "first_degree_relative_spa",
+    "family_history_spa": "first_degree_relative_spa",
+    "family_history_of_spa": "first_degree_relative_spa",
+    "first_degree_relative_spondyloarthritis": "first_degree_relative_spa",
+    "past_or_current_arthritis": "current_or_past_arthritis",
+    "arthritis": "current_or_past_arthritis",
+    "current_or_past_enthesitis": "enthesitis",
+    "current_or_past_psoriasis": "psoriasis",
+}
+
+
+def canonical_ng65(criteria: Iterable[object]) -> frozenset[str]:
+    """The NG65 criteria under their canonical names; raises `ClinicalInputError` for a value
+    that is not a known criterion or alias."""
+    names = set()
+    for value in criteria:
+        name = NG65_ALIASES.get(str(value), str(value))
+        if not isinstance(value, str) or name not in NG65_CRITERIA:
+            raise ClinicalInputError(
+                "unknown_item",
+                f"ng65_criteria: {value!r} is not an NG65 criterion; use "
+                f"{', '.join(sorted(NG65_CRITERIA))}.",
+                item="ng65_criteria",
+            )
+        names.add(name)
+    return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -167,14 +203,13 @@ class TriageAnswers:
                     "value_out_of_range", f"{name}: {value} is outside 0 to {high}.", item=name
                 )
         if self.ng65_criteria is not None:
-            unknown = sorted(set(self.ng65_criteria) - NG65_CRITERIA)
-            if unknown:
+            if not isinstance(self.ng65_criteria, frozenset):
                 raise ClinicalInputError(
-                    "unknown_item",
-                    f"ng65_criteria: unknown criteria {', '.join(unknown)}; "
-                    f"use {', '.join(sorted(NG65_CRITERIA))}.",
+                    "not_a_list",
+                    "ng65_criteria: give the criteria as a list.",
                     item="ng65_criteria",
                 )
+            object.__setattr__(self, "ng65_criteria", canonical_ng65(self.ng65_criteria))
 
     @classmethod
     def from_mapping(
@@ -182,6 +217,12 @@ class TriageAnswers:
     ) -> "TriageAnswers":
         """Build from the RULES.md §8 vector form: a key left out means "answered no" (False),
         a key listed in `unknown` means "not answered" (None). Unknown keys are an error."""
+        if not isinstance(answers, Mapping):
+            raise ClinicalInputError("not_a_mapping", "Give the answers as item: value pairs.")
+        if isinstance(unknown, str) or not all(isinstance(u, str) for u in unknown):
+            raise ClinicalInputError(
+                "not_a_list", "unknown: give a list of item names.", item="unknown"
+            )
         known = {f.name for f in fields(cls)}
         unanswered = set(unknown)
         stray = sorted((set(answers) | unanswered) - known)
@@ -192,8 +233,15 @@ class TriageAnswers:
         values: dict[str, object] = dict.fromkeys(BOOLEAN_ITEMS, False)
         values["ng65_criteria"] = frozenset()
         values.update(answers)
-        if isinstance(values["ng65_criteria"], list | tuple | set):
-            values["ng65_criteria"] = frozenset(values["ng65_criteria"])
+        criteria = values["ng65_criteria"]
+        if isinstance(criteria, list | tuple | set):
+            values["ng65_criteria"] = frozenset(
+                str(c) if isinstance(c, str) else repr(c) for c in criteria
+            )
+        elif criteria is not None and not isinstance(criteria, frozenset):
+            raise ClinicalInputError(
+                "not_a_list", "ng65_criteria: give the criteria as a list.", item="ng65_criteria"
+            )
         for name in unanswered:
             values[name] = None
         return cls(**values)  # type: ignore[arg-type]
@@ -288,6 +336,16 @@ def _ng65(answers: TriageAnswers, settings: TriageSettings, *, exactly: int | No
         if answers.lbp_duration_months is None
         else answers.lbp_duration_months > settings.ng65_min_duration_months,
         count,
+    )
+
+
+def _aaa_acute(a: TriageAnswers, s: TriageSettings) -> Tri:
+    """RF-AAA-1: signs of an acute aortic problem. RF-AAA-2 ("known, stable") is its absence."""
+    return _any(
+        _all(a.sudden_severe_pain_unchanged_by_movement, _at_least(a.age, s.aaa_age)),
+        a.pulsatile_abdominal_mass,
+        a.collapse_or_faintness,
+        _all(a.known_aaa, a.new_or_changed_pain),
     )
 
 
@@ -441,12 +499,7 @@ RULES: tuple[Rule, ...] = (
         "Sudden severe pain unchanged by movement at 50 or over, a pulsatile abdominal mass, "
         "collapse or faintness, or known AAA with new pain: emergency.",
         "BMJ Best Practice AAA; thresholds are project decisions",
-        lambda a, s: _any(
-            _all(a.sudden_severe_pain_unchanged_by_movement, _at_least(a.age, s.aaa_age)),
-            a.pulsatile_abdominal_mass,
-            a.collapse_or_faintness,
-            _all(a.known_aaa, a.new_or_changed_pain),
-        ),
+        lambda a, s: _aaa_acute(a, s),
     ),
     Rule(
         "RF-AAA-2",
@@ -455,7 +508,7 @@ RULES: tuple[Rule, ...] = (
         "Your therapist will avoid deep work on your abdomen and the front of your hips.",
         "Known AAA without new pain: no deep abdominal or iliopsoas work.",
         "Project decision (mechanical caution)",
-        lambda a, s: _all(a.known_aaa, _not(a.new_or_changed_pain)),
+        lambda a, s: _all(a.known_aaa, _not(_aaa_acute(a, s))),
     ),
     Rule(
         "RF-INFL-1",

@@ -63,3 +63,23 @@ def test_a_clinics_thresholds_change_the_outcome(vectors):
     )
     failed = [o.vector_id for o in conformance.run(nrs, strict) if not o.passed]
     assert failed == ["NRS-01", "NRS-03"]
+
+
+def test_lists_of_codes_compare_as_sets_and_invalid_scores_report_none():
+    outcomes = conformance.run(
+        [
+            {
+                "instrument": "massage_contraindications",
+                "input": {"osteoporosis": True},
+                "expected": {"excluded_techniques": ["tapotement", "spinal_mobilisation"]},
+                "note": "[X-1]",
+            },
+            {
+                "instrument": "ODI",
+                "input": {"sections": [1, 1, None, None, 1, 1, 1, 1, 1, 1], "max_missing": 1},
+                "expected": {"valid": False, "percent": None, "band": None},
+                "note": "[X-2]",
+            },
+        ]
+    )
+    assert [o.passed for o in outcomes] == [True, True]

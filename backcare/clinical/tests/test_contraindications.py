@@ -82,6 +82,13 @@ CONDITION_TABLE = [
     ),
     (
         {"recent_fracture_region": "arm_right", "weeks_since_fracture": 6},
+        Massage.PROCEED_WITH_PRECAUTIONS,
+        Medical.NONE,
+        {"region_restrictions": ("arm_right",)},
+        "The ⚙ 6-week window is inclusive (safe side)",
+    ),
+    (
+        {"recent_fracture_region": "arm_right", "weeks_since_fracture": 7},
         Massage.PROCEED,
         Medical.NONE,
         {"region_restrictions": ()},
@@ -190,11 +197,32 @@ CONDITION_TABLE = [
         "BMJ Best Practice AAA",
     ),
     (
+        {"known_aaa": True, "new_or_changed_pain": True},
+        Massage.POSTPONE,
+        Medical.EMERGENCY,
+        {},
+        "RF-AAA-1 (known AAA with new pain)",
+    ),
+    (
+        {"collapse_or_faintness": True},
+        Massage.POSTPONE,
+        Medical.EMERGENCY,
+        {},
+        "RF-AAA-1 (collapse)",
+    ),
+    (
+        {"calf_pain_or_swelling": True},
+        Massage.POSTPONE,
+        Medical.URGENT_MEDICAL,
+        {},
+        "Warning sign without the pregnancy flag still postpones (also a DVT sign)",
+    ),
+    (
         {"varicose_vein_regions": frozenset({"leg_right"})},
         Massage.PROCEED_WITH_PRECAUTIONS,
         Medical.NONE,
-        {"regional_pressure_caps": (("leg_right", 2),)},
-        "Common lists (no deep pressure over varicose veins)",
+        {"regional_pressure_caps": (("leg_right", 2),), "region_restrictions": ("leg_right",)},
+        "Common lists (no deep pressure over varicose veins; region restricted)",
     ),
     ({"uncontrolled_hypertension": True}, Massage.POSTPONE, Medical.GP_REVIEW, {}, "Common lists"),
     ({"unstable_cardiac_disease": True}, Massage.POSTPONE, Medical.GP_REVIEW, {}, "Common lists"),
@@ -276,6 +304,7 @@ def test_bad_settings_are_refused(changes, code):
         ({"gestation_weeks": 50}, "value_out_of_range", "gestation_weeks"),
         ({"fever": "yes"}, "not_a_boolean", "fever"),
         ({"skin_lesion_regions": frozenset({"elbow"})}, "unknown_region", "skin_lesion_regions"),
+        ({"skin_lesion_regions": "lumbar"}, "not_a_list", "skin_lesion_regions"),
     ],
 )
 def test_invalid_answers_name_the_item(answers, code, item):
@@ -284,7 +313,17 @@ def test_invalid_answers_name_the_item(answers, code, item):
     assert (raised.value.code, raised.value.item) == (code, item)
 
 
-def test_building_from_a_vector_refuses_unknown_conditions():
+@pytest.mark.parametrize(
+    ("mapping", "code"),
+    [
+        ({"feverish": True}, "unknown_item"),
+        ({"skin_lesion_regions": None}, "not_a_list"),
+        ({"skin_lesion_regions": "lumbar"}, "not_a_list"),
+        ({"skin_lesion_regions": [{"region": "lumbar"}]}, "unknown_region"),
+        (None, "not_a_mapping"),
+    ],
+)
+def test_building_from_a_vector_refuses_malformed_input_with_a_named_error(mapping, code):
     with pytest.raises(ClinicalInputError) as raised:
-        ContraindicationAnswers.from_mapping({"feverish": True})
-    assert raised.value.code == "unknown_item"
+        ContraindicationAnswers.from_mapping(mapping)
+    assert raised.value.code == code

@@ -355,3 +355,38 @@ def test_unanswered_items_never_give_a_milder_result_than_any_way_of_answering_t
 
 def test_every_boolean_item_is_a_field():
     assert set(BOOLEAN_ITEMS) <= {f.name for f in fields(TriageAnswers)}
+
+
+def test_ng65_criteria_accept_common_spellings():
+    criteria = [
+        "first_degree_relative_with_spa",
+        "past_or_current_arthritis",
+        "enthesitis",
+        "psoriasis",
+    ]
+    built = TriageAnswers.from_mapping(
+        {"age": 30, "lbp_onset_age": 25, "lbp_duration_months": 24, "ng65_criteria": criteria}
+    )
+    result = triage(built)
+    assert (result.triggered, result.referral) == (("RF-INFL-1",), "routine_gp_rheumatology")
+
+
+def test_a_known_aaa_with_acute_signs_is_not_also_called_stable():
+    assert triage(answers(known_aaa=True, pulsatile_abdominal_mass=True)).triggered == ("RF-AAA-1",)
+    assert triage(answers(known_aaa=True, collapse_or_faintness=True)).triggered == ("RF-AAA-1",)
+
+
+@pytest.mark.parametrize(
+    ("mapping", "unknown", "code"),
+    [
+        ({"age": 30, "ng65_criteria": 4}, [], "not_a_list"),
+        ({"age": 30, "ng65_criteria": True}, [], "not_a_list"),
+        ({"age": 30}, "saddle_numbness", "not_a_list"),
+        ({"age": 30}, [3], "not_a_list"),
+        (None, [], "not_a_mapping"),
+    ],
+)
+def test_malformed_vectors_raise_named_errors_not_crashes(mapping, unknown, code):
+    with pytest.raises(ClinicalInputError) as raised:
+        TriageAnswers.from_mapping(mapping, unknown=unknown)
+    assert raised.value.code == code
