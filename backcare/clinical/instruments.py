@@ -298,41 +298,35 @@ PGIC = Instrument(
     source="Guy W (ed). ECDEU Assessment Manual for Psychopharmacology. 1976: 217-22",
 )
 
-STRESS = Instrument(
-    code="stress_nrs",
-    name="Stress (0-10)",
-    version="NRS-11 stress",
-    direction=Direction.LOWER_IS_BETTER,
-    score_low=Fraction(0),
-    score_high=Fraction(10),
-    items=(
-        _nrs_item(
-            "stress",
-            "Over the last week, how stressed have you felt? 0 = not at all, 10 = extremely.",
-        ),
-    ),
-    text_licence=TextLicence.SHIPPED,
-    attribution=GENERIC,
-    source="Single-item 0-10 rating (project decision; no MCID established)",
-)
 
-SLEEP = Instrument(
-    code="sleep_nrs",
-    name="Sleep disturbance (0-10)",
-    version="NRS-11 sleep",
-    direction=Direction.LOWER_IS_BETTER,
-    score_low=Fraction(0),
-    score_high=Fraction(10),
-    items=(
-        _nrs_item(
-            "sleep",
-            "Over the last week, how much has back pain disturbed your sleep? 0 = not at all, "
-            "10 = completely.",
-        ),
-    ),
-    text_licence=TextLicence.SHIPPED,
-    attribution=GENERIC,
-    source="Single-item 0-10 rating (project decision; no MCID established)",
+def _single_rating(code: str, name: str, item_id: str, text: str) -> Instrument:
+    """A one-item 0-10 rating where lower is better, with our own wording."""
+    return Instrument(
+        code=code,
+        name=name,
+        version=f"NRS-11 {item_id}",
+        direction=Direction.LOWER_IS_BETTER,
+        score_low=Fraction(0),
+        score_high=Fraction(10),
+        items=(_nrs_item(item_id, text),),
+        text_licence=TextLicence.SHIPPED,
+        attribution=GENERIC,
+        source="Single-item 0-10 rating (project decision; no MCID established)",
+    )
+
+
+STRESS = _single_rating(
+    "stress_nrs",
+    "Stress (0-10)",
+    "stress",
+    "Over the last week, how stressed have you felt? 0 = not at all, 10 = extremely.",
+)
+SLEEP = _single_rating(
+    "sleep_nrs",
+    "Sleep disturbance (0-10)",
+    "sleep",
+    "Over the last week, how much has back pain disturbed your sleep? 0 = not at all, "
+    "10 = completely.",
 )
 
 ANALGESIC_DAYS = Instrument(
