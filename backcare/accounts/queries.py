@@ -454,8 +454,3 @@ def get_licence(viewer: Viewer, licence_id: uuid.UUID, *, admin_only: bool = Fal
             object_id=licence_id,
         )
     return licence
-
-
-def therapist_status_today(therapist: Therapist, clinic: Clinic) -> LicenceStatus:
-    """The therapist's licence status on the clinic's current date."""
-    return therapist_status((lic.facts for lic in therapist.licences.all()), on=clinic.local_date())

@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 from backcare.clinical.errors import ClinicalInputError
-from backcare.clinical.numbers import exact, half_up, whole
+from backcare.clinical.numbers import exact, whole
 
 
 class Direction(StrEnum):
@@ -100,10 +100,6 @@ class Score:
     band: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
     policy: Mapping[str, Any] = field(default_factory=dict)
-
-    def display(self, places: int = 1) -> str:
-        """The value rounded half-up for display ("" when not scorable)."""
-        return "" if self.value is None else str(half_up(self.value, places))
 
 
 # --- Definitions ---------------------------------------------------------------------------------

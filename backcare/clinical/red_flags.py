@@ -38,16 +38,6 @@ class Action(StrEnum):
         """0 for proceed up to 4 for emergency; incomplete is 5 (it outranks every result)."""
         return _SEVERITY[self]
 
-    @property
-    def blocks_massage(self) -> bool:
-        """True when massage must wait for a clinician (or the answers are incomplete)."""
-        return self in {
-            Action.REFER_BEFORE_MASSAGE,
-            Action.URGENT_MEDICAL,
-            Action.EMERGENCY,
-            Action.INCOMPLETE,
-        }
-
 
 _SEVERITY = {
     Action.PROCEED: 0,

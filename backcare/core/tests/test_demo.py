@@ -2,9 +2,9 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from backcare.accounts.licensing import LicenceStatus
+from backcare.accounts.licensing import LicenceStatus, therapist_status
 from backcare.accounts.models import Clinic, Licence, Membership, Role, Therapist, User
-from backcare.accounts.queries import list_bookable_therapists, therapist_status_today
+from backcare.accounts.queries import list_bookable_therapists
 from backcare.core.demo import DEMO_PASSWORD
 from backcare.outcomes.models import OutcomeMeasurement
 from backcare.patients.models import Consent, Patient
@@ -64,7 +64,10 @@ def test_demo_clinic_has_four_therapists_one_expiring_one_expired_and_thirty_pat
     therapists = Therapist.objects.filter(
         user__memberships__clinic=clinic, user__memberships__role=Role.THERAPIST
     )
-    statuses = sorted(therapist_status_today(t, clinic) for t in therapists)
+    today = clinic.local_date()
+    statuses = sorted(
+        therapist_status((lic.facts for lic in t.licences.all()), on=today) for t in therapists
+    )
     assert statuses == sorted(
         [LicenceStatus.VALID, LicenceStatus.VALID, LicenceStatus.EXPIRING, LicenceStatus.EXPIRED]
     )
