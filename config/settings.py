@@ -221,6 +221,16 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# --- Uploaded documents -------------------------------------------------------------------------
+
+# Clearance letters and other uploads. Never served as static files: a view checks who may read
+# each one. Back this folder up with the database.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = "/media-not-served/"
+BACKCARE_MAX_UPLOAD_BYTES = env.int("BACKCARE_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 CSRF_FAILURE_VIEW = "backcare.core.views.csrf_failure"
 
 # --- Security ---------------------------------------------------------------------------------

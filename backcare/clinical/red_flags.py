@@ -774,3 +774,64 @@ def describe(settings: TriageSettings = DEFAULT_SETTINGS) -> list[tuple[str, int
         )
         for f in fields(TriageSettings)
     ]
+
+
+def rule_text(rule_id: str) -> tuple[str, str, str]:
+    """(title, therapist text, sources) of a rule or soft flag, for pages that show stored
+    results. Raises `ClinicalInputError` for an unknown ID."""
+    for rule in RULES:
+        if rule.id == rule_id:
+            return rule.title, rule.therapist_text, rule.sources
+    if rule_id in SOFT_RULE_TEXT:
+        return SOFT_RULE_TEXT[rule_id], SOFT_RULE_TEXT[rule_id], SOFT_SOURCES
+    raise ClinicalInputError("unknown_item", f"Unknown rule {rule_id}.", item="rule_id")
+
+
+def _rule_test(rule_id: str) -> Callable[[TriageAnswers, TriageSettings], Tri]:
+    tests = {rule.id: rule.evaluate for rule in RULES} | dict(SOFT_FLAGS)
+    if rule_id not in tests:
+        raise ClinicalInputError("unknown_item", f"Unknown rule {rule_id}.", item="rule_id")
+    return tests[rule_id]
+
+
+def _given(value: object) -> bool:
+    return (
+        value is True
+        or (isinstance(value, int) and not isinstance(value, bool))
+        or bool(isinstance(value, frozenset) and value)
+    )
+
+
+def _taken_back(answers: TriageAnswers, names: Iterable[str]) -> TriageAnswers:
+    """The answers with `names` taken back: "yes" becomes "no", numbers and lists unknown."""
+    changes: dict[str, Any] = {}
+    for name in names:
+        value = getattr(answers, name)
+        changes[name] = False if value is True else frozenset() if name == "ng65_criteria" else None
+    return replace(answers, **changes)
+
+
+def contributing_items(
+    answers: TriageAnswers, rule_id: str, settings: TriageSettings = DEFAULT_SETTINGS
+) -> tuple[str, ...]:
+    """The answers that made rule `rule_id` fire, so staff see why (sorted item names).
+
+    An item counts when the rule stops firing without it (it was needed), or, when the needed
+    items alone do not fire it, when that item with them does (one of several sufficient
+    answers). Empty
+    when the rule did not fire. Raises `ClinicalInputError` for an unknown rule ID.
+    """
+    test = _rule_test(rule_id)
+    if test(answers, settings) is not True:
+        return ()
+    given = [f.name for f in fields(answers) if _given(getattr(answers, f.name))]
+    needed = [n for n in given if test(_taken_back(answers, [n]), settings) is not True]
+    others = [n for n in given if n not in needed]
+    if test(_taken_back(answers, others), settings) is True:
+        return tuple(sorted(needed))
+    enough = [
+        n
+        for n in others
+        if test(_taken_back(answers, [o for o in others if o != n]), settings) is True
+    ]
+    return tuple(sorted([*needed, *enough]))

@@ -1,13 +1,414 @@
-"""Reads of safety assessments and of a clinic's rule settings."""
+"""Reads of safety assessments, holds, referral letters and clearances, and of a clinic's rule
+settings.
 
+The hold (RULES.md §0.1, §2.1): a patient whose latest screening is `emergency`,
+`urgent_medical` or `refer_before_massage`, or whose contraindications need a clinician's
+clearance, cannot be booked until a clearance answers what that screening found, or staff
+override it with a written reason. Urgent and emergency findings describe the patient's state
+now, so only a clearance (or override) of that very screening answers them; a referral-level
+finding (say, a history of cancer) stays answered by a clearance in force, so that a re-screen
+with the same history does not hold the patient again. A patient with no screening, or whose
+latest screening is `incomplete`, cannot be booked either.
+"""
+
+import datetime
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any
 
-from backcare.accounts.models import Clinic
-from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
+from django.db.models import OuterRef, Subquery
+
+from backcare.accounts.models import Clinic, Role
+from backcare.accounts.queries import (
+    ADMIN_ROLES,
+    CLINIC_STAFF_ROLES,
+    Viewer,
+    deny,
+    require_roles,
+)
 from backcare.clinical import contraindications, red_flags
+from backcare.clinical.red_flags import Action
 from backcare.core.audit import record_event
-from backcare.patients.queries import find_patient
-from backcare.triage.models import ClinicRuleSettings, TriageAssessment
+from backcare.patients.models import Patient
+from backcare.patients.queries import SEE_ALL_ROLES, find_patient, visible_patients
+from backcare.triage.models import (
+    Clearance,
+    ClinicRuleSettings,
+    HoldOverride,
+    ReferralLetter,
+    TriageAssessment,
+)
+
+HOLD_ACTIONS = frozenset({Action.REFER_BEFORE_MASSAGE, Action.URGENT_MEDICAL, Action.EMERGENCY})
+CLEARANCE_ROLES = SEE_ALL_ROLES | {Role.REFERRING_CLINICIAN}
+
+
+class HoldState(StrEnum):
+    NOT_SCREENED = "not_screened"
+    INCOMPLETE = "incomplete"
+    ON_HOLD = "on_hold"
+    CLEAR = "clear"
+
+
+@dataclass(frozen=True)
+class Need:
+    """One finding of a screening that a clearance must answer."""
+
+    code: str  # a rule ID, "clearance:<kind>" or "medical:<level>"
+    label: str
+    acute: bool  # answered only by a clearance or override of the same screening
+
+
+@dataclass(frozen=True)
+class HoldStatus:
+    """Whether the patient may be booked, and why not."""
+
+    state: HoldState
+    assessment: TriageAssessment | None
+    level: str  # the screening's overall level (triage and contraindications), or ""
+    waiting_for: tuple[Need, ...] = ()
+    clearances: tuple[Clearance, ...] = ()
+    override: HoldOverride | None = None
+
+    @property
+    def may_book(self) -> bool:
+        return self.state == HoldState.CLEAR
+
+    @property
+    def reason(self) -> str:
+        """Why booking waits, in words for staff and patients; empty when it does not."""
+        match self.state:
+            case HoldState.NOT_SCREENED:
+                return "The safety questions of the intake have not been answered yet."
+            case HoldState.INCOMPLETE:
+                return "Some safety questions are unanswered; booking waits for the answers."
+            case HoldState.ON_HOLD:
+                found = "; ".join(need.label for need in self.waiting_for)
+                return f"Booking waits for a clinician's clearance ({found})."
+        return ""
+
+
+_MEDICAL_LEVEL = {
+    contraindications.Medical.EMERGENCY.value: Action.EMERGENCY,
+    contraindications.Medical.URGENT_MEDICAL.value: Action.URGENT_MEDICAL,
+}
+
+
+def overall_level(assessment: TriageAssessment) -> str:
+    """The screening's level for the patient: the triage action, raised by what the
+    contraindications ask (emergency or urgent medical care; a clearance needs a referral)."""
+    action = Action(assessment.action)
+    if action == Action.INCOMPLETE:
+        return action.value
+    result = assessment.contraindication_result
+    levels = [action, _MEDICAL_LEVEL.get(result.get("medical", ""), Action.PROCEED)]
+    if result.get("clearance_required"):
+        levels.append(Action.REFER_BEFORE_MASSAGE)
+    return max(levels, key=lambda a: a.severity).value
+
+
+def needs_of(assessment: TriageAssessment) -> tuple[Need, ...]:
+    """What a clearance of this screening must answer: the rules at referral level or above,
+    the contraindications' urgent medical advice, and the clearances they require."""
+    needs: list[Need] = []
+    soft = [r for r in assessment.triggered if r.startswith("RF-SOFT-")]
+    for rule_id in assessment.triggered:
+        level = _rule_level(rule_id, len(soft), assessment)
+        if level in HOLD_ACTIONS:
+            title = red_flags.rule_text(rule_id)[0]
+            acute = level.severity > Action.REFER_BEFORE_MASSAGE.severity
+            needs.append(Need(rule_id, f"{rule_id} {title}", acute))
+    result = assessment.contraindication_result
+    medical = result.get("medical", "")
+    if medical in _MEDICAL_LEVEL:
+        label = "urgent medical advice" if medical == "urgent_medical" else "emergency care"
+        needs.append(Need(f"medical:{medical}", f"Contraindication: {label}", True))
+    for kind in result.get("clearance_required", []):
+        needs.append(Need(f"clearance:{kind}", f"Clearance by: {kind}", False))
+    return tuple(needs)
+
+
+def _rule_level(rule_id: str, soft_count: int, assessment: TriageAssessment) -> Action:
+    if rule_id.startswith("RF-SOFT-"):
+        return Action.REFER_BEFORE_MASSAGE if soft_count >= 2 else Action.PROCEED_WITH_PRECAUTIONS
+    rule = next(r for r in red_flags.RULES if r.id == rule_id)
+    if rule.escalates is not None and Action(assessment.action) == Action.EMERGENCY:
+        return Action.EMERGENCY
+    return rule.action
+
+
+def _in_force(clearance: Clearance, today: datetime.date) -> bool:
+    return clearance.valid_until is None or clearance.valid_until >= today
+
+
+def hold_status(patient: Patient) -> HoldStatus:
+    """Whether `patient` may be booked now (see the module docstring). Not audited: for
+    services that already checked the actor (the scheduling code asks this before booking).
+    Three queries."""
+    latest = (
+        TriageAssessment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .order_by("-assessed_at", "-created_at")
+        .first()
+    )
+    if latest is None:
+        return HoldStatus(HoldState.NOT_SCREENED, None, "")
+    level = overall_level(latest)
+    if level == Action.INCOMPLETE:
+        return HoldStatus(HoldState.INCOMPLETE, latest, level)
+    today = patient.clinic.local_date()
+    clearances = tuple(
+        c
+        for c in Clearance.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        if _in_force(c, today) or c.assessment_id == latest.pk
+    )
+    override = (
+        HoldOverride.objects.filter(clinic_id=patient.clinic_id, assessment=latest)
+        .select_related("overridden_by")
+        .first()
+    )
+    waiting = tuple(_uncovered(needs_of(latest), latest, clearances, override))
+    state = HoldState.ON_HOLD if waiting else HoldState.CLEAR
+    return HoldStatus(state, latest, level, waiting, clearances, override)
+
+
+def _uncovered(
+    needs: Iterable[Need],
+    latest: TriageAssessment,
+    clearances: tuple[Clearance, ...],
+    override: HoldOverride | None,
+) -> Iterable[Need]:
+    if override is not None:
+        return
+    for need in needs:
+        answering = [c for c in clearances if need.code in c.covers]
+        if need.acute:
+            answering = [c for c in answering if c.assessment_id == latest.pk]
+        if not answering:
+            yield need
+
+
+def get_hold_status(viewer: Viewer, patient_id: uuid.UUID) -> HoldStatus:
+    """The patient's hold status for someone who may see the patient; one `hold.view` event."""
+    patient = find_patient(viewer, patient_id, action="hold.view")
+    status = hold_status(patient)
+    record_event(
+        actor=viewer,
+        action="hold.view",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"state": status.state.value},
+    )
+    return status
+
+
+@dataclass(frozen=True)
+class SafetySummary:
+    """What anyone planning or giving treatment must see: the hold, the latest screening, its
+    contraindication result and the conditions of the clearances in force."""
+
+    patient: Patient
+    hold: HoldStatus
+    precautions: dict[str, Any] = field(default_factory=dict)
+    findings: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()
+    letters: tuple[ReferralLetter, ...] = ()
+
+    @property
+    def assessment(self) -> TriageAssessment | None:
+        return self.hold.assessment
+
+
+def get_safety_summary(viewer: Viewer, patient_id: uuid.UUID) -> SafetySummary:
+    """The patient's safety summary (hold, findings with the answers that fired them, the
+    contraindication result, clearances, referral letters); one `safety.view` event."""
+    patient = find_patient(viewer, patient_id, action="safety.view")
+    hold = hold_status(patient)
+    letters = tuple(
+        ReferralLetter.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .select_related("recipient", "written_by")
+        .order_by("-written_at")
+    )
+    summary = SafetySummary(
+        patient,
+        hold,
+        dict(hold.assessment.contraindication_result) if hold.assessment else {},
+        findings_of(hold.assessment) if hold.assessment else (),
+        letters,
+    )
+    record_event(
+        actor=viewer,
+        action="safety.view",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"state": hold.state.value},
+    )
+    return summary
+
+
+def findings_of(
+    assessment: TriageAssessment,
+) -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
+    """(rule ID, title, sources, answers that fired it) for each rule the screening triggered."""
+    answers = _stored_answers(assessment)
+    rows = []
+    for rule_id in assessment.triggered:
+        title, _, sources = red_flags.rule_text(rule_id)
+        fired = red_flags.contributing_items(answers, rule_id, _stored_settings(assessment))
+        rows.append((rule_id, title, sources, fired))
+    return tuple(rows)
+
+
+def _stored_answers(assessment: TriageAssessment) -> red_flags.TriageAnswers:
+    items = dict(assessment.answers)
+    if isinstance(items.get("ng65_criteria"), list):
+        items["ng65_criteria"] = frozenset(items["ng65_criteria"])
+    known = {f.name for f in fields(red_flags.TriageAnswers)}
+    return red_flags.TriageAnswers(**{k: v for k, v in items.items() if k in known})
+
+
+def _stored_settings(assessment: TriageAssessment) -> red_flags.TriageSettings:
+    return red_flags.settings_with(**assessment.rule_settings)
+
+
+def _find_row(viewer: Viewer, model: Any, row_id: uuid.UUID, action: str, roles: Any) -> Any:
+    """A row of `model` about a patient the viewer may see with `roles`; else audited 404."""
+    row = model.objects.filter(pk=row_id).select_related("patient", "clinic").first()
+    if row is None:
+        raise deny(
+            viewer, action=action, object_type=model._meta.label_lower, object_id=str(row_id)
+        )
+    find_patient(viewer, row.patient_id, roles=roles, allow_self=False, action=action)
+    return row
+
+
+def get_assessment(viewer: Viewer, assessment_id: uuid.UUID) -> TriageAssessment:
+    """One screening, for clinic staff and the patient's referring clinician; audited."""
+    row: TriageAssessment = _find_row(
+        viewer, TriageAssessment, assessment_id, "triage.view", CLEARANCE_ROLES
+    )
+    record_event(
+        actor=viewer,
+        action="triage.view",
+        clinic_id=row.clinic_id,
+        patient_id=row.patient_id,
+        obj=row,
+    )
+    return row
+
+
+def get_referral_letter(viewer: Viewer, letter_id: uuid.UUID) -> ReferralLetter:
+    """A referral letter, for clinic staff and the patient's referring clinician; audited."""
+    row: ReferralLetter = _find_row(
+        viewer, ReferralLetter, letter_id, "referral_letter.view", CLEARANCE_ROLES
+    )
+    record_event(
+        actor=viewer,
+        action="referral_letter.view",
+        clinic_id=row.clinic_id,
+        patient_id=row.patient_id,
+        obj=row,
+    )
+    return row
+
+
+def get_clearance(viewer: Viewer, clearance_id: uuid.UUID) -> Clearance:
+    """A clearance and its document, for clinic staff and the referring clinician; audited."""
+    row: Clearance = _find_row(viewer, Clearance, clearance_id, "clearance.view", CLEARANCE_ROLES)
+    record_event(
+        actor=viewer,
+        action="clearance.view",
+        clinic_id=row.clinic_id,
+        patient_id=row.patient_id,
+        obj=row,
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """One patient in the triage queue: their latest screening and what it waits for."""
+
+    assessment: TriageAssessment
+    hold: HoldStatus
+    waiting_for: str
+    letters: int
+
+
+_QUEUE_ORDER = {
+    Action.EMERGENCY.value: 0,
+    Action.URGENT_MEDICAL.value: 1,
+    Action.INCOMPLETE.value: 2,
+    Action.REFER_BEFORE_MASSAGE.value: 3,
+    Action.PROCEED_WITH_PRECAUTIONS.value: 4,
+    Action.PROCEED.value: 5,
+}
+
+
+def list_triage_queue(viewer: Viewer, clinic: Clinic | None) -> list[QueueEntry]:
+    """Patients of the clinic whose latest screening still waits for something (answers, a
+    letter, a clearance, a staff review), most severe level first, then oldest first. Clinic
+    staff only; one `triage.queue` event."""
+    clinic = require_roles(viewer, clinic, CLINIC_STAFF_ROLES, action="triage.queue")
+    latest = TriageAssessment.objects.filter(clinic=clinic, patient=OuterRef("patient")).order_by(
+        "-assessed_at", "-created_at"
+    )
+    rows = list(
+        TriageAssessment.objects.filter(clinic=clinic, pk=Subquery(latest.values("pk")[:1]))
+        .select_related("patient", "patient__clinic", "review")
+        .order_by("assessed_at")[:1000]
+    )
+    letters = _letter_counts(clinic, {row.patient_id for row in rows})
+    entries = []
+    for row in rows:
+        hold = hold_status(row.patient)
+        reviewed = hasattr(row, "review")
+        waiting = _waiting_for(hold, letters.get(row.patient_id, 0), reviewed)
+        if waiting:
+            entries.append(QueueEntry(row, hold, waiting, letters.get(row.patient_id, 0)))
+    entries.sort(key=lambda e: (_QUEUE_ORDER.get(e.hold.level, 9), e.assessment.assessed_at))
+    record_event(
+        actor=viewer, action="triage.queue", clinic_id=clinic.pk, detail={"count": len(entries)}
+    )
+    return entries
+
+
+def _letter_counts(clinic: Clinic, patient_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
+    counts: dict[uuid.UUID, int] = {}
+    for pid in ReferralLetter.objects.filter(clinic=clinic, patient_id__in=patient_ids).values_list(
+        "patient_id", flat=True
+    ):
+        counts[pid] = counts.get(pid, 0) + 1
+    return counts
+
+
+def _waiting_for(hold: HoldStatus, letters: int, reviewed: bool) -> str:
+    if hold.state == HoldState.INCOMPLETE:
+        return "Answers to the unanswered safety questions"
+    if hold.state == HoldState.ON_HOLD:
+        if hold.level == Action.EMERGENCY:
+            return "Confirmation that the patient sought emergency care, then a clearance"
+        return "A clinician's clearance" if letters else "A referral letter, then a clearance"
+    return "" if reviewed else "A staff review of the screening"
+
+
+def list_letters_for_clinician(viewer: Viewer) -> list[ReferralLetter]:
+    """Referral letters about the patients a referring clinician referred, newest first; one
+    `referral_letter.list` event per clinic shown."""
+    patients = visible_patients(viewer).filter(referred_by=viewer.pk)
+    rows = list(
+        ReferralLetter.objects.filter(patient__in=patients)
+        .select_related("patient", "clinic", "assessment")
+        .order_by("-written_at")[:200]
+    )
+    for clinic_id in {row.clinic_id for row in rows}:
+        record_event(
+            actor=viewer,
+            action="referral_letter.list",
+            clinic_id=clinic_id,
+            detail={"count": sum(1 for r in rows if r.clinic_id == clinic_id)},
+        )
+    return rows
 
 
 def rule_settings(

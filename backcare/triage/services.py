@@ -3,22 +3,48 @@
 import uuid
 from collections.abc import Mapping
 from dataclasses import fields
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+import filetype
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from backcare.accounts.models import Clinic
-from backcare.accounts.queries import ADMIN_ROLES, Viewer, acting_user, require_roles
+from backcare.accounts.models import Clinic, Role
+from backcare.accounts.queries import (
+    ADMIN_ROLES,
+    CLINIC_STAFF_ROLES,
+    Viewer,
+    acting_user,
+    require_roles,
+)
 from backcare.clinical import contraindications, red_flags
+from backcare.clinical.body import CLINICAL_REGION_CODES
 from backcare.clinical.errors import ClinicalInputError
 from backcare.core.audit import record_event
-from backcare.core.errors import InvalidInputError
+from backcare.core.errors import InvalidInputError, full_clean_or_invalid
 from backcare.core.jsonable import to_json
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
-from backcare.triage.models import ClinicRuleSettings, EntryMethod, TriageAssessment
-from backcare.triage.queries import rule_settings
+from backcare.triage.models import (
+    Clearance,
+    ClinicRuleSettings,
+    EntryMethod,
+    HoldOverride,
+    ReferralLetter,
+    ScreeningKind,
+    ScreeningReview,
+    TriageAssessment,
+)
+from backcare.triage.queries import (
+    CLEARANCE_ROLES,
+    HoldState,
+    get_assessment,
+    hold_status,
+    needs_of,
+    rule_settings,
+)
 
 
 def invalid(error: ClinicalInputError) -> InvalidInputError:
@@ -33,13 +59,17 @@ def record_triage(
     answers: Mapping[str, Any],
     contraindication_answers: Mapping[str, Any] | None = None,
     assessed_at: datetime | None = None,
+    kind: str = ScreeningKind.INTAKE,
+    method: str | None = None,
+    changes_since_last: str = "",
 ) -> TriageAssessment:
     """Screen the patient with the clinic's rules and store the answers, the result and the
     rule versions and settings that produced it.
 
     `answers` holds the red-flag items (RULES.md §1.2); an item left out is *unanswered*, never
     "no". Age defaults to the patient's age at the clinic's date. The patient may screen
-    themself (method portal); staff of their clinic enter answers (method staff). Raises
+    themself (method portal); staff of their clinic enter answers (method staff, or paper for a
+    paper form). `kind` tells an intake from a re-screen before a visit. Raises
     `InvalidInputError` naming the item for invalid answers, `NotFoundError` for others.
     """
     patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="triage.create")
@@ -65,7 +95,9 @@ def record_triage(
             patient=patient,
             assessed_at=when,
             entered_by=acting_user(actor),
-            method=EntryMethod.PORTAL if patient.user_id == actor.pk else EntryMethod.STAFF,
+            method=_entry_method(method, is_self=patient.user_id == actor.pk),
+            kind=ScreeningKind(kind),
+            changes_since_last=changes_since_last,
             answers=to_json(items),
             unanswered=list(flags.unanswered),
             action=flags.action.value,
@@ -84,9 +116,15 @@ def record_triage(
             clinic_id=patient.clinic_id,
             patient_id=patient.pk,
             obj=assessment,
-            detail={"rules_version": flags.rules_version},
+            detail={"rules_version": flags.rules_version, "kind": kind},
         )
         return assessment
+
+
+def _entry_method(method: str | None, *, is_self: bool) -> str:
+    if is_self:
+        return EntryMethod.PORTAL
+    return EntryMethod.PAPER if method == EntryMethod.PAPER else EntryMethod.STAFF
 
 
 def _triage_answers(items: Mapping[str, Any]) -> red_flags.TriageAnswers:
@@ -151,3 +189,344 @@ def save_rule_settings(
             detail={"changed": sorted([*stored.triage, *stored.contraindications])},
         )
         return stored
+
+
+# --- Re-screen before a visit ---------------------------------------------------------------------
+
+# The short questions asked before every visit (RULES.md §1: re-screen every visit): symptoms
+# that can appear between visits. Items not asked again are carried forward from the last
+# screening, so a history already given (cancer, osteoporosis) still counts.
+RESCREEN_ITEMS = (
+    *red_flags.CES_ITEMS,
+    "progressive_leg_weakness_or_foot_drop",
+    "bilateral_leg_radicular_symptoms",
+    "new_limb_weakness_or_sensory_loss",
+    "difficulty_walking",
+    "fever_or_systemically_unwell",
+    "unexplained_weight_loss",
+    "major_trauma",
+    "minor_trauma_or_lift",
+    "night_pain_preventing_sleep",
+    "constant_night_pain_not_eased_by_position",
+)
+RESCREEN_CONDITIONS = ("suspected_dvt", "dvt_chest_pain_or_breathless", "fever")
+
+
+def record_rescreen(
+    *,
+    actor: Viewer,
+    patient_id: uuid.UUID,
+    answers: Mapping[str, Any],
+    conditions: Mapping[str, bool],
+    changes_since_last: str = "",
+) -> TriageAssessment:
+    """Re-screen before a visit: the short questions (`RESCREEN_ITEMS`, `RESCREEN_CONDITIONS`)
+    answered now, the rest carried forward from the latest screening, evaluated as a new
+    screening. A new flag holds the patient like an intake would (see `triage.queries`).
+    Raises `InvalidInputError` when there is no earlier screening to build on."""
+    patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="triage.create")
+    previous = (
+        TriageAssessment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .exclude(action=red_flags.Action.INCOMPLETE)
+        .order_by("-assessed_at")
+        .first()
+    )
+    if previous is None:
+        raise InvalidInputError(
+            "This patient has no completed screening yet: complete the intake first.",
+            field_errors={"answers": "Complete the intake's safety questions first."},
+        )
+    stray = sorted(set(answers) - set(RESCREEN_ITEMS)) + sorted(
+        set(conditions) - set(RESCREEN_CONDITIONS)
+    )
+    if stray:
+        raise InvalidInputError(
+            f"Not a re-screen question: {stray[0]}.", field_errors={stray[0]: "Unknown question."}
+        )
+    items = {k: v for k, v in previous.answers.items() if k != "age"}
+    items.update(answers)
+    carried = dict(previous.contraindication_answers.items())
+    carried.update({k: v for k, v in conditions.items() if v or k in carried})
+    return record_triage(
+        actor=actor,
+        patient_id=patient.pk,
+        answers=items,
+        contraindication_answers=carried,
+        kind=ScreeningKind.RESCREEN,
+        changes_since_last=changes_since_last.strip(),
+    )
+
+
+# --- Referral letters, clearances, overrides ------------------------------------------------------
+
+OVERRIDE_ROLES = frozenset({Role.CLINIC_ADMIN, Role.THERAPIST})
+DOCUMENT_TYPES = {"pdf": "PDF", "jpg": "JPEG", "png": "PNG"}
+
+
+def write_referral_letter(
+    *,
+    actor: Viewer,
+    patient_id: uuid.UUID,
+    recipient_name: str,
+    recipient_address: str = "",
+    note: str = "",
+    send_to_referrer: bool = False,
+) -> ReferralLetter:
+    """Write a referral letter about the patient's latest screening to their doctor (clinic
+    staff). With `send_to_referrer`, the patient's referring clinician (a BackCare user) is the
+    recipient and may read it and record the clearance. Raises `InvalidInputError` when there
+    is no screening or no doctor's name."""
+    patient = find_patient(
+        actor,
+        patient_id,
+        roles=CLINIC_STAFF_ROLES,
+        allow_self=False,
+        action="referral_letter.create",
+    )
+    latest = hold_status(patient).assessment
+    if latest is None:
+        raise InvalidInputError(
+            "There is no screening to refer: complete the intake first.",
+            field_errors={"recipient_name": "No screening yet."},
+        )
+    recipient = patient.referred_by if send_to_referrer else None
+    if send_to_referrer and recipient is None:
+        raise InvalidInputError(
+            "This patient has no referring clinician with a BackCare login.",
+            field_errors={"send_to_referrer": "Untick this, or add the referring clinician."},
+        )
+    name = recipient_name.strip() or (recipient.full_name if recipient else "")
+    if not name:
+        raise InvalidInputError(
+            "Give the doctor's name.", field_errors={"recipient_name": "Give the doctor's name."}
+        )
+    with transaction.atomic():
+        letter = ReferralLetter.objects.create(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            assessment=latest,
+            recipient_name=name[:150],
+            recipient_address=recipient_address.strip(),
+            recipient=recipient,
+            note=note.strip(),
+            written_by=acting_user(actor),
+            written_at=timezone.now(),
+        )
+        full_clean_or_invalid(letter)
+        record_event(
+            actor=actor,
+            action="referral_letter.create",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=letter,
+            detail={"to_backcare_user": recipient is not None},
+        )
+        return letter
+
+
+def check_document(upload: UploadedFile | None) -> str:
+    """The document's type ("pdf", "jpg" or "png") read from its content. Raises
+    `InvalidInputError` naming the `document` field for a missing, empty, oversized or
+    unrecognised file."""
+    limit = settings.BACKCARE_MAX_UPLOAD_BYTES
+    if upload is None:
+        raise _bad_document("Attach the clearance document (PDF, JPEG or PNG).")
+    if not upload.size:
+        raise _bad_document("The file is empty. Attach the clearance document again.")
+    if upload.size > limit:
+        raise _bad_document(
+            f"The file is {_megabytes(upload.size)}; the largest accepted is {_megabytes(limit)}. "
+            "Scan it at a lower resolution or save it as a PDF."
+        )
+    upload.seek(0)
+    kind = filetype.guess(upload.read(262))
+    upload.seek(0)
+    if kind is None or kind.extension not in DOCUMENT_TYPES:
+        found = f"a {kind.extension.upper()} file" if kind else "not a file type we recognise"
+        raise _bad_document(f"Upload a PDF, JPEG or PNG document; this one is {found}.")
+    return str(kind.extension)
+
+
+def _bad_document(message: str) -> InvalidInputError:
+    return InvalidInputError(message, field_errors={"document": message})
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB"
+
+
+def record_clearance(
+    *,
+    actor: Viewer,
+    patient_id: uuid.UUID,
+    clinician_name: str,
+    clinician_role: str,
+    cleared_on: date,
+    document: UploadedFile | None,
+    valid_until: date | None = None,
+    restricted_regions: list[str] | None = None,
+    excluded_techniques: list[str] | None = None,
+    max_pressure_level: int | None = None,
+    conditions: str = "",
+) -> Clearance:
+    """Record a clinician's clearance of the patient's latest screening, with its conditions
+    and the uploaded document. Clinic staff and the patient's referring clinician may record
+    it; it answers every finding of that screening (`triage.queries.needs_of`). Raises
+    `InvalidInputError` for a bad document or field, or when nothing waits for a clearance."""
+    patient = find_patient(
+        actor, patient_id, roles=CLEARANCE_ROLES, allow_self=False, action="clearance.create"
+    )
+    status = hold_status(patient)
+    latest = status.assessment
+    if latest is None or status.state == HoldState.INCOMPLETE:
+        raise InvalidInputError(
+            "There is no completed screening to clear.",
+            field_errors={"clinician_name": "Complete the screening first."},
+        )
+    extension = check_document(document)
+    assert document is not None
+    _check_restrictions(restricted_regions or [], excluded_techniques or [], max_pressure_level)
+    letter = (
+        ReferralLetter.objects.filter(clinic_id=patient.clinic_id, assessment=latest)
+        .order_by("-written_at")
+        .first()
+    )
+    with transaction.atomic():
+        clearance = Clearance(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            assessment=latest,
+            letter=letter,
+            covers=[need.code for need in needs_of(latest)],
+            clinician_name=clinician_name.strip(),
+            clinician_role=clinician_role.strip(),
+            cleared_on=cleared_on,
+            valid_until=valid_until,
+            restricted_regions=sorted(set(restricted_regions or [])),
+            excluded_techniques=sorted(set(excluded_techniques or [])),
+            max_pressure_level=max_pressure_level,
+            conditions=conditions.strip(),
+            document_name=(document.name or "document")[-200:],
+            document_type=extension,
+            document_bytes=document.size or 0,
+            recorded_by=acting_user(actor),
+            recorded_at=timezone.now(),
+        )
+        full_clean_or_invalid(clearance, exclude=["document"])
+        _check_dates(patient.clinic.local_date(), cleared_on, valid_until)
+        clearance.document.save(f"{clearance.pk}.{extension}", document, save=False)
+        clearance.save()
+        record_event(
+            actor=actor,
+            action="clearance.create",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=clearance,
+            detail={"covers": clearance.covers, "document_type": extension},
+        )
+        return clearance
+
+
+def _check_restrictions(regions: list[str], techniques: list[str], pressure: int | None) -> None:
+    unknown = [r for r in regions if r not in CLINICAL_REGION_CODES]
+    if unknown:
+        raise InvalidInputError(
+            f"Unknown region {unknown[0]!r}.",
+            field_errors={"restricted_regions": "Unknown region."},
+        )
+    if pressure is not None and not 0 <= pressure <= 5:
+        raise InvalidInputError(
+            "The pressure limit is a level from 0 to 5.",
+            field_errors={"max_pressure_level": "Choose a level from 0 to 5."},
+        )
+    if any(not t.strip() for t in techniques):
+        raise InvalidInputError(
+            "Name each excluded technique.", field_errors={"excluded_techniques": "Empty name."}
+        )
+
+
+def _check_dates(today: date, cleared_on: date, valid_until: date | None) -> None:
+    if cleared_on > today:
+        raise InvalidInputError(
+            "The clearance date is in the future.",
+            field_errors={"cleared_on": "Give the date the clinician cleared the patient."},
+        )
+    if valid_until is not None and valid_until < cleared_on:
+        raise InvalidInputError(
+            "The clearance ends before it was given.",
+            field_errors={"valid_until": "Give a date on or after the clearance date."},
+        )
+
+
+def override_hold(*, actor: Viewer, patient_id: uuid.UUID, reason: str) -> HoldOverride:
+    """Let a patient on hold be booked without a clearance, for a written reason (clinic admins
+    and therapists). Answers the latest screening only. An emergency finding cannot be
+    overridden. Raises `InvalidInputError` without a reason or when nothing is on hold."""
+    patient = find_patient(
+        actor, patient_id, roles=OVERRIDE_ROLES, allow_self=False, action="hold.override"
+    )
+    status = hold_status(patient)
+    if status.state != HoldState.ON_HOLD or status.assessment is None:
+        raise InvalidInputError(
+            "This patient is not on hold.", field_errors={"reason": "Nothing to override."}
+        )
+    if status.level == red_flags.Action.EMERGENCY:
+        raise InvalidInputError(
+            "An emergency finding cannot be overridden: record a clearance, or a new screening "
+            "if an answer was wrong.",
+            field_errors={"reason": "Emergency findings need a clinician's clearance."},
+        )
+    if len(reason.strip()) < 10:
+        raise InvalidInputError(
+            "Write why the patient may be booked without a clearance.",
+            field_errors={"reason": "Write the reason (at least 10 characters)."},
+        )
+    with transaction.atomic():
+        override = HoldOverride.objects.create(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            assessment=status.assessment,
+            reason=reason.strip(),
+            overridden_by=acting_user(actor),
+            overridden_at=timezone.now(),
+        )
+        record_event(
+            actor=actor,
+            action="hold.override",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=override,
+            detail={"waiting_for": [need.code for need in status.waiting_for]},
+        )
+        return override
+
+
+def review_screening(*, actor: Viewer, assessment_id: uuid.UUID) -> ScreeningReview:
+    """Mark a screening as read by clinic staff (it then leaves the triage queue unless it still
+    waits for a clearance or answers). Reviewing twice keeps the first review."""
+    assessment = get_assessment(actor, assessment_id)
+    find_patient(
+        actor,
+        assessment.patient_id,
+        roles=CLINIC_STAFF_ROLES,
+        allow_self=False,
+        action="triage.review",
+    )
+    with transaction.atomic():
+        review, created = ScreeningReview.objects.get_or_create(
+            assessment=assessment,
+            defaults={
+                "clinic_id": assessment.clinic_id,
+                "reviewed_by": acting_user(actor),
+                "reviewed_at": timezone.now(),
+            },
+        )
+        if created:
+            record_event(
+                actor=actor,
+                action="triage.review",
+                clinic_id=assessment.clinic_id,
+                patient_id=assessment.patient_id,
+                obj=assessment,
+            )
+        return review

@@ -15,7 +15,9 @@ from backcare.clinical.red_flags import (
     RULES_VERSION,
     Action,
     TriageAnswers,
+    contributing_items,
     ordered_actions,
+    rule_text,
     settings_with,
     triage,
 )
@@ -390,3 +392,45 @@ def test_malformed_vectors_raise_named_errors_not_crashes(mapping, unknown, code
     with pytest.raises(ClinicalInputError) as raised:
         TriageAnswers.from_mapping(mapping, unknown=unknown)
     assert raised.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("items", "rule_id", "expected"),
+    [
+        # RF-CES-1 is an "any": each yes is shown, the age is not.
+        (
+            {"age": 40, "saddle_numbness": True, "bowel_incontinence": True},
+            "RF-CES-1",
+            ("bowel_incontinence", "saddle_numbness"),
+        ),
+        # RF-MAL-1 is cancer history AND one MSCC pain item: both are shown, a stray yes is not.
+        (
+            {
+                "age": 60,
+                "history_of_cancer": True,
+                "thoracic_spine_pain": True,
+                "fever_or_systemically_unwell": True,
+            },
+            "RF-MAL-1",
+            ("history_of_cancer", "thoracic_spine_pain"),
+        ),
+        # RF-FX-2 by age alone: the age counts, with the minor trauma.
+        ({"age": 75, "minor_trauma_or_lift": True}, "RF-FX-2", ("age", "minor_trauma_or_lift")),
+        ({"age": 55}, "RF-SOFT-1", ("age",)),
+        ({"age": 40, "saddle_numbness": True}, "RF-MAL-2", ()),
+    ],
+)
+def test_contributing_items_name_the_answers_that_fired_a_rule(items, rule_id, expected):
+    answers = TriageAnswers.from_mapping(items)
+    assert contributing_items(answers, rule_id) == expected
+
+
+def test_rule_text_gives_title_and_sources_and_refuses_unknown_ids():
+    title, _, sources = rule_text("RF-CES-1")
+    assert "cauda equina" in title
+    assert "NICE" in sources
+    assert rule_text("RF-SOFT-2")[0] == "No improvement after 4 weeks"
+    with pytest.raises(ClinicalInputError):
+        rule_text("RF-NOPE")
+    with pytest.raises(ClinicalInputError):
+        contributing_items(TriageAnswers(), "RF-NOPE")
