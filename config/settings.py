@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "backcare.patients",
     "backcare.triage",
     "backcare.outcomes",
+    "backcare.intake",
     "backcare.reports",
 ]
 

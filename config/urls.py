@@ -12,7 +12,9 @@ urlpatterns = [
     path("", include("backcare.reports.urls")),
     path("", include("backcare.accounts.urls")),
     path("", include("backcare.patients.urls")),
+    path("", include("backcare.triage.urls")),
     path("", include("backcare.outcomes.urls")),
+    path("", include("backcare.intake.urls")),
 ]
 
 handler400 = "backcare.core.views.bad_request"

@@ -63,3 +63,46 @@ CLINICAL_REGIONS: tuple[BodyArea, ...] = (
 )
 CLINICAL_REGION_CODES = frozenset(region.code for region in CLINICAL_REGIONS)
 SPINAL_REGIONS = frozenset({"neck", "thoracic", "lumbar", "sacral"})
+
+
+@dataclass(frozen=True)
+class Muscle:
+    """A muscle or tissue of the treated-muscle vocabulary (RULES.md §4.2) and its region."""
+
+    code: str
+    label: str
+    region: str  # a plain-words region heading for the body map
+
+
+# RULES.md §4.2 (with its optional leg muscles); laterality is recorded beside the code.
+MUSCLES: tuple[Muscle, ...] = (
+    Muscle("trapezius_upper", "Upper trapezius (top of the shoulders)", "Neck and shoulders"),
+    Muscle("trapezius_middle", "Middle trapezius (between the shoulder blades)", "Upper back"),
+    Muscle("trapezius_lower", "Lower trapezius (below the shoulder blades)", "Upper back"),
+    Muscle("rhomboids", "Rhomboids (between the shoulder blades)", "Upper back"),
+    Muscle("latissimus_dorsi", "Latissimus dorsi (side of the back)", "Upper back"),
+    Muscle("serratus_posterior_inferior", "Serratus posterior inferior (lower ribs)", "Upper back"),
+    Muscle("erector_spinae", "Erector spinae (muscles beside the spine)", "Lower back"),
+    Muscle("multifidus", "Multifidus (deep muscles of the lower spine)", "Lower back"),
+    Muscle("quadratus_lumborum", "Quadratus lumborum (between ribs and hip)", "Lower back"),
+    Muscle("thoracolumbar_fascia", "Thoracolumbar fascia (lower back)", "Lower back"),
+    Muscle("gluteus_maximus", "Gluteus maximus (buttock)", "Hips and buttocks"),
+    Muscle("gluteus_medius", "Gluteus medius (side of the hip)", "Hips and buttocks"),
+    Muscle("gluteus_minimus", "Gluteus minimus (deep side of the hip)", "Hips and buttocks"),
+    Muscle("piriformis", "Piriformis (deep in the buttock)", "Hips and buttocks"),
+    Muscle("iliopsoas", "Iliopsoas (front of the hip)", "Hips and buttocks"),
+    Muscle("tensor_fasciae_latae", "Tensor fasciae latae (outer hip)", "Legs"),
+    Muscle("hamstrings", "Hamstrings (back of the thigh)", "Legs"),
+    Muscle("adductors", "Adductors (inner thigh)", "Legs"),
+)
+MUSCLE_CODES = frozenset(m.code for m in MUSCLES)
+SIDES = (("left", "Left"), ("right", "Right"))
+
+
+def body_map_codes() -> list[tuple[str, str]]:
+    """(code, label) of every muscle and side, e.g. ("piriformis:left", "Piriformis ..., left")."""
+    return [
+        (f"{m.code}:{side}", f"{m.label}, {label.lower()}")
+        for m in MUSCLES
+        for side, label in SIDES
+    ]

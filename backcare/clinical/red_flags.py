@@ -835,3 +835,14 @@ def contributing_items(
         if test(_taken_back(answers, [o for o in others if o != n]), settings) is True
     ]
     return tuple(sorted([*needed, *enough]))
+
+
+def patient_text(rule_id: str, soft_count: int = 1) -> str:
+    """What a rule tells the patient, in plain words (`soft_count`: how many soft flags fired,
+    which changes their advice). Raises `ClinicalInputError` for an unknown ID."""
+    for rule in RULES:
+        if rule.id == rule_id:
+            return rule.patient_text
+    if rule_id in SOFT_RULE_TEXT:
+        return _soft_patient_text(soft_count)
+    raise ClinicalInputError("unknown_item", f"Unknown rule {rule_id}.", item="rule_id")

@@ -13,8 +13,10 @@ from backcare.accounts.queries import ADMIN_ROLES, OFFICE_ROLES, Viewer, require
 from backcare.core.audit import events_for_clinic, record_event
 from backcare.core.errors import InvalidInputError
 from backcare.core.models import AuditEvent
+from backcare.intake.queries import has_draft, list_intakes
 from backcare.patients import queries as patients
 from backcare.patients.models import Patient
+from backcare.triage.queries import HoldStatus, get_hold_status
 
 AUDIT_PAGE_SIZE = 50
 
@@ -62,6 +64,7 @@ class NextStep:
 class PatientDashboard:
     record: patients.PatientRecord | None
     next_steps: list[NextStep]
+    hold: HoldStatus | None = None
 
 
 def patient_dashboard(viewer: Viewer, clinic: Clinic | None) -> PatientDashboard:
@@ -73,6 +76,17 @@ def patient_dashboard(viewer: Viewer, clinic: Clinic | None) -> PatientDashboard
     record = patients.get_own_record(viewer, clinic)
     patient = record.patient
     steps: list[NextStep] = []
+    intakes = list_intakes(viewer, patient.pk)
+    if not intakes or has_draft(intakes):
+        steps.append(
+            NextStep(
+                "Complete your health intake" if not intakes else "Finish your health intake",
+                "About your back pain, safety questions and your goals: about 15 minutes. "
+                "Your answers are saved as you go.",
+                "portal_intake",
+            )
+        )
+    hold = get_hold_status(viewer, patient.pk) if intakes and not has_draft(intakes) else None
     given = {c.text_id for c in record.consents if c.is_active}
     missing = [t for t in patients.current_consent_texts(patient.clinic) if t.pk not in given]
     if missing:
@@ -95,7 +109,7 @@ def patient_dashboard(viewer: Viewer, clinic: Clinic | None) -> PatientDashboard
                 "portal_preferences",
             )
         )
-    return PatientDashboard(record=record, next_steps=steps)
+    return PatientDashboard(record=record, next_steps=steps, hold=hold)
 
 
 def referrer_dashboard(viewer: Viewer, clinic: Clinic | None) -> list[Patient]:

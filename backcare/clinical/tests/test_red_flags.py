@@ -17,6 +17,7 @@ from backcare.clinical.red_flags import (
     TriageAnswers,
     contributing_items,
     ordered_actions,
+    patient_text,
     rule_text,
     settings_with,
     triage,
@@ -434,3 +435,11 @@ def test_rule_text_gives_title_and_sources_and_refuses_unknown_ids():
         rule_text("RF-NOPE")
     with pytest.raises(ClinicalInputError):
         contributing_items(TriageAnswers(), "RF-NOPE")
+
+
+def test_patient_text_is_the_rules_plain_words_and_soft_flags_depend_on_their_count():
+    assert patient_text("RF-CES-1").startswith("You told us about new changes in bladder")
+    assert "doctor should review" in patient_text("RF-SOFT-1", soft_count=2)
+    assert "extra care" in patient_text("RF-SOFT-1", soft_count=1)
+    with pytest.raises(ClinicalInputError):
+        patient_text("RF-NOPE")

@@ -1,0 +1,69 @@
+"""Demo intakes: the portal patient's, sent online (no flags), and a paper intake half entered
+by the front desk."""
+
+from typing import Any
+
+from backcare.core.demo import State
+from backcare.intake.forms import STEP_CODES, step_form
+from backcare.intake.models import Intake
+from backcare.intake.questions import NO, QUESTIONS
+from backcare.intake.services import save_answers, start_intake, submit_intake
+from backcare.patients.models import Patient
+from backcare.patients.queries import current_consent_texts
+
+
+def _answers(today: str) -> dict[str, Any]:
+    answers: dict[str, Any] = {q.code: NO for q in QUESTIONS if q.kind in {"tri", "yesno"}}
+    answers.update(
+        {
+            "visit_reason": "Stiff, aching lower back after long days at a desk",
+            "cause": "muscle_strain",
+            "onset_how": "gradual",
+            "first_back_pain_age": "41",
+            "pain_started_on": today,
+            "pain_regions": ["erector_spinae:left", "erector_spinae:right", "gluteus_medius:left"],
+            "pain_now": "4",
+            "pain_average": "5",
+            "stress": "6",
+            "sleep": "4",
+            "analgesic_days": "3",
+            "psfs_activity_1": "Sitting through a working day",
+            "psfs_rating_1": "4",
+            "goals": "Work a full day without back ache",
+            "pressure": "3",
+            "answers_true": True,
+        }
+    )
+    return answers
+
+
+def build(state: State) -> None:
+    patients: list[Patient] = state["patients"]
+    online, paper = patients[0], patients[3]
+    if not Intake.objects.filter(patient=online).exists() and online.user_id is not None:
+        _send_online(online)
+    if not Intake.objects.filter(patient=paper).exists():
+        intake = start_intake(actor=state["users"]["frontdesk"], patient_id=paper.pk)
+        save_answers(
+            actor=state["users"]["frontdesk"],
+            intake_id=intake.pk,
+            answers={"visit_reason": "Sciatica down the right leg", "cause": "sciatica"},
+        )
+
+
+def _send_online(patient: Patient) -> None:
+    user = patient.user
+    assert user is not None
+    today = patient.clinic.local_date()
+    answers = _answers(today.replace(day=1).isoformat())
+    texts = current_consent_texts(patient.clinic)
+    answers.update({f"consent_{t.pk}": True for t in texts})
+    intake = start_intake(actor=user, patient_id=patient.pk)
+    save_answers(actor=user, intake_id=intake.pk, answers=answers)
+    cleaned: dict[str, Any] = {}
+    for step in STEP_CODES:
+        form = step_form(step, data=answers, today=today, consent_texts=texts)
+        if not form.is_valid():
+            raise ValueError(f"Demo intake step {step}: {form.errors.as_text()}")
+        cleaned.update(form.cleaned_data)
+    submit_intake(actor=user, intake_id=intake.pk, cleaned=cleaned)

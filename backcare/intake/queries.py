@@ -1,0 +1,102 @@
+"""Reads of intakes, scoped to the acting user: the patient themself and their clinic's staff."""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from backcare.accounts.queries import Viewer, deny
+from backcare.clinical import red_flags
+from backcare.core.audit import record_event
+from backcare.intake.models import Intake, IntakeStatus
+from backcare.intake.questions import QUESTIONS
+from backcare.patients.queries import SEE_ALL_ROLES, find_patient
+from backcare.triage.queries import HoldStatus, findings_of, get_hold_status, overall_level
+
+
+def find_intake(viewer: Viewer, intake_id: uuid.UUID, *, action: str) -> Intake:
+    """The intake if the viewer is its patient or clinic staff; else an audited 404. Audits only
+    a denial: callers record what they then do."""
+    intake = Intake.objects.filter(pk=intake_id).select_related("patient__clinic").first()
+    if intake is None:
+        raise deny(viewer, action=action, object_type="intake.intake", object_id=str(intake_id))
+    find_patient(viewer, intake.patient_id, roles=SEE_ALL_ROLES, action=action)
+    return intake
+
+
+def get_intake(viewer: Viewer, intake_id: uuid.UUID) -> Intake:
+    """One intake with its answers so far; one `intake.view` event."""
+    intake = find_intake(viewer, intake_id, action="intake.view")
+    record_event(
+        actor=viewer,
+        action="intake.view",
+        clinic_id=intake.clinic_id,
+        patient_id=intake.patient_id,
+        obj=intake,
+    )
+    return intake
+
+
+def list_intakes(viewer: Viewer, patient_id: uuid.UUID) -> list[Intake]:
+    """The patient's intakes, newest first (at most one in progress); one `intake.list` event."""
+    patient = find_patient(viewer, patient_id, roles=SEE_ALL_ROLES, action="intake.list")
+    rows = list(
+        Intake.objects.filter(clinic_id=patient.clinic_id, patient=patient).select_related(
+            "assessment"
+        )
+    )
+    record_event(
+        actor=viewer,
+        action="intake.list",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"count": len(rows)},
+    )
+    return rows
+
+
+def has_draft(intakes: list[Intake]) -> bool:
+    return any(i.status == IntakeStatus.DRAFT for i in intakes)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What the patient and staff see after an intake: the level, whether booking is open, why
+    not in plain words, and the answers to take to a doctor."""
+
+    level: str
+    hold: HoldStatus
+    reasons: list[str]
+    answers_to_show: list[str]
+    unanswered: list[str]
+    precautions: Mapping[str, Any]
+
+    @property
+    def may_book(self) -> bool:
+        return self.hold.may_book
+
+
+def get_result(viewer: Viewer, intake: Intake) -> IntakeResult:
+    """The result of a sent intake, from its screening; one `hold.view` event."""
+    assessment = intake.assessment
+    assert assessment is not None
+    hold = get_hold_status(viewer, intake.patient_id)
+    soft = sum(1 for r in assessment.triggered if r.startswith("RF-SOFT-"))
+    reasons = list(dict.fromkeys(red_flags.patient_text(r, soft) for r in assessment.triggered))
+    fired = sorted({item for *_, items in findings_of(assessment) for item in items})
+    return IntakeResult(
+        level=overall_level(assessment),
+        hold=hold,
+        reasons=reasons,
+        answers_to_show=[_wording(item) for item in fired],
+        unanswered=[_wording(item) for item in assessment.unanswered],
+        precautions=assessment.contraindication_result,
+    )
+
+
+def _wording(item: str) -> str:
+    """The question that gave a rule item, in the patient's words."""
+    for question in QUESTIONS:
+        if ("triage", item) in question.feeds:
+            return question.text
+    return item.replace("_", " ").capitalize()
