@@ -15,12 +15,18 @@ DEV_ENV := DEBUG=1
 PYTEST_ARGS ?=
 
 .PHONY: help setup demo serve test check lint format typecheck migrations-check architecture \
-        test-sqlite test-postgres browser-deps postgres-ready clean
+        test-sqlite test-postgres browser-deps system-deps postgres-ready clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
-setup: $(VENV)/.synced node_modules/.package-lock.json  ## Install Python and front-end dependencies
+setup: system-deps $(VENV)/.synced node_modules/.package-lock.json  ## Install Python and front-end dependencies
+
+system-deps:  ## Install Debian's Pango (WeasyPrint renders PDFs with it) when it is missing
+	@/sbin/ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || { \
+	  echo "Installing Pango from Debian's packages for PDF rendering..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
