@@ -24,18 +24,30 @@ from backcare.triage.services import record_triage
 
 def start_intake(*, actor: Viewer, patient_id: uuid.UUID) -> Intake:
     """The patient's intake in progress, or a new one: online when the patient starts it, a
-    paper intake when clinic staff enter it. Returns the existing draft if there is one."""
+    paper intake when clinic staff enter it. Returns the existing draft if there is one; a new
+    intake starts from the answers of the last one sent (consent is asked again)."""
     patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="intake.start")
     method = IntakeMethod.PORTAL if patient.user_id == actor.pk else IntakeMethod.PAPER
     draft = Intake.objects.filter(patient=patient, status=IntakeStatus.DRAFT).first()
     if draft is not None:
         return draft
+    last = (
+        Intake.objects.filter(patient=patient, status=IntakeStatus.SUBMITTED)
+        .order_by("-submitted_at")
+        .first()
+    )
+    carried = {
+        k: v
+        for k, v in (last.answers if last else {}).items()
+        if not k.startswith("consent_") and k != "answers_true"
+    }
     try:
         with transaction.atomic():
             intake = Intake.objects.create(
                 clinic_id=patient.clinic_id,
                 patient=patient,
                 method=method,
+                answers=carried,
                 started_by=acting_user(actor),
                 saved_at=timezone.now(),
             )

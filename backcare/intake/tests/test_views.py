@@ -288,3 +288,17 @@ def test_staff_and_the_patient_read_the_answers_back(clinic, patient_user, patie
     assert AuditEvent.objects.filter(
         action="intake.view", actor_id=therapist.pk, patient_id=patient.pk
     ).exists()
+
+
+def test_a_new_intake_starts_from_the_last_answers_so_unsure_ones_can_be_answered(
+    clinic, patient_user, patient
+):
+    client = client_for(patient_user)
+    intake, _ = _start(client)
+    _complete(client, intake, clean_intake(saddle_numbness="not_sure"))
+    response = client.get(reverse("portal_intake") + "?again=1")
+    second = Intake.objects.exclude(pk=intake.pk).get()
+    assert response.url == reverse("intake_step", args=[second.pk, "back"])
+    assert second.answers["saddle_numbness"] == "not_sure"
+    assert second.answers["visit_reason"] == "Lower back pain after gardening"
+    assert "answers_true" not in second.answers
