@@ -1,6 +1,9 @@
 """A complete intake of a patient with no red flags, step by step as the form posts it."""
 
+from datetime import timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from backcare.intake.questions import NO, QUESTIONS
 
@@ -13,7 +16,7 @@ def clean_intake(**changes: Any) -> dict[str, dict[str, Any]]:
             "cause": "muscle_strain",
             "onset_how": "minor",
             "first_back_pain_age": "38",
-            "pain_started_on": "2026-10-20",
+            "pain_started_on": (timezone.localdate() - timedelta(days=35)).isoformat(),
             "pain_regions": ["erector_spinae:left", "quadratus_lumborum:left"],
         },
         "safety": {},
