@@ -302,3 +302,16 @@ def test_a_new_intake_starts_from_the_last_answers_so_unsure_ones_can_be_answere
     assert second.answers["saddle_numbness"] == "not_sure"
     assert second.answers["visit_reason"] == "Lower back pain after gardening"
     assert "answers_true" not in second.answers
+
+
+def test_intake_pages_use_a_fixed_number_of_queries(
+    clinic, patient_user, patient, django_assert_max_num_queries
+):
+    client = client_for(patient_user)
+    intake, _ = _start(client)
+    for step in STEPS:
+        with django_assert_max_num_queries(10):
+            assert client.get(reverse("intake_step", args=[intake.pk, step])).status_code == 200
+    _complete(client, intake, clean_intake(history_of_cancer=YES))
+    with django_assert_max_num_queries(1):
+        assert client.get(reverse("intake_result", args=[intake.pk])).status_code == 200
