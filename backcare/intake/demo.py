@@ -1,8 +1,9 @@
-"""Demo intakes: the portal patient's, sent online (no flags), and a paper intake half entered
-by the front desk."""
+"""Demo intakes: a paper intake sent by the front desk (no flags) and one half entered. The
+portal patient's own intake is left for whoever tries the demo."""
 
 from typing import Any
 
+from backcare.accounts.models import User
 from backcare.core.demo import State
 from backcare.intake.forms import STEP_CODES, step_form
 from backcare.intake.models import Intake
@@ -39,21 +40,20 @@ def _answers(today: str) -> dict[str, Any]:
 
 def build(state: State) -> None:
     patients: list[Patient] = state["patients"]
-    online, paper = patients[0], patients[3]
-    if not Intake.objects.filter(patient=online).exists() and online.user_id is not None:
-        _send_online(online)
-    if not Intake.objects.filter(patient=paper).exists():
-        intake = start_intake(actor=state["users"]["frontdesk"], patient_id=paper.pk)
+    sent, half = patients[5], patients[3]
+    frontdesk = state["users"]["frontdesk"]
+    if not Intake.objects.filter(patient=sent).exists():
+        _send_paper(frontdesk, sent)
+    if not Intake.objects.filter(patient=half).exists():
+        intake = start_intake(actor=frontdesk, patient_id=half.pk)
         save_answers(
-            actor=state["users"]["frontdesk"],
+            actor=frontdesk,
             intake_id=intake.pk,
             answers={"visit_reason": "Sciatica down the right leg", "cause": "sciatica"},
         )
 
 
-def _send_online(patient: Patient) -> None:
-    user = patient.user
-    assert user is not None
+def _send_paper(user: User, patient: Patient) -> None:
     today = patient.clinic.local_date()
     answers = _answers(today.replace(day=1).isoformat())
     texts = current_consent_texts(patient.clinic)

@@ -1,4 +1,5 @@
-"""Demo safety screenings: patients whose answers show each kind of triage result."""
+"""Demo safety screenings: patients whose answers show each kind of triage result, and one
+patient on hold with a referral letter to the demo referring clinician, who can clear them."""
 
 from datetime import timedelta
 from typing import Any
@@ -7,8 +8,8 @@ from django.utils import timezone
 
 from backcare.core.demo import State
 from backcare.patients.models import Patient
-from backcare.triage.models import TriageAssessment
-from backcare.triage.services import record_triage
+from backcare.triage.models import ReferralLetter, TriageAssessment
+from backcare.triage.services import record_triage, write_referral_letter
 
 NO = {
     "urinary_retention_or_altered_urine_sensation": False,
@@ -51,6 +52,10 @@ NO = {
     "ng65_criteria": [],
 }
 
+# The patient on hold (history of cancer: RF-MAL-3, refer before massage) whom the demo
+# referring clinician referred (patients.demo: every fourth patient from the second).
+ON_HOLD = 1
+
 # (patient index in patients.demo.PEOPLE, answers that differ from "no", contraindications)
 SCREENINGS: list[tuple[int, dict[str, Any], dict[str, Any]]] = [
     (0, {}, {"disc_herniation_with_radiculopathy": True}),
@@ -76,3 +81,21 @@ def build(state: State) -> None:
             contraindication_answers=conditions,
             assessed_at=timezone.now() - timedelta(days=42),
         )
+    _letter_to_the_referrer(state)
+
+
+def _letter_to_the_referrer(state: State) -> None:
+    """A referral letter about the on-hold patient, sent to their referring clinician (a
+    BackCare user), with no clearance yet: signed in as the clinician, the demo can clear it."""
+    patient: Patient = state["patients"][ON_HOLD]
+    if ReferralLetter.objects.filter(patient=patient).exists():
+        return
+    write_referral_letter(
+        actor=state["users"]["therapist"],
+        patient_id=patient.pk,
+        recipient_name="",
+        recipient_address="Bay Street Family Practice\n200 Bay Street\nToronto ON M5J 2J2",
+        note="David reports a history of cancer (in remission). Could you review his back pain "
+        "before we start massage, and tell us about any restrictions?",
+        send_to_referrer=True,
+    )

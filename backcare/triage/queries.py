@@ -7,8 +7,10 @@ clearance, cannot be booked until a clearance answers what that screening found,
 override it with a written reason. Urgent and emergency findings describe the patient's state
 now, so only a clearance (or override) of that very screening answers them; a referral-level
 finding (say, a history of cancer) stays answered by a clearance in force, so that a re-screen
-with the same history does not hold the patient again. A patient with no screening, or whose
-latest screening is `incomplete`, cannot be booked either.
+with the same history does not hold the patient again. A clearance past its `valid_until` date
+answers nothing. A patient with no screening, or whose latest screening is `incomplete` (a
+red-flag item or a contraindication condition unanswered that could change the result), cannot
+be booked either.
 """
 
 import datetime
@@ -25,10 +27,12 @@ from backcare.accounts.queries import (
     ADMIN_ROLES,
     CLINIC_STAFF_ROLES,
     Viewer,
+    clinics_where,
     deny,
     require_roles,
 )
 from backcare.clinical import contraindications, red_flags
+from backcare.clinical.errors import ClinicalInputError
 from backcare.clinical.red_flags import Action
 from backcare.core.audit import record_event
 from backcare.patients.models import Patient
@@ -40,6 +44,7 @@ from backcare.triage.models import (
     ReferralLetter,
     TriageAssessment,
 )
+from backcare.triage.vocabulary import question_for
 
 HOLD_ACTIONS = frozenset({Action.REFER_BEFORE_MASSAGE, Action.URGENT_MEDICAL, Action.EMERGENCY})
 CLEARANCE_ROLES = SEE_ALL_ROLES | {Role.REFERRING_CLINICIAN}
@@ -98,7 +103,9 @@ _MEDICAL_LEVEL = {
 
 def overall_level(assessment: TriageAssessment) -> str:
     """The screening's level for the patient: the triage action, raised by what the
-    contraindications ask (emergency or urgent medical care; a clearance needs a referral)."""
+    contraindications ask (emergency or urgent medical care; a clearance needs a referral).
+    `incomplete` when a contraindication condition that could change the result is unanswered,
+    unless the level is already `emergency` (nothing could raise it)."""
     action = Action(assessment.action)
     if action == Action.INCOMPLETE:
         return action.value
@@ -106,7 +113,10 @@ def overall_level(assessment: TriageAssessment) -> str:
     levels = [action, _MEDICAL_LEVEL.get(result.get("medical", ""), Action.PROCEED)]
     if result.get("clearance_required"):
         levels.append(Action.REFER_BEFORE_MASSAGE)
-    return max(levels, key=lambda a: a.severity).value
+    level = max(levels, key=lambda a: a.severity)
+    if result.get("unanswered") and level != Action.EMERGENCY:
+        return Action.INCOMPLETE.value
+    return level.value
 
 
 def needs_of(assessment: TriageAssessment) -> tuple[Need, ...]:
@@ -161,7 +171,7 @@ def hold_status(patient: Patient) -> HoldStatus:
     clearances = tuple(
         c
         for c in Clearance.objects.filter(clinic_id=patient.clinic_id, patient=patient)
-        if _in_force(c, today) or c.assessment_id == latest.pk
+        if _in_force(c, today)
     )
     override = (
         HoldOverride.objects.filter(clinic_id=patient.clinic_id, assessment=latest)
@@ -206,13 +216,17 @@ def get_hold_status(viewer: Viewer, patient_id: uuid.UUID) -> HoldStatus:
 @dataclass(frozen=True)
 class SafetySummary:
     """What anyone planning or giving treatment must see: the hold, the latest screening, its
-    contraindication result and the conditions of the clearances in force."""
+    contraindication result and the conditions of the clearances in force, with the history
+    behind them (screenings, overrides and letters, newest first)."""
 
     patient: Patient
     hold: HoldStatus
     precautions: dict[str, Any] = field(default_factory=dict)
     findings: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()
     letters: tuple[ReferralLetter, ...] = ()
+    history: tuple[TriageAssessment, ...] = ()
+    overrides: tuple[HoldOverride, ...] = ()
+    restrictions: tuple[contraindications.Restriction, ...] = ()
 
     @property
     def assessment(self) -> TriageAssessment | None:
@@ -221,20 +235,37 @@ class SafetySummary:
 
 def get_safety_summary(viewer: Viewer, patient_id: uuid.UUID) -> SafetySummary:
     """The patient's safety summary (hold, findings with the answers that fired them, the
-    contraindication result, clearances, referral letters); one `safety.view` event."""
-    patient = find_patient(viewer, patient_id, action="safety.view")
+    contraindication result, clearances, overrides, referral letters and past screenings), for
+    clinic staff and the patient's referring clinician; one `safety.view` event."""
+    patient = find_patient(
+        viewer, patient_id, roles=CLEARANCE_ROLES, allow_self=False, action="safety.view"
+    )
     hold = hold_status(patient)
     letters = tuple(
         ReferralLetter.objects.filter(clinic_id=patient.clinic_id, patient=patient)
         .select_related("recipient", "written_by")
         .order_by("-written_at")
     )
+    history = tuple(
+        TriageAssessment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .select_related("entered_by", "review__reviewed_by")
+        .order_by("-assessed_at", "-created_at")[:100]
+    )
+    overrides = tuple(
+        HoldOverride.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .select_related("overridden_by")
+        .order_by("-overridden_at")
+    )
+    latest = hold.assessment
     summary = SafetySummary(
         patient,
         hold,
-        dict(hold.assessment.contraindication_result) if hold.assessment else {},
-        findings_of(hold.assessment) if hold.assessment else (),
+        dict(latest.contraindication_result) if latest else {},
+        findings_of(latest) if latest else (),
         letters,
+        history,
+        overrides,
+        restrictions_of(latest) if latest else (),
     )
     record_event(
         actor=viewer,
@@ -271,9 +302,227 @@ def _stored_settings(assessment: TriageAssessment) -> red_flags.TriageSettings:
     return red_flags.settings_with(**assessment.rule_settings)
 
 
+@dataclass(frozen=True)
+class FindingDetail:
+    """A rule a screening triggered, with its words for staff and for the patient, its sources,
+    the level it gives and the answers that fired it."""
+
+    rule_id: str
+    title: str
+    therapist_text: str
+    patient_text: str
+    sources: str
+    level: str
+    items: tuple[str, ...]
+
+
+def finding_details(assessment: TriageAssessment) -> tuple[FindingDetail, ...]:
+    """Every rule the screening triggered, in rule-ID order (RULES.md: every rule that fires
+    shows its ID and source)."""
+    answers = _stored_answers(assessment)
+    settings = _stored_settings(assessment)
+    try:
+        for_patient = {
+            f.rule_id: f.patient_text for f in red_flags.triage(answers, settings).findings
+        }
+    except ClinicalInputError:  # answers stored under an older rule set
+        for_patient = {}
+    soft = sum(1 for r in assessment.triggered if r.startswith("RF-SOFT-"))
+    rows = []
+    for rule_id in assessment.triggered:
+        title, therapist_text, sources = red_flags.rule_text(rule_id)
+        rows.append(
+            FindingDetail(
+                rule_id=rule_id,
+                title=title,
+                therapist_text=therapist_text,
+                patient_text=for_patient.get(rule_id, title),
+                sources=sources,
+                level=_rule_level(rule_id, soft, assessment).value,
+                items=red_flags.contributing_items(answers, rule_id, settings),
+            )
+        )
+    return tuple(rows)
+
+
+def restrictions_of(assessment: TriageAssessment) -> tuple[contraindications.Restriction, ...]:
+    """What each contraindication condition of the screening asks (title, decision, source,
+    note), from its stored answers and settings; only the conditions the stored result names."""
+    given = {k: v for k, v in assessment.contraindication_answers.items() if v is not None}
+    try:
+        answers = contraindications.ContraindicationAnswers.from_mapping(given)
+        settings = contraindications.settings_with(**assessment.contraindication_settings)
+    except (ClinicalInputError, TypeError):  # stored under an older rule set
+        return ()
+    stored = set(assessment.contraindication_result.get("conditions", []))
+    found = contraindications.assess(answers, settings).restrictions
+    return tuple(r for r in found if r.condition in stored)
+
+
+def patient_reasons(assessment: TriageAssessment) -> tuple[str, ...]:
+    """Why the screening asks what it asks, in the patient's words: each rule's plain text and
+    each condition that postpones massage or needs a doctor, without repeats."""
+    reasons = [f.patient_text for f in finding_details(assessment)]
+    for restriction in restrictions_of(assessment):
+        if restriction.massage == contraindications.Massage.POSTPONE:
+            reasons.append(f"{restriction.title}: no massage until this has settled.")
+        elif restriction.clearance:
+            reasons.append(
+                f"{restriction.title}: massage waits for your {restriction.clearance}'s clearance."
+            )
+    return tuple(dict.fromkeys(reasons))
+
+
+def stops_massage(assessment: TriageAssessment, hold: HoldStatus) -> bool:
+    """Whether a massage must not start now: the patient may not be booked, or a condition of
+    the screening postpones this session (RULES.md §2.1, "systemic - postpone")."""
+    postponed = assessment.contraindication_result.get("massage") == "postpone"
+    return not hold.may_book or postponed
+
+
+@dataclass(frozen=True)
+class SafetyActions:
+    """What the viewer may do about a patient's safety from the page they are on."""
+
+    review: bool = False
+    write_letter: bool = False
+    record_clearance: bool = False
+    override: bool = False
+    rescreen: bool = False
+
+
+OVERRIDE_ROLES = frozenset({Role.CLINIC_ADMIN, Role.THERAPIST})
+# A letter has nothing to ask the doctor when nothing was found, or the answers are missing.
+_NO_LETTER_LEVELS = frozenset({Action.PROCEED.value, Action.INCOMPLETE.value})
+
+
+def safety_actions(
+    viewer: Viewer, hold: HoldStatus, assessment: TriageAssessment | None = None
+) -> SafetyActions:
+    """The buttons that apply: to the patient's latest screening (or to `assessment`, for
+    reviewing it), by the viewer's roles at the patient's clinic. Not audited: no data."""
+    latest = hold.assessment
+    if latest is None:
+        return SafetyActions()
+    clinic_id = latest.clinic_id
+    staff = clinic_id in clinics_where(viewer, CLINIC_STAFF_ROLES)
+    may_clear = clinic_id in clinics_where(viewer, CLEARANCE_ROLES)
+    is_latest = assessment is None or assessment.pk == latest.pk
+    on_hold = hold.state == HoldState.ON_HOLD
+    shown = assessment or latest
+    return SafetyActions(
+        review=staff and not hasattr(shown, "review"),
+        write_letter=staff and is_latest and hold.level not in _NO_LETTER_LEVELS,
+        record_clearance=may_clear
+        and is_latest
+        and hold.state != HoldState.INCOMPLETE
+        and bool(needs_of(latest)),
+        override=on_hold
+        and is_latest
+        and hold.level != Action.EMERGENCY
+        and clinic_id in clinics_where(viewer, OVERRIDE_ROLES),
+        rescreen=staff,
+    )
+
+
+@dataclass(frozen=True)
+class AssessmentDetail:
+    """One screening with everything staff need to read it, and what they may do next."""
+
+    assessment: TriageAssessment
+    level: str
+    findings: tuple[FindingDetail, ...]
+    restrictions: tuple[contraindications.Restriction, ...]
+    hold: HoldStatus
+    actions: SafetyActions
+
+    @property
+    def is_latest(self) -> bool:
+        return self.hold.assessment is not None and self.hold.assessment.pk == self.assessment.pk
+
+
+def get_assessment_detail(viewer: Viewer, assessment_id: uuid.UUID) -> AssessmentDetail:
+    """A screening with its findings, contraindication detail and the patient's hold now, for
+    clinic staff and the patient's referring clinician; one `triage.view` event."""
+    assessment = get_assessment(viewer, assessment_id)
+    hold = hold_status(assessment.patient)
+    return AssessmentDetail(
+        assessment=assessment,
+        level=overall_level(assessment),
+        findings=finding_details(assessment),
+        restrictions=restrictions_of(assessment),
+        hold=hold,
+        actions=safety_actions(viewer, hold, assessment),
+    )
+
+
+@dataclass(frozen=True)
+class ScreeningOutcome:
+    """What to do now after a re-screen: stop (the reasons, what is unanswered) or go ahead
+    (the precautions)."""
+
+    assessment: TriageAssessment
+    level: str
+    hold: HoldStatus
+    stop: bool
+    findings: tuple[FindingDetail, ...]
+    restrictions: tuple[contraindications.Restriction, ...]
+    reasons: tuple[str, ...]
+    unanswered: tuple[str, ...]
+
+    @property
+    def unanswered_questions(self) -> tuple[str, ...]:
+        """The unanswered items as the questions that ask them, without repeats."""
+        return tuple(dict.fromkeys(question_for(item) for item in self.unanswered))
+
+
+def get_screening_outcome(viewer: Viewer, assessment: TriageAssessment) -> ScreeningOutcome:
+    """The outcome of a screening the viewer has just recorded (staff or the patient
+    themself); one `hold.view` event."""
+    hold = get_hold_status(viewer, assessment.patient_id)
+    unanswered = [*assessment.unanswered, *assessment.contraindication_result.get("unanswered", [])]
+    return ScreeningOutcome(
+        assessment=assessment,
+        level=overall_level(assessment),
+        hold=hold,
+        stop=stops_massage(assessment, hold),
+        findings=finding_details(assessment),
+        restrictions=restrictions_of(assessment),
+        reasons=patient_reasons(assessment),
+        unanswered=tuple(dict.fromkeys(unanswered)),
+    )
+
+
+@dataclass(frozen=True)
+class LetterDetail:
+    """A referral letter with the findings and contraindications of its screening."""
+
+    letter: ReferralLetter
+    findings: tuple[FindingDetail, ...]
+    restrictions: tuple[contraindications.Restriction, ...]
+    may_clear: bool
+
+    @property
+    def assessment(self) -> TriageAssessment:
+        return self.letter.assessment
+
+
+def get_letter_detail(viewer: Viewer, letter_id: uuid.UUID) -> LetterDetail:
+    """A referral letter ready to show or print, for clinic staff and the patient's referring
+    clinician; one `referral_letter.view` event."""
+    letter = get_referral_letter(viewer, letter_id)
+    hold = hold_status(letter.patient)
+    return LetterDetail(
+        letter=letter,
+        findings=finding_details(letter.assessment),
+        restrictions=restrictions_of(letter.assessment),
+        may_clear=safety_actions(viewer, hold).record_clearance,
+    )
+
+
 def _find_row(viewer: Viewer, model: Any, row_id: uuid.UUID, action: str, roles: Any) -> Any:
     """A row of `model` about a patient the viewer may see with `roles`; else audited 404."""
-    row = model.objects.filter(pk=row_id).select_related("patient", "clinic").first()
+    row = model.objects.filter(pk=row_id).select_related("patient__clinic", "clinic").first()
     if row is None:
         raise deny(
             viewer, action=action, object_type=model._meta.label_lower, object_id=str(row_id)

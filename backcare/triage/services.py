@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from backcare.accounts.models import Clinic, Role
+from backcare.accounts.models import Clinic
 from backcare.accounts.queries import (
     ADMIN_ROLES,
     CLINIC_STAFF_ROLES,
@@ -39,12 +39,14 @@ from backcare.triage.models import (
 )
 from backcare.triage.queries import (
     CLEARANCE_ROLES,
+    OVERRIDE_ROLES,
     HoldState,
     get_assessment,
     hold_status,
     needs_of,
     rule_settings,
 )
+from backcare.triage.vocabulary import TECHNIQUE_CODES
 
 
 def invalid(error: ClinicalInputError) -> InvalidInputError:
@@ -67,7 +69,10 @@ def record_triage(
     rule versions and settings that produced it.
 
     `answers` holds the red-flag items (RULES.md §1.2); an item left out is *unanswered*, never
-    "no". Age defaults to the patient's age at the clinic's date. The patient may screen
+    "no". A yes/no contraindication condition given as None is unanswered too: when answering
+    it "yes" could change the result, the result lists it under `unanswered` and the screening
+    is incomplete (`triage.queries.overall_level`). Age defaults to the patient's age at the
+    clinic's date. The patient may screen
     themself (method portal); staff of their clinic enter answers (method staff, or paper for a
     paper form). `kind` tells an intake from a re-screen before a visit. Raises
     `InvalidInputError` naming the item for invalid answers, `NotFoundError` for others.
@@ -81,10 +86,13 @@ def record_triage(
         if isinstance(items.get("ng65_criteria"), list | tuple | set):
             items["ng65_criteria"] = frozenset(items["ng65_criteria"])
         flags = red_flags.triage(_triage_answers(items), triage_settings)
+        given = dict(contraindication_answers or {})
+        unsure = sorted(k for k, v in given.items() if v is None and k in _YES_NO_CONDITIONS)
         ci_input = contraindications.ContraindicationAnswers.from_mapping(
-            contraindication_answers or {}
+            {k: v for k, v in given.items() if k not in unsure}
         )
         ci_result = contraindications.assess(ci_input, ci_settings)
+        ci_unanswered = _blocking_conditions(ci_input, unsure, ci_result, ci_settings)
     except (ClinicalInputError, TypeError) as error:
         raise invalid(
             error if isinstance(error, ClinicalInputError) else _type_error(error)
@@ -106,7 +114,7 @@ def record_triage(
             rules_version=flags.rules_version,
             rule_settings=to_json(triage_settings),
             contraindication_answers=to_json(contraindication_answers or {}),
-            contraindication_result=to_json(_ci_summary(ci_result)),
+            contraindication_result=to_json(_ci_summary(ci_result, ci_unanswered)),
             contraindication_version=ci_result.rules_version,
             contraindication_settings=to_json(ci_settings),
         )
@@ -141,7 +149,40 @@ def _type_error(error: TypeError) -> ClinicalInputError:
     return ClinicalInputError("invalid", f"Answers could not be read: {error}.")
 
 
-def _ci_summary(result: contraindications.ContraindicationResult) -> dict[str, Any]:
+_YES_NO_CONDITIONS = frozenset(
+    f.name for f in fields(contraindications.ContraindicationAnswers) if f.type is bool
+)
+_MASSAGE_ORDER = list(contraindications.Massage)
+_MEDICAL_ORDER = list(contraindications.Medical)
+
+
+def _blocking_conditions(
+    answers: contraindications.ContraindicationAnswers,
+    unsure: list[str],
+    result: contraindications.ContraindicationResult,
+    settings: contraindications.ContraindicationSettings,
+) -> tuple[str, ...]:
+    """The unanswered conditions that, answered "yes", could postpone the massage, call for a
+    doctor sooner or require a clearance (RULES.md §0.2 for the contraindications): each one
+    that could on its own, or all of them when only together they could."""
+
+    def raises(names: list[str]) -> bool:
+        changes: dict[str, Any] = dict.fromkeys(names, True)
+        probe = contraindications.assess(replace(answers, **changes), settings)
+        return (
+            _MASSAGE_ORDER.index(probe.massage) > _MASSAGE_ORDER.index(result.massage)
+            or _MEDICAL_ORDER.index(probe.medical) > _MEDICAL_ORDER.index(result.medical)
+            or not set(probe.clearance_required) <= set(result.clearance_required)
+        )
+
+    if not unsure or not raises(unsure):
+        return ()
+    return tuple(name for name in unsure if raises([name])) or tuple(unsure)
+
+
+def _ci_summary(
+    result: contraindications.ContraindicationResult, unanswered: tuple[str, ...] = ()
+) -> dict[str, Any]:
     return {
         "massage": result.massage,
         "medical": result.medical,
@@ -152,6 +193,7 @@ def _ci_summary(result: contraindications.ContraindicationResult) -> dict[str, A
         "region_restrictions": result.region_restrictions,
         "positions": result.positions,
         "conditions": result.conditions,
+        "unanswered": list(unanswered),
     }
 
 
@@ -217,18 +259,20 @@ def record_rescreen(
     actor: Viewer,
     patient_id: uuid.UUID,
     answers: Mapping[str, Any],
-    conditions: Mapping[str, bool],
+    conditions: Mapping[str, bool | None],
     changes_since_last: str = "",
 ) -> TriageAssessment:
     """Re-screen before a visit: the short questions (`RESCREEN_ITEMS`, `RESCREEN_CONDITIONS`)
-    answered now, the rest carried forward from the latest screening, evaluated as a new
-    screening. A new flag holds the patient like an intake would (see `triage.queries`).
-    Raises `InvalidInputError` when there is no earlier screening to build on."""
+    answered now, the rest carried forward from the latest completed screening, evaluated as a
+    new screening. None ("not sure") is unanswered, never "no", for items and conditions alike.
+    A new flag holds the patient like an intake would (see `triage.queries`). Staff of the
+    clinic and the patient themself may re-screen. Raises `InvalidInputError` when there is no
+    earlier screening to build on or a question is not one of the re-screen's."""
     patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="triage.create")
     previous = (
         TriageAssessment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
         .exclude(action=red_flags.Action.INCOMPLETE)
-        .order_by("-assessed_at")
+        .order_by("-assessed_at", "-created_at")
         .first()
     )
     if previous is None:
@@ -246,7 +290,7 @@ def record_rescreen(
     items = {k: v for k, v in previous.answers.items() if k != "age"}
     items.update(answers)
     carried = dict(previous.contraindication_answers.items())
-    carried.update({k: v for k, v in conditions.items() if v or k in carried})
+    carried.update(conditions)
     return record_triage(
         actor=actor,
         patient_id=patient.pk,
@@ -259,7 +303,6 @@ def record_rescreen(
 
 # --- Referral letters, clearances, overrides ------------------------------------------------------
 
-OVERRIDE_ROLES = frozenset({Role.CLINIC_ADMIN, Role.THERAPIST})
 DOCUMENT_TYPES = {"pdf": "PDF", "jpg": "JPEG", "png": "PNG"}
 
 
@@ -300,19 +343,23 @@ def write_referral_letter(
         raise InvalidInputError(
             "Give the doctor's name.", field_errors={"recipient_name": "Give the doctor's name."}
         )
+    letter = ReferralLetter(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        assessment=latest,
+        recipient_name=name,
+        recipient_address=recipient_address.strip(),
+        recipient=recipient,
+        note=note.strip(),
+        written_by=acting_user(actor),
+        written_at=timezone.now(),
+    )
+    # Checked before the insert: an over-long name is refused, never cut (PostgreSQL would
+    # refuse it with a 500 otherwise).
+    full_clean_or_invalid(letter)
+    _check_lengths(letter, recipient_address=500, note=2000)
     with transaction.atomic():
-        letter = ReferralLetter.objects.create(
-            clinic_id=patient.clinic_id,
-            patient=patient,
-            assessment=latest,
-            recipient_name=name[:150],
-            recipient_address=recipient_address.strip(),
-            recipient=recipient,
-            note=note.strip(),
-            written_by=acting_user(actor),
-            written_at=timezone.now(),
-        )
-        full_clean_or_invalid(letter)
+        letter.save(force_insert=True)
         record_event(
             actor=actor,
             action="referral_letter.create",
@@ -322,6 +369,14 @@ def write_referral_letter(
             detail={"to_backcare_user": recipient is not None},
         )
         return letter
+
+
+def _check_lengths(row: Any, **limits: int) -> None:
+    # Model validation does not check a TextField's max_length; forms do, services must too.
+    for name, limit in limits.items():
+        if len(getattr(row, name)) > limit:
+            message = f"Write at most {limit} characters."
+            raise InvalidInputError(message, field_errors={name: message})
 
 
 def check_document(upload: UploadedFile | None) -> str:
@@ -335,7 +390,7 @@ def check_document(upload: UploadedFile | None) -> str:
         raise _bad_document("The file is empty. Attach the clearance document again.")
     if upload.size > limit:
         raise _bad_document(
-            f"The file is {_megabytes(upload.size)}; the largest accepted is {_megabytes(limit)}. "
+            f"The file is {_size(upload.size)}; the largest accepted is {_size(limit)}. "
             "Scan it at a lower resolution or save it as a PDF."
         )
     upload.seek(0)
@@ -351,7 +406,11 @@ def _bad_document(message: str) -> InvalidInputError:
     return InvalidInputError(message, field_errors={"document": message})
 
 
-def _megabytes(size: int) -> str:
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1_048_576:
+        return f"{size / 1024:.1f} KB"
     return f"{size / 1_048_576:.1f} MB"
 
 
@@ -383,6 +442,12 @@ def record_clearance(
             "There is no completed screening to clear.",
             field_errors={"clinician_name": "Complete the screening first."},
         )
+    needs = needs_of(latest)
+    if not needs:
+        raise InvalidInputError(
+            "Nothing in the latest screening waits for a clearance.",
+            field_errors={"clinician_name": "No clearance is needed."},
+        )
     extension = check_document(document)
     assert document is not None
     _check_restrictions(restricted_regions or [], excluded_techniques or [], max_pressure_level)
@@ -397,7 +462,7 @@ def record_clearance(
             patient=patient,
             assessment=latest,
             letter=letter,
-            covers=[need.code for need in needs_of(latest)],
+            covers=[need.code for need in needs],
             clinician_name=clinician_name.strip(),
             clinician_role=clinician_role.strip(),
             cleared_on=cleared_on,
@@ -413,6 +478,7 @@ def record_clearance(
             recorded_at=timezone.now(),
         )
         full_clean_or_invalid(clearance, exclude=["document"])
+        _check_lengths(clearance, conditions=2000)
         _check_dates(patient.clinic.local_date(), cleared_on, valid_until)
         clearance.document.save(f"{clearance.pk}.{extension}", document, save=False)
         clearance.save()
@@ -439,9 +505,11 @@ def _check_restrictions(regions: list[str], techniques: list[str], pressure: int
             "The pressure limit is a level from 0 to 5.",
             field_errors={"max_pressure_level": "Choose a level from 0 to 5."},
         )
-    if any(not t.strip() for t in techniques):
+    strange = [t for t in techniques if t not in TECHNIQUE_CODES]
+    if strange:
         raise InvalidInputError(
-            "Name each excluded technique.", field_errors={"excluded_techniques": "Empty name."}
+            f"Unknown technique {strange[0]!r}.",
+            field_errors={"excluded_techniques": "Choose techniques from the list."},
         )
 
 
@@ -455,6 +523,11 @@ def _check_dates(today: date, cleared_on: date, valid_until: date | None) -> Non
         raise InvalidInputError(
             "The clearance ends before it was given.",
             field_errors={"valid_until": "Give a date on or after the clearance date."},
+        )
+    if valid_until is not None and valid_until < today:
+        raise InvalidInputError(
+            "This clearance has already ended, so it cannot clear the patient.",
+            field_errors={"valid_until": "Give today's date or later, or leave it empty."},
         )
 
 
@@ -475,6 +548,11 @@ def override_hold(*, actor: Viewer, patient_id: uuid.UUID, reason: str) -> HoldO
             "An emergency finding cannot be overridden: record a clearance, or a new screening "
             "if an answer was wrong.",
             field_errors={"reason": "Emergency findings need a clinician's clearance."},
+        )
+    if len(reason.strip()) > 2000:
+        raise InvalidInputError(
+            "Write at most 2000 characters.",
+            field_errors={"reason": "Write at most 2000 characters."},
         )
     if len(reason.strip()) < 10:
         raise InvalidInputError(

@@ -14,6 +14,9 @@ from playwright.sync_api import Page, expect
 
 from backcare.accounts.models import Licence, Role, Therapist, User
 from backcare.patients.models import Patient
+from backcare.triage.models import ReferralLetter, TriageAssessment
+from backcare.triage.services import write_referral_letter
+from backcare.triage.tests.factories import make_screening
 from tests.browser.conftest import assert_accessible
 from tests.factories import (
     make_clinic,
@@ -58,6 +61,13 @@ class Clinic:
         )
         make_patient(self.clinic, given_name="Zelda", family_name="Zephyr")
         make_consent_text(self.clinic)
+        # On hold (history of cancer) with a referral letter: every safety page has content.
+        self.screening: TriageAssessment = make_screening(
+            self.admin, self.patient, yes=("history_of_cancer",)
+        )
+        self.letter: ReferralLetter = write_referral_letter(
+            actor=self.admin, patient_id=self.patient.pk, recipient_name="Dr Rhea Review"
+        )
 
 
 @pytest.fixture
@@ -84,6 +94,14 @@ STAFF_PAGES = [
     ("clinic_settings", lambda w: []),
     ("audit_log", lambda w: []),
     ("clinical_settings", lambda w: []),
+    ("triage_queue", lambda w: []),
+    ("patient_safety", lambda w: [w.patient.pk]),
+    ("assessment_detail", lambda w: [w.screening.pk]),
+    ("referral_letter_create", lambda w: [w.patient.pk]),
+    ("referral_letter_detail", lambda w: [w.letter.pk]),
+    ("clearance_create", lambda w: [w.patient.pk]),
+    ("hold_override", lambda w: [w.patient.pk]),
+    ("rescreen", lambda w: [w.patient.pk]),
 ]
 PORTAL_PAGES = [
     "dashboard",
@@ -91,6 +109,7 @@ PORTAL_PAGES = [
     "portal_contact_edit",
     "portal_preferences",
     "portal_consents",
+    "portal_rescreen",
 ]
 
 

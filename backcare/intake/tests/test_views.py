@@ -164,6 +164,7 @@ def test_staff_enter_a_paper_intake_and_see_the_screening_link(clinic, patient):
     intake = Intake.objects.get()
     assert response.url == reverse("intake_step", args=[intake.pk, "back"])
     result = _complete(client, intake, clean_intake(history_of_cancer=YES))
+    intake.refresh_from_db()
     page = client.get(result.url).content.decode()
     assert reverse("assessment_detail", args=[intake.assessment_id]) in page
     assert intake.method == "paper"
