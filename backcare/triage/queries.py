@@ -164,23 +164,31 @@ def hold_status(patient: Patient) -> HoldStatus:
     )
     if latest is None:
         return HoldStatus(HoldState.NOT_SCREENED, None, "")
+    clearances = Clearance.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+    overrides = HoldOverride.objects.filter(
+        clinic_id=patient.clinic_id, assessment=latest
+    ).select_related("overridden_by")
+    if overall_level(latest) == Action.INCOMPLETE:
+        return hold_from(latest, (), (), patient.clinic.local_date())
+    return hold_from(latest, list(clearances), list(overrides), patient.clinic.local_date())
+
+
+def hold_from(
+    latest: TriageAssessment,
+    clearances: Iterable[Clearance],
+    overrides: Iterable[HoldOverride],
+    today: datetime.date,
+) -> HoldStatus:
+    """The hold given the latest screening and the patient's clearances and overrides (rows
+    already loaded; pages listing many patients load them in bulk)."""
     level = overall_level(latest)
     if level == Action.INCOMPLETE:
         return HoldStatus(HoldState.INCOMPLETE, latest, level)
-    today = patient.clinic.local_date()
-    clearances = tuple(
-        c
-        for c in Clearance.objects.filter(clinic_id=patient.clinic_id, patient=patient)
-        if _in_force(c, today)
-    )
-    override = (
-        HoldOverride.objects.filter(clinic_id=patient.clinic_id, assessment=latest)
-        .select_related("overridden_by")
-        .first()
-    )
-    waiting = tuple(_uncovered(needs_of(latest), latest, clearances, override))
+    in_force = tuple(c for c in clearances if _in_force(c, today))
+    override = next((o for o in overrides if o.assessment_id == latest.pk), None)
+    waiting = tuple(_uncovered(needs_of(latest), latest, in_force, override))
     state = HoldState.ON_HOLD if waiting else HoldState.CLEAR
-    return HoldStatus(state, latest, level, waiting, clearances, override)
+    return HoldStatus(state, latest, level, waiting, in_force, override)
 
 
 def _uncovered(
@@ -476,9 +484,27 @@ class ScreeningOutcome:
         return tuple(dict.fromkeys(question_for(item) for item in self.unanswered))
 
 
-def get_screening_outcome(viewer: Viewer, assessment: TriageAssessment) -> ScreeningOutcome:
-    """The outcome of a screening the viewer has just recorded (staff or the patient
-    themself); one `hold.view` event."""
+def get_screening_outcome(viewer: Viewer, assessment_id: uuid.UUID) -> ScreeningOutcome:
+    """The outcome of a screening, for clinic staff and the patient themself (the page after a
+    re-screen); a `triage.view` and a `hold.view` event."""
+    assessment = (
+        TriageAssessment.objects.filter(pk=assessment_id).select_related("patient__clinic").first()
+    )
+    if assessment is None:
+        raise deny(
+            viewer,
+            action="triage.view",
+            object_type="triage.triageassessment",
+            object_id=str(assessment_id),
+        )
+    find_patient(viewer, assessment.patient_id, roles=CLINIC_STAFF_ROLES, action="triage.view")
+    record_event(
+        actor=viewer,
+        action="triage.view",
+        clinic_id=assessment.clinic_id,
+        patient_id=assessment.patient_id,
+        obj=assessment,
+    )
     hold = get_hold_status(viewer, assessment.patient_id)
     unanswered = [*assessment.unanswered, *assessment.contraindication_result.get("unanswered", [])]
     return ScreeningOutcome(
@@ -607,10 +633,18 @@ def list_triage_queue(viewer: Viewer, clinic: Clinic | None) -> list[QueueEntry]
         .select_related("patient", "patient__clinic", "review")
         .order_by("assessed_at")[:1000]
     )
-    letters = _letter_counts(clinic, {row.patient_id for row in rows})
+    patient_ids = {row.patient_id for row in rows}
+    letters = _letter_counts(clinic, patient_ids)
+    clearances: dict[uuid.UUID, list[Clearance]] = {}
+    for clearance in Clearance.objects.filter(clinic=clinic, patient_id__in=patient_ids):
+        clearances.setdefault(clearance.patient_id, []).append(clearance)
+    overrides = list(
+        HoldOverride.objects.filter(clinic=clinic, assessment__in=[row.pk for row in rows])
+    )
+    today = clinic.local_date()
     entries = []
     for row in rows:
-        hold = hold_status(row.patient)
+        hold = hold_from(row, clearances.get(row.patient_id, []), overrides, today)
         reviewed = hasattr(row, "review")
         waiting = _waiting_for(hold, letters.get(row.patient_id, 0), reviewed)
         if waiting:

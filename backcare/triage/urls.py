@@ -7,6 +7,11 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/safety/", views.patient_safety, name="patient_safety"),
     path("screenings/<uuid:assessment_id>/", views.assessment_detail, name="assessment_detail"),
     path(
+        "screenings/<uuid:assessment_id>/outcome/",
+        views.screening_outcome,
+        name="screening_outcome",
+    ),
+    path(
         "screenings/<uuid:assessment_id>/review/",
         views.assessment_review,
         name="assessment_review",

@@ -23,7 +23,6 @@ from backcare.patients.models import Patient
 from backcare.patients.queries import find_patient, own_patient_id
 from backcare.triage import queries, services
 from backcare.triage.forms import ClearanceForm, OverrideForm, ReferralLetterForm, RescreenForm
-from backcare.triage.models import TriageAssessment
 
 DOCUMENT_CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
 
@@ -331,7 +330,8 @@ def _rescreen_page(request: HttpRequest, patient: Patient, *, portal: bool) -> H
         except InvalidInputError as error:
             form.add_domain_error(error)
         else:
-            return _outcome_page(request, patient, assessment, portal=portal)
+            # Redirect, so that reloading the page does not record the screening again.
+            return redirect("screening_outcome", assessment.pk)
     hold = queries.get_hold_status(request.user, patient.pk)
     context = {"form": form, "patient": patient, "hold": hold, "portal": portal}
     return _render_in_zone(
@@ -339,9 +339,10 @@ def _rescreen_page(request: HttpRequest, patient: Patient, *, portal: bool) -> H
     )
 
 
-def _outcome_page(
-    request: HttpRequest, patient: Patient, assessment: TriageAssessment, *, portal: bool
-) -> HttpResponse:
-    outcome = queries.get_screening_outcome(request.user, assessment)
-    context = {"outcome": outcome, "patient": patient, "portal": portal}
+@login_required
+def screening_outcome(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResponse:
+    """What a re-screen found: go ahead (with precautions) or stop."""
+    outcome = queries.get_screening_outcome(request.user, assessment_id)
+    patient = outcome.assessment.patient
+    context = {"outcome": outcome, "patient": patient, "portal": patient.user_id == request.user.pk}
     return _render_in_zone(request, patient.clinic, "triage/rescreen_outcome.html", context)

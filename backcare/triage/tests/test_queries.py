@@ -322,7 +322,7 @@ def test_the_outcome_of_a_rescreen_says_whether_to_stop(world, answers, conditio
         answers=answers,
         conditions=conditions,
     )
-    outcome = queries.get_screening_outcome(world.patient_user, assessment)
+    outcome = queries.get_screening_outcome(world.patient_user, assessment.pk)
     assert (outcome.stop, outcome.level) == (stop, level)
 
 
@@ -334,7 +334,7 @@ def test_an_unanswered_rescreen_question_is_named_in_the_patients_words(world):
         answers={"fever_or_systemically_unwell": None},
         conditions={"fever": None},
     )
-    outcome = queries.get_screening_outcome(world.patient_user, assessment)
+    outcome = queries.get_screening_outcome(world.patient_user, assessment.pk)
     assert outcome.level == "incomplete"
     assert set(outcome.unanswered) == {"fever_or_systemically_unwell", "fever"}
     [question] = outcome.unanswered_questions  # one question asked both

@@ -121,7 +121,7 @@ PAGES = [
         302,
     ),
     ("GET", lambda w: reverse("rescreen", args=[w.patient.pk]), "therapist", None, 200),
-    ("POST", lambda w: reverse("rescreen", args=[w.patient.pk]), "therapist", rescreen_data, 200),
+    ("POST", lambda w: reverse("rescreen", args=[w.patient.pk]), "therapist", rescreen_data, 302),
 ]
 
 
@@ -229,6 +229,22 @@ def test_the_queue_shows_level_in_words_and_code_what_it_waits_for_and_links(wor
     assert "A clinician&#x27;s clearance" in page
     [event] = events(action="triage.queue")
     assert event.outcome == "allowed"
+
+
+def test_the_queue_query_count_does_not_grow_with_patients(world, django_assert_max_num_queries):
+    client = client_for(world.desk)
+    with django_assert_max_num_queries(20) as few:
+        assert client.get(reverse("triage_queue")).status_code == 200
+    for n in range(6):
+        patient = make_patient(world.clinic, given_name=f"Extra{n}")
+        screening = make_screening(world.therapist, patient, yes=("history_of_cancer",))
+        if n % 2:
+            make_clearance(world.therapist, patient)
+        assert screening.pk
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("triage_queue")).content.decode()
+    assert "Extra0" in page
+    assert "Extra1" in page  # cleared, but nobody has reviewed the screening yet
 
 
 def test_the_queue_shows_times_in_the_clinics_zone(world):
@@ -623,7 +639,7 @@ def test_the_rescreen_asks_plain_questions_with_not_sure(world):
 def test_a_rescreen_without_flags_says_go_ahead_with_the_precautions(world):
     make_clearance(world.therapist, world.patient, conditions="Keep it gentle.")
     response = client_for(world.therapist).post(
-        reverse("rescreen", args=[world.patient.pk]), rescreen_data()
+        reverse("rescreen", args=[world.patient.pk]), rescreen_data(), follow=True
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -638,6 +654,7 @@ def test_a_new_flag_at_check_in_says_do_not_start_the_massage(world):
     response = client_for(world.therapist).post(
         reverse("rescreen", args=[world.patient.pk]),
         rescreen_data(bilateral_leg_radicular_symptoms="yes"),
+        follow=True,
     )
     page = response.content.decode()
     assert "Do not start the massage" in page
@@ -648,7 +665,7 @@ def test_a_new_flag_at_check_in_says_do_not_start_the_massage(world):
 def test_not_sure_is_unanswered_and_stops_the_massage(world):
     make_clearance(world.therapist, world.patient)
     response = client_for(world.patient_user).post(
-        reverse("portal_rescreen"), rescreen_data(saddle_numbness="not_sure")
+        reverse("portal_rescreen"), rescreen_data(saddle_numbness="not_sure"), follow=True
     )
     page = response.content.decode()
     assert "Please do not have your massage today" in page
@@ -661,7 +678,7 @@ def test_not_sure_is_unanswered_and_stops_the_massage(world):
 def test_an_emergency_tells_the_patient_to_seek_emergency_care_now(world):
     make_clearance(world.therapist, world.patient)
     response = client_for(world.patient_user).post(
-        reverse("portal_rescreen"), rescreen_data(bowel_incontinence="yes")
+        reverse("portal_rescreen"), rescreen_data(bowel_incontinence="yes"), follow=True
     )
     page = response.content.decode()
     assert "Seek emergency care now" in page
@@ -673,7 +690,7 @@ def test_the_patient_sees_go_ahead_in_plain_words(world):
     make_clearance(world.therapist, world.patient)
     client = client_for(world.patient_user)
     assert client.get(reverse("portal_rescreen")).status_code == 200
-    page = client.post(reverse("portal_rescreen"), rescreen_data()).content.decode()
+    page = client.post(reverse("portal_rescreen"), rescreen_data(), follow=True).content.decode()
     assert "Go ahead" in page
     assert "Nothing in your answers stops today" in page
 
@@ -712,3 +729,25 @@ def test_the_portal_rescreen_is_only_for_patients(world, actor):
 def test_the_portal_rescreen_sends_anonymous_visitors_to_sign_in(world):
     response = client_for(None).get(reverse("portal_rescreen"))
     assert response.url.startswith(reverse("account_login"))
+
+
+def test_reloading_the_rescreen_outcome_does_not_screen_again(world):
+    make_clearance(world.therapist, world.patient)
+    client = client_for(world.therapist)
+    response = client.post(reverse("rescreen", args=[world.patient.pk]), rescreen_data())
+    assert response.status_code == 302
+    count = TriageAssessment.objects.count()
+    for _ in range(2):
+        assert client.get(response.url).status_code == 200
+    assert TriageAssessment.objects.count() == count
+    outcome = reverse("screening_outcome", args=[TriageAssessment.objects.latest("assessed_at").pk])
+    assert response.url == outcome
+
+
+def test_the_rescreen_outcome_is_404_for_other_clinics_and_strangers(world):
+    make_clearance(world.therapist, world.patient)
+    client_for(world.therapist).post(reverse("rescreen", args=[world.patient.pk]), rescreen_data())
+    url = reverse("screening_outcome", args=[TriageAssessment.objects.latest("assessed_at").pk])
+    for outsider in (make_user(), make_member(make_clinic("Elsewhere"), Role.THERAPIST)):
+        assert client_for(outsider).get(url).status_code == 404
+    assert AuditEvent.objects.filter(action="triage.view", outcome="denied").count() == 2
