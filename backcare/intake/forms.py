@@ -451,3 +451,17 @@ def answer_rows(form: StepForm, answers: Mapping[str, Any]) -> list[tuple[str, s
             shown = ", ".join(str(choices.get(v, v)) for v in values)
         rows.append((str(field.label), shown))
     return rows
+
+
+class DocumentForm(DomainErrorFormMixin, forms.Form):
+    """A document attached to the intake; the service checks the file itself."""
+
+    description = forms.CharField(
+        label="What is this document?",
+        max_length=200,
+        help_text="For example: letter from my GP, MRI report.",
+        error_messages={"required": "Say in a few words what the document is."},
+    )
+    document = forms.FileField(
+        label="Document (PDF, JPEG or PNG)", required=False, allow_empty_file=True
+    )

@@ -51,3 +51,29 @@ class Intake(ClinicScopedModel):
 
     def __str__(self) -> str:
         return f"Intake of {self.patient_id} ({self.status})"
+
+
+def intake_document_path(instance: "IntakeDocument", filename: str) -> str:
+    # The stored name never reuses what the uploader typed.
+    return f"intake/{instance.clinic_id}/{instance.pk}.{instance.file_type}"
+
+
+class IntakeDocument(ClinicScopedModel):
+    """A document the patient (or staff) attached to an intake: a doctor's letter, a scan
+    report, an earlier clearance. Checked by content on upload; read through a scoped view."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="documents")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to=intake_document_path, max_length=200)
+    description = models.CharField(max_length=200)
+    original_name = models.CharField(max_length=200)
+    file_type = models.CharField(max_length=10)
+    size_bytes = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.file_type})"

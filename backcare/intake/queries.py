@@ -8,7 +8,7 @@ from typing import Any
 from backcare.accounts.queries import Viewer, deny
 from backcare.clinical import red_flags
 from backcare.core.audit import record_event
-from backcare.intake.models import Intake, IntakeStatus
+from backcare.intake.models import Intake, IntakeDocument, IntakeStatus
 from backcare.intake.questions import QUESTIONS
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 from backcare.triage.queries import HoldStatus, findings_of, get_hold_status, overall_level
@@ -17,7 +17,12 @@ from backcare.triage.queries import HoldStatus, findings_of, get_hold_status, ov
 def find_intake(viewer: Viewer, intake_id: uuid.UUID, *, action: str) -> Intake:
     """The intake if the viewer is its patient or clinic staff; else an audited 404. Audits only
     a denial: callers record what they then do."""
-    intake = Intake.objects.filter(pk=intake_id).select_related("patient__clinic").first()
+    intake = (
+        Intake.objects.filter(pk=intake_id)
+        .select_related("patient__clinic")
+        .prefetch_related("documents")
+        .first()
+    )
     if intake is None:
         raise deny(viewer, action=action, object_type="intake.intake", object_id=str(intake_id))
     find_patient(viewer, intake.patient_id, roles=SEE_ALL_ROLES, action=action)
@@ -35,6 +40,27 @@ def get_intake(viewer: Viewer, intake_id: uuid.UUID) -> Intake:
         obj=intake,
     )
     return intake
+
+
+def get_intake_document(viewer: Viewer, document_id: uuid.UUID) -> IntakeDocument:
+    """A document attached to an intake, for the patient and their clinic's staff; audited."""
+    document = IntakeDocument.objects.filter(pk=document_id).select_related("intake").first()
+    if document is None:
+        raise deny(
+            viewer,
+            action="intake.document_view",
+            object_type="intake.intakedocument",
+            object_id=str(document_id),
+        )
+    find_patient(viewer, document.patient_id, roles=SEE_ALL_ROLES, action="intake.document_view")
+    record_event(
+        actor=viewer,
+        action="intake.document_view",
+        clinic_id=document.clinic_id,
+        patient_id=document.patient_id,
+        obj=document,
+    )
+    return document
 
 
 def list_intakes(viewer: Viewer, patient_id: uuid.UUID) -> list[Intake]:

@@ -5,13 +5,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backcare.accounts.queries import Viewer, acting_user
 from backcare.core.audit import record_event
-from backcare.core.errors import ConflictError
-from backcare.intake.models import Intake, IntakeMethod, IntakeStatus
+from backcare.core.errors import ConflictError, InvalidInputError
+from backcare.intake.models import Intake, IntakeDocument, IntakeMethod, IntakeStatus
 from backcare.intake.queries import find_intake
 from backcare.intake.questions import rule_inputs
 from backcare.outcomes.services import record_measurement
@@ -19,7 +20,7 @@ from backcare.patients.models import ConsentMethod
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, get_patient
 from backcare.patients.services import record_consent, update_preferences
 from backcare.triage.models import EntryMethod
-from backcare.triage.services import record_triage
+from backcare.triage.services import check_document, record_triage
 
 
 def start_intake(*, actor: Viewer, patient_id: uuid.UUID) -> Intake:
@@ -187,3 +188,46 @@ def _record_consents(
         text_id = uuid.UUID(key.removeprefix("consent_")) if key.startswith("consent_") else None
         if agreed and text_id is not None and text_id not in given:
             record_consent(actor=actor, patient_id=patient_id, text_id=text_id, method=method)
+
+
+def attach_document(
+    *,
+    actor: Viewer,
+    intake_id: uuid.UUID,
+    upload: UploadedFile | None,
+    description: str,
+) -> IntakeDocument:
+    """Attach a document to the intake in progress (a doctor's letter, a scan report). The file
+    is checked by its content (PDF, JPEG or PNG; not empty; within the size limit). Raises
+    `InvalidInputError` naming the `document` field; the intake's answers are untouched."""
+    intake = find_intake(actor, intake_id, action="intake.document")
+    _check_open(intake)
+    described = description.strip()
+    if not described or len(described) > 200:
+        message = "Say in a few words what the document is (at most 200 characters)."
+        raise InvalidInputError(message, field_errors={"description": message})
+    file_type = check_document(upload, what="document")
+    assert upload is not None
+    with transaction.atomic():
+        document = IntakeDocument(
+            clinic_id=intake.clinic_id,
+            intake=intake,
+            patient_id=intake.patient_id,
+            description=described,
+            original_name=(upload.name or "document")[-200:],
+            file_type=file_type,
+            size_bytes=upload.size or 0,
+            uploaded_by=acting_user(actor),
+            uploaded_at=timezone.now(),
+        )
+        document.file.save(f"{document.pk}.{file_type}", upload, save=False)
+        document.save()
+        record_event(
+            actor=actor,
+            action="intake.document",
+            clinic_id=intake.clinic_id,
+            patient_id=intake.patient_id,
+            obj=document,
+            detail={"file_type": file_type},
+        )
+        return document

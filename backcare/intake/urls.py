@@ -11,6 +11,12 @@ urlpatterns = [
         name="patient_intake_start",
     ),
     path("intake/<uuid:intake_id>/", views.intake_detail, name="intake_detail"),
+    path(
+        "intake/<uuid:intake_id>/documents/",
+        views.intake_document_add,
+        name="intake_document_add",
+    ),
+    path("intake-documents/<uuid:document_id>/", views.intake_document, name="intake_document"),
     path("intake/<uuid:intake_id>/result/", views.intake_result, name="intake_result"),
     path("intake/<uuid:intake_id>/<slug:step>/", views.intake_step, name="intake_step"),
     path(

@@ -6,20 +6,29 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backcare.accounts.context import clinic_context
-from backcare.core.errors import DomainError
+from backcare.core.errors import DomainError, NotFoundError
 from backcare.core.http import render_form, render_refusal
 from backcare.intake import queries, services
-from backcare.intake.forms import STEP_CODES, STEPS, StepForm, answer_rows, step_form
+from backcare.intake.forms import (
+    STEP_CODES,
+    STEPS,
+    DocumentForm,
+    StepForm,
+    answer_rows,
+    step_form,
+)
 from backcare.intake.models import Intake, IntakeStatus
 from backcare.outcomes.queries import instrument_wording
 from backcare.patients.queries import current_consent_texts, own_patient_id
+from backcare.triage.services import DOCUMENT_CONTENT_TYPES
 
 
 def learn(request: HttpRequest) -> HttpResponse:
@@ -119,7 +128,13 @@ def _step_url(intake: Intake, step: str) -> str:
 
 
 def _render_step(
-    request: HttpRequest, intake: Intake, step: str, form: StepForm, *, invalid: bool
+    request: HttpRequest,
+    intake: Intake,
+    step: str,
+    form: StepForm,
+    *,
+    invalid: bool,
+    upload_form: DocumentForm | None = None,
 ) -> HttpResponse:
     index = STEP_CODES.index(step)
     context = {
@@ -132,6 +147,7 @@ def _render_step(
         "is_first": index == 0,
         "is_last": index == len(STEPS) - 1,
         "portal": intake.patient.user_id == request.user.pk,
+        "upload_form": upload_form or DocumentForm(),
     }
     return render_form(request, "intake/intake_step.html", context, invalid=invalid)
 
@@ -181,3 +197,46 @@ def intake_detail(request: HttpRequest, intake_id: uuid.UUID) -> HttpResponse:
         "portal": intake.patient.user_id == request.user.pk,
     }
     return render(request, "intake/intake_detail.html", context)
+
+
+@login_required
+@require_POST
+def intake_document_add(request: HttpRequest, intake_id: uuid.UUID) -> HttpResponse:
+    """Attach a document; a refused file is explained and every answer stays as it was."""
+    intake = queries.get_intake(request.user, intake_id)
+    upload_form = DocumentForm(request.POST, request.FILES)
+    if upload_form.is_valid():
+        try:
+            services.attach_document(
+                actor=request.user,
+                intake_id=intake.pk,
+                upload=upload_form.cleaned_data["document"],
+                description=upload_form.cleaned_data["description"],
+            )
+        except DomainError as error:
+            upload_form.add_domain_error(error)
+        else:
+            messages.success(request, "Your document is attached.")
+            return redirect("intake_step", intake.pk, "history")
+    intake = queries.get_intake(request.user, intake_id)
+    form = _form(intake, "history", initial=intake.answers)
+    return _render_step(request, intake, "history", form, invalid=True, upload_form=upload_form)
+
+
+@login_required
+def intake_document(request: HttpRequest, document_id: uuid.UUID) -> FileResponse:
+    """Download an attached document (the patient and their clinic's staff)."""
+    document = queries.get_intake_document(request.user, document_id)
+    try:
+        stored = document.file.open("rb")
+    except OSError as error:
+        raise NotFoundError("The document file is missing; please upload it again.") from error
+    response = FileResponse(
+        stored,
+        as_attachment=True,
+        filename=f"intake-document-{document.uploaded_at:%Y-%m-%d}.{document.file_type}",
+        content_type=DOCUMENT_CONTENT_TYPES.get(document.file_type, "application/octet-stream"),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    patch_cache_control(response, private=True, no_store=True)
+    return response

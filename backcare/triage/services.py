@@ -304,6 +304,7 @@ def record_rescreen(
 # --- Referral letters, clearances, overrides ------------------------------------------------------
 
 DOCUMENT_TYPES = {"pdf": "PDF", "jpg": "JPEG", "png": "PNG"}
+DOCUMENT_CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
 
 
 def write_referral_letter(
@@ -379,15 +380,15 @@ def _check_lengths(row: Any, **limits: int) -> None:
             raise InvalidInputError(message, field_errors={name: message})
 
 
-def check_document(upload: UploadedFile | None) -> str:
+def check_document(upload: UploadedFile | None, what: str = "clearance document") -> str:
     """The document's type ("pdf", "jpg" or "png") read from its content. Raises
     `InvalidInputError` naming the `document` field for a missing, empty, oversized or
-    unrecognised file."""
+    unrecognised file; `what` names the document in the messages."""
     limit = settings.BACKCARE_MAX_UPLOAD_BYTES
     if upload is None:
-        raise _bad_document("Attach the clearance document (PDF, JPEG or PNG).")
+        raise _bad_document(f"Attach the {what} (PDF, JPEG or PNG).")
     if not upload.size:
-        raise _bad_document("The file is empty. Attach the clearance document again.")
+        raise _bad_document(f"The file is empty. Attach the {what} again.")
     if upload.size > limit:
         raise _bad_document(
             f"The file is {_size(upload.size)}; the largest accepted is {_size(limit)}. "

@@ -24,8 +24,6 @@ from backcare.patients.queries import find_patient, own_patient_id
 from backcare.triage import queries, services
 from backcare.triage.forms import ClearanceForm, OverrideForm, ReferralLetterForm, RescreenForm
 
-DOCUMENT_CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
-
 
 def _render_in_zone(
     request: HttpRequest,
@@ -250,7 +248,7 @@ def clearance_document(request: HttpRequest, clearance_id: uuid.UUID) -> FileRes
         stored,
         as_attachment=True,
         filename=f"clearance-{clearance.cleared_on:%Y-%m-%d}.{clearance.document_type}",
-        content_type=DOCUMENT_CONTENT_TYPES.get(
+        content_type=services.DOCUMENT_CONTENT_TYPES.get(
             clearance.document_type, "application/octet-stream"
         ),
     )

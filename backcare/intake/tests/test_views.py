@@ -191,10 +191,11 @@ def test_outsiders_get_404_and_the_attempt_is_audited(clinic, other_clinic, pati
         (reverse("intake_result", args=[intake.pk]), "get"),
         (reverse("intake_autosave", args=[intake.pk, "back"]), "post"),
         (reverse("patient_intake_start", args=[patient.pk]), "post"),
+        (reverse("intake_detail", args=[intake.pk]), "get"),
     ):
         assert getattr(client, method)(url).status_code == 404, url
     denied = AuditEvent.objects.filter(outcome="denied", clinic_id=clinic.pk)
-    assert denied.count() == 4
+    assert denied.count() == 5
 
 
 def test_anonymous_visitors_are_sent_to_login(clinic, patient):
@@ -314,5 +315,78 @@ def test_intake_pages_use_a_fixed_number_of_queries(
         with django_assert_max_num_queries(10):
             assert client.get(reverse("intake_step", args=[intake.pk, step])).status_code == 200
     _complete(client, intake, clean_intake(history_of_cancer=YES))
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert client.get(reverse("intake_result", args=[intake.pk])).status_code == 200
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("letter.txt", b"Dear colleague, please see this patient.", "Upload a PDF, JPEG or PNG"),
+        ("scan.pdf", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "this one is a GIF file"),
+        ("empty.pdf", b"", "The file is empty. Attach the document again."),
+        ("big.pdf", PDF_BYTES + b"0" * 2048, "the largest accepted is"),
+    ],
+)
+def test_a_refused_upload_is_explained_and_the_intake_stays(
+    clinic, patient_user, settings, name, content, message
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from backcare.intake.models import IntakeDocument
+
+    settings.BACKCARE_MAX_UPLOAD_BYTES = 1024
+    client = client_for(patient_user)
+    intake, _ = _start(client)
+    client.post(reverse("intake_step", args=[intake.pk, "back"]), clean_intake()["back"])
+    before = Intake.objects.get().answers
+    response = client.post(
+        reverse("intake_document_add", args=[intake.pk]),
+        {"description": "GP letter", "document": SimpleUploadedFile(name, content)},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert message in page
+    assert 'value="GP letter"' in page
+    assert not IntakeDocument.objects.exists()
+    assert Intake.objects.get().answers == before
+    assert Intake.objects.get().status == IntakeStatus.DRAFT
+
+
+def test_an_attached_document_is_read_by_the_patient_and_staff_only(
+    clinic, other_clinic, patient_user, patient
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from backcare.intake.models import IntakeDocument
+
+    client = client_for(patient_user)
+    intake, _ = _start(client)
+    response = client.post(
+        reverse("intake_document_add", args=[intake.pk]),
+        {"description": "MRI report", "document": SimpleUploadedFile("mri.pdf", PDF_BYTES)},
+    )
+    assert response.status_code == 302
+    document = IntakeDocument.objects.get()
+    assert (document.file_type, document.size_bytes) == ("pdf", len(PDF_BYTES))
+    assert "MRI report" in client.get(response.url).content.decode()
+    url = reverse("intake_document", args=[document.pk])
+    for reader in (patient_user, make_member(clinic, Role.FRONT_DESK)):
+        download = client_for(reader).get(url)
+        assert download.status_code == 200
+        assert b"".join(download.streaming_content) == PDF_BYTES
+        assert download["Content-Type"] == "application/pdf"
+        assert download["X-Content-Type-Options"] == "nosniff"
+    for outsider in (make_user(), make_member(other_clinic, Role.CLINIC_ADMIN)):
+        assert client_for(outsider).get(url).status_code == 404
+        response = client_for(outsider).post(
+            reverse("intake_document_add", args=[intake.pk]),
+            {"description": "x", "document": SimpleUploadedFile("a.pdf", PDF_BYTES)},
+        )
+        assert response.status_code == 404
+    assert IntakeDocument.objects.count() == 1
+    assert AuditEvent.objects.filter(action="intake.document_view", outcome="denied").count() == 2
+    assert AuditEvent.objects.filter(action="intake.document", outcome="allowed").count() == 1
