@@ -57,8 +57,15 @@ def patient_safety(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         "summary": summary,
         "patient": summary.patient,
         "actions": queries.safety_actions(request.user, summary.hold),
+        "hold": summary.hold,
     }
-    return _render_in_zone(request, summary.patient.clinic, "triage/patient_safety.html", context)
+    # The patient record loads the hold banner with htmx (patients cannot import triage).
+    template = (
+        "triage/includes/hold_banner.html"
+        if request.headers.get("HX-Request") == "true"
+        else "triage/patient_safety.html"
+    )
+    return _render_in_zone(request, summary.patient.clinic, template, context)
 
 
 @login_required

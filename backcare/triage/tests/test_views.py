@@ -751,3 +751,25 @@ def test_the_rescreen_outcome_is_404_for_other_clinics_and_strangers(world):
     for outsider in (make_user(), make_member(make_clinic("Elsewhere"), Role.THERAPIST)):
         assert client_for(outsider).get(url).status_code == 404
     assert AuditEvent.objects.filter(action="triage.view", outcome="denied").count() == 2
+
+
+def test_the_patient_record_loads_the_hold_banner_with_the_override(world):
+    record = client_for(world.therapist).get(reverse("patient_detail", args=[world.patient.pk]))
+    assert (
+        f'hx-get="{reverse("patient_safety", args=[world.patient.pk])}"' in record.content.decode()
+    )
+    services.override_hold(
+        actor=world.therapist, patient_id=world.patient.pk, reason="GP confirmed by phone today."
+    )
+    banner = client_for(world.desk).get(
+        reverse("patient_safety", args=[world.patient.pk]), headers={"HX-Request": "true"}
+    )
+    page = banner.content.decode()
+    assert banner.status_code == 200
+    assert "<html" not in page
+    assert "May be booked" in page
+    assert "GP confirmed by phone today." in page
+    outsider = client_for(world.colleague).get(
+        reverse("patient_safety", args=[world.patient.pk]), headers={"HX-Request": "true"}
+    )
+    assert outsider.status_code == 404
