@@ -1,6 +1,7 @@
 """Exact arithmetic for scores (RULES.md §0.3): fractions in, fractions out; rounding half-up,
 for display only."""
 
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
@@ -58,3 +59,11 @@ def half_up(value: Fraction, places: int = 2) -> Decimal:
 def fraction_text(value: Fraction) -> str:
     """The reduced exact value as text: "320/9", "32", "-5/2"."""
     return str(value)
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from `start` to `end` (0 when `end` is earlier)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if end.day < start.day:
+        months -= 1
+    return max(months, 0)

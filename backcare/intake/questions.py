@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from backcare.clinical.body import CLINICAL_REGIONS
+from backcare.clinical.numbers import months_between
 from backcare.clinical.red_flags import NG65_CRITERIA
 
 YES, NO, NOT_SURE = "yes", "no", "not_sure"
@@ -442,14 +443,6 @@ def fed_items() -> set[Feed]:
 def tri_value(answer: object) -> bool | None:
     """A yes / no / not sure answer as the rules take it: not sure or blank is None."""
     return {YES: True, NO: False}.get(str(answer)) if answer is not None else None
-
-
-def months_between(start: date, end: date) -> int:
-    """Whole months from `start` to `end` (0 when `end` is earlier)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    if end.day < start.day:
-        months -= 1
-    return max(months, 0)
 
 
 def episode_phase(start: date, today: date) -> str:

@@ -49,6 +49,9 @@ class TriageAssessment(ClinicScopedModel):
     changes_since_last = models.TextField(
         "changes since the last visit", max_length=2000, blank=True
     )
+    carried_items = models.JSONField(
+        default=list, blank=True, help_text="Re-screen: items carried from earlier screenings."
+    )
     # Red flags (RULES.md §1.2)
     answers = models.JSONField(help_text="Items as answered; unanswered items are listed apart.")
     unanswered = models.JSONField(default=list, blank=True)

@@ -61,9 +61,10 @@ class HoldState(StrEnum):
 class Need:
     """One finding of a screening that a clearance must answer."""
 
-    code: str  # a rule ID, "clearance:<kind>" or "medical:<level>"
+    code: str  # a rule ID, or a contraindication condition ID (with its region where it has one)
     label: str
-    acute: bool  # answered only by a clearance or override of the same screening
+    acute: bool  # urgent or emergency: the patient's state now
+    stable: bool = False  # history that stays true: a clearance in force keeps answering it
 
 
 @dataclass(frozen=True)
@@ -103,15 +104,16 @@ _MEDICAL_LEVEL = {
 
 def overall_level(assessment: TriageAssessment) -> str:
     """The screening's level for the patient: the triage action, raised by what the
-    contraindications ask (emergency or urgent medical care; a clearance needs a referral).
-    `incomplete` when a contraindication condition that could change the result is unanswered,
-    unless the level is already `emergency` (nothing could raise it)."""
+    contraindications ask (emergency or urgent medical care; a clearance or a GP's review
+    needs a referral). `incomplete` when a safety question that could change the result is
+    unanswered, unless what is known already calls for urgent or emergency care."""
     action = Action(assessment.action)
-    if action == Action.INCOMPLETE:
-        return action.value
     result = assessment.contraindication_result
-    levels = [action, _MEDICAL_LEVEL.get(result.get("medical", ""), Action.PROCEED)]
-    if result.get("clearance_required"):
+    medical = _MEDICAL_LEVEL.get(result.get("medical", ""), Action.PROCEED)
+    if action == Action.INCOMPLETE:
+        return medical.value if medical != Action.PROCEED else action.value
+    levels = [action, medical]
+    if result.get("clearance_required") or result.get("medical") == "gp_review":
         levels.append(Action.REFER_BEFORE_MASSAGE)
     level = max(levels, key=lambda a: a.severity)
     if result.get("unanswered") and level != Action.EMERGENCY:
@@ -119,25 +121,74 @@ def overall_level(assessment: TriageAssessment) -> str:
     return level.value
 
 
+# History that stays true between screenings: once cleared, a re-screen that carries it
+# forward does not hold the patient again while the clearance is in force.
+STABLE_RULES = frozenset({"RF-MAL-3", "RF-INF-2", "RF-OTHER-3", "RF-SOFT-1"})
+# The answer that tells one instance of a condition from another (a new operation elsewhere).
+_CONDITION_DETAIL = {
+    "CI-SURGERY": "recent_surgery_region",
+    "CI-FRACTURE": "recent_fracture_region",
+    "CI-DVT-TREATED": "dvt_limb",
+    "CI-CANCER": "tumour_region",
+}
+# Contraindications a re-screen asks again; others found in a re-screen come from carried
+# answers and stay answered (or not) where they were first found.
+_RESCREENED_CONDITIONS = frozenset({"CI-DVT-SUSPECTED", "CI-FEVER", "CI-AAA-EMERGENCY"})
+
+
 def needs_of(assessment: TriageAssessment) -> tuple[Need, ...]:
-    """What a clearance of this screening must answer: the rules at referral level or above,
-    the contraindications' urgent medical advice, and the clearances they require."""
+    """What a clearance must answer for this screening: the red-flag rules at referral level or
+    above, and the contraindications that ask for urgent or emergency care, a clinician's
+    clearance or a GP's review. In a re-screen, a finding that rests only on answers carried
+    forward from an earlier screening is that screening's need, not a new one."""
+    carried = set(assessment.carried_items) if assessment.kind == "rescreen" else set()
+    return (*_rule_needs(assessment, carried), *_condition_needs(assessment))
+
+
+def _rule_needs(assessment: TriageAssessment, carried: set[str]) -> list[Need]:
     needs: list[Need] = []
     soft = [r for r in assessment.triggered if r.startswith("RF-SOFT-")]
+    answers = _stored_answers(assessment) if carried else None
     for rule_id in assessment.triggered:
         level = _rule_level(rule_id, len(soft), assessment)
-        if level in HOLD_ACTIONS:
-            title = red_flags.rule_text(rule_id)[0]
-            acute = level.severity > Action.REFER_BEFORE_MASSAGE.severity
-            needs.append(Need(rule_id, f"{rule_id} {title}", acute))
-    result = assessment.contraindication_result
-    medical = result.get("medical", "")
-    if medical in _MEDICAL_LEVEL:
-        label = "urgent medical advice" if medical == "urgent_medical" else "emergency care"
-        needs.append(Need(f"medical:{medical}", f"Contraindication: {label}", True))
-    for kind in result.get("clearance_required", []):
-        needs.append(Need(f"clearance:{kind}", f"Clearance by: {kind}", False))
-    return tuple(needs)
+        if level not in HOLD_ACTIONS:
+            continue
+        if answers is not None:
+            fired = set(
+                red_flags.contributing_items(answers, rule_id, _stored_settings(assessment))
+            )
+            if fired and fired <= carried | {"age"}:
+                continue
+        title = red_flags.rule_text(rule_id)[0]
+        acute = level.severity > Action.REFER_BEFORE_MASSAGE.severity
+        stable = rule_id in STABLE_RULES and not acute
+        needs.append(Need(rule_id, f"{rule_id} {title}", acute, stable))
+    return needs
+
+
+def _condition_needs(assessment: TriageAssessment) -> list[Need]:
+    given = {k: v for k, v in assessment.contraindication_answers.items() if v is not None}
+    try:
+        result = contraindications.assess(
+            contraindications.ContraindicationAnswers.from_mapping(given),
+            contraindications.settings_with(**assessment.contraindication_settings),
+        )
+    except ClinicalInputError:
+        return []
+    needs: list[Need] = []
+    medical = contraindications.Medical
+    for restriction in result.restrictions:
+        condition = restriction.condition
+        if restriction.medical in (medical.EMERGENCY, medical.URGENT_MEDICAL):
+            if assessment.kind == "rescreen" and condition not in _RESCREENED_CONDITIONS:
+                continue
+            needs.append(Need(condition, f"{restriction.title} (medical care first)", True))
+        elif restriction.clearance or restriction.medical == medical.GP_REVIEW:
+            detail = given.get(_CONDITION_DETAIL.get(condition, ""), "")
+            code = f"{condition}:{detail}" if detail else condition
+            who = restriction.clearance or "GP"
+            needs.append(Need(code, f"{restriction.title}: clearance by the {who}", False, True))
+    return needs
 
 
 def _rule_level(rule_id: str, soft_count: int, assessment: TriageAssessment) -> Action:
@@ -157,54 +208,72 @@ def hold_status(patient: Patient) -> HoldStatus:
     """Whether `patient` may be booked now (see the module docstring). Not audited: for
     services that already checked the actor (the scheduling code asks this before booking).
     Three queries."""
-    latest = (
-        TriageAssessment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
-        .order_by("-assessed_at", "-created_at")
-        .first()
+    screenings = list(
+        TriageAssessment.objects.filter(clinic_id=patient.clinic_id, patient=patient).order_by(
+            "assessed_at", "created_at"
+        )
     )
-    if latest is None:
+    if not screenings:
         return HoldStatus(HoldState.NOT_SCREENED, None, "")
-    clearances = Clearance.objects.filter(clinic_id=patient.clinic_id, patient=patient)
-    overrides = HoldOverride.objects.filter(
-        clinic_id=patient.clinic_id, assessment=latest
-    ).select_related("overridden_by")
-    if overall_level(latest) == Action.INCOMPLETE:
-        return hold_from(latest, (), (), patient.clinic.local_date())
-    return hold_from(latest, list(clearances), list(overrides), patient.clinic.local_date())
+    clearances = list(Clearance.objects.filter(clinic_id=patient.clinic_id, patient=patient))
+    overrides = list(
+        HoldOverride.objects.filter(clinic_id=patient.clinic_id, patient=patient).select_related(
+            "overridden_by"
+        )
+    )
+    return hold_from(screenings, clearances, overrides, patient.clinic.local_date())
 
 
 def hold_from(
-    latest: TriageAssessment,
+    screenings: list[TriageAssessment],
     clearances: Iterable[Clearance],
     overrides: Iterable[HoldOverride],
     today: datetime.date,
 ) -> HoldStatus:
-    """The hold given the latest screening and the patient's clearances and overrides (rows
-    already loaded; pages listing many patients load them in bulk)."""
-    level = overall_level(latest)
-    if level == Action.INCOMPLETE:
-        return HoldStatus(HoldState.INCOMPLETE, latest, level)
+    """The hold given all the patient's screenings (oldest first), clearances and overrides,
+    already loaded (pages listing many patients load them in bulk). A finding of any screening
+    holds until a clearance recorded after it answers it (a stable finding: any clearance in
+    force), or an override recorded after it; a later screening without it lifts nothing."""
+    latest = screenings[-1]
+    clearances = list(clearances)
+    overrides = list(overrides)
+    waiting: dict[str, Need] = {}
+    held_levels = [overall_level(latest)]
+    for screening in screenings:
+        for need in needs_of(screening):
+            if not _answered(need, screening, clearances, overrides, today):
+                waiting.setdefault(need.code, need)
+                held_levels.append(overall_level(screening))
+    level = max(held_levels, key=_severity)
+    override = next((o for o in overrides if o.overridden_at >= latest.assessed_at), None)
     in_force = tuple(c for c in clearances if _in_force(c, today))
-    override = next((o for o in overrides if o.assessment_id == latest.pk), None)
-    waiting = tuple(_uncovered(needs_of(latest), latest, in_force, override))
+    if overall_level(latest) == Action.INCOMPLETE and level == Action.INCOMPLETE:
+        return HoldStatus(HoldState.INCOMPLETE, latest, level, tuple(waiting.values()), in_force)
     state = HoldState.ON_HOLD if waiting else HoldState.CLEAR
-    return HoldStatus(state, latest, level, waiting, in_force, override)
+    return HoldStatus(state, latest, level, tuple(waiting.values()), in_force, override)
 
 
-def _uncovered(
-    needs: Iterable[Need],
-    latest: TriageAssessment,
-    clearances: tuple[Clearance, ...],
-    override: HoldOverride | None,
-) -> Iterable[Need]:
-    if override is not None:
-        return
-    for need in needs:
-        answering = [c for c in clearances if need.code in c.covers]
-        if need.acute:
-            answering = [c for c in answering if c.assessment_id == latest.pk]
-        if not answering:
-            yield need
+def _severity(level: str) -> int:
+    return Action(level).severity if level != Action.INCOMPLETE else 2
+
+
+def _answered(
+    need: Need,
+    screening: TriageAssessment,
+    clearances: list[Clearance],
+    overrides: list[HoldOverride],
+    today: datetime.date,
+) -> bool:
+    if any(o.overridden_at >= screening.assessed_at for o in overrides):
+        return True
+    for clearance in clearances:
+        if need.code not in clearance.covers:
+            continue
+        if need.stable and _in_force(clearance, today):
+            return True
+        if not need.stable and clearance.recorded_at >= screening.assessed_at:
+            return True
+    return False
 
 
 def get_hold_status(viewer: Viewer, patient_id: uuid.UUID) -> HoldStatus:
@@ -421,10 +490,7 @@ def safety_actions(
     return SafetyActions(
         review=staff and not hasattr(shown, "review"),
         write_letter=staff and is_latest and hold.level not in _NO_LETTER_LEVELS,
-        record_clearance=may_clear
-        and is_latest
-        and hold.state != HoldState.INCOMPLETE
-        and bool(needs_of(latest)),
+        record_clearance=may_clear and is_latest and bool(hold.waiting_for),
         override=on_hold
         and is_latest
         and hold.level != Action.EMERGENCY
@@ -628,23 +694,30 @@ def list_triage_queue(viewer: Viewer, clinic: Clinic | None) -> list[QueueEntry]
     latest = TriageAssessment.objects.filter(clinic=clinic, patient=OuterRef("patient")).order_by(
         "-assessed_at", "-created_at"
     )
+    # Newest first, so that a new emergency is never cut off by a long history.
     rows = list(
         TriageAssessment.objects.filter(clinic=clinic, pk=Subquery(latest.values("pk")[:1]))
         .select_related("patient", "patient__clinic", "review")
-        .order_by("assessed_at")[:1000]
+        .order_by("-assessed_at")[:QUEUE_LIMIT]
     )
     patient_ids = {row.patient_id for row in rows}
     letters = _letter_counts(clinic, patient_ids)
-    clearances: dict[uuid.UUID, list[Clearance]] = {}
-    for clearance in Clearance.objects.filter(clinic=clinic, patient_id__in=patient_ids):
-        clearances.setdefault(clearance.patient_id, []).append(clearance)
-    overrides = list(
-        HoldOverride.objects.filter(clinic=clinic, assessment__in=[row.pk for row in rows])
+    screenings = _by_patient(
+        TriageAssessment.objects.filter(clinic=clinic, patient_id__in=patient_ids).order_by(
+            "assessed_at", "created_at"
+        )
+    )
+    clearances = _by_patient(Clearance.objects.filter(clinic=clinic, patient_id__in=patient_ids))
+    overrides = _by_patient(
+        HoldOverride.objects.filter(clinic=clinic, patient_id__in=patient_ids).select_related(
+            "overridden_by"
+        )
     )
     today = clinic.local_date()
     entries = []
     for row in rows:
-        hold = hold_from(row, clearances.get(row.patient_id, []), overrides, today)
+        pid = row.patient_id
+        hold = hold_from(screenings[pid], clearances.get(pid, []), overrides.get(pid, []), today)
         reviewed = hasattr(row, "review")
         waiting = _waiting_for(hold, letters.get(row.patient_id, 0), reviewed)
         if waiting:
@@ -654,6 +727,16 @@ def list_triage_queue(viewer: Viewer, clinic: Clinic | None) -> list[QueueEntry]
         actor=viewer, action="triage.queue", clinic_id=clinic.pk, detail={"count": len(entries)}
     )
     return entries
+
+
+QUEUE_LIMIT = 2000
+
+
+def _by_patient(rows: Iterable[Any]) -> dict[uuid.UUID, list[Any]]:
+    grouped: dict[uuid.UUID, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.patient_id, []).append(row)
+    return grouped
 
 
 def _letter_counts(clinic: Clinic, patient_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:

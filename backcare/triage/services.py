@@ -23,6 +23,7 @@ from backcare.accounts.queries import (
 from backcare.clinical import contraindications, red_flags
 from backcare.clinical.body import CLINICAL_REGION_CODES
 from backcare.clinical.errors import ClinicalInputError
+from backcare.clinical.numbers import months_between
 from backcare.core.audit import record_event
 from backcare.core.errors import InvalidInputError, full_clean_or_invalid
 from backcare.core.jsonable import to_json
@@ -43,7 +44,6 @@ from backcare.triage.queries import (
     HoldState,
     get_assessment,
     hold_status,
-    needs_of,
     rule_settings,
 )
 from backcare.triage.vocabulary import TECHNIQUE_CODES
@@ -64,6 +64,7 @@ def record_triage(
     kind: str = ScreeningKind.INTAKE,
     method: str | None = None,
     changes_since_last: str = "",
+    carried_items: list[str] | None = None,
 ) -> TriageAssessment:
     """Screen the patient with the clinic's rules and store the answers, the result and the
     rule versions and settings that produced it.
@@ -106,6 +107,7 @@ def record_triage(
             method=_entry_method(method, is_self=patient.user_id == actor.pk),
             kind=ScreeningKind(kind),
             changes_since_last=changes_since_last,
+            carried_items=carried_items or [],
             answers=to_json(items),
             unanswered=list(flags.unanswered),
             action=flags.action.value,
@@ -250,8 +252,17 @@ RESCREEN_ITEMS = (
     "minor_trauma_or_lift",
     "night_pain_preventing_sleep",
     "constant_night_pain_not_eased_by_position",
+    "sudden_severe_pain_unchanged_by_movement",
+    "collapse_or_faintness",
+    "pulsatile_abdominal_mass",
 )
-RESCREEN_CONDITIONS = ("suspected_dvt", "dvt_chest_pain_or_breathless", "fever")
+RESCREEN_CONDITIONS = (
+    "suspected_dvt",
+    "dvt_chest_pain_or_breathless",
+    "fever",
+    "collapse_or_faintness",
+    "pulsatile_abdominal_mass",
+)
 
 
 def record_rescreen(
@@ -269,15 +280,14 @@ def record_rescreen(
     clinic and the patient themself may re-screen. Raises `InvalidInputError` when there is no
     earlier screening to build on or a question is not one of the re-screen's."""
     patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="triage.create")
-    previous = (
-        TriageAssessment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
-        .exclude(action=red_flags.Action.INCOMPLETE)
-        .order_by("-assessed_at", "-created_at")
-        .first()
+    earlier = list(
+        TriageAssessment.objects.filter(clinic_id=patient.clinic_id, patient=patient).order_by(
+            "assessed_at", "created_at"
+        )
     )
-    if previous is None:
+    if not earlier:
         raise InvalidInputError(
-            "This patient has no completed screening yet: complete the intake first.",
+            "This patient has no screening yet: complete the intake first.",
             field_errors={"answers": "Complete the intake's safety questions first."},
         )
     stray = sorted(set(answers) - set(RESCREEN_ITEMS)) + sorted(
@@ -287,9 +297,14 @@ def record_rescreen(
         raise InvalidInputError(
             f"Not a re-screen question: {stray[0]}.", field_errors={stray[0]: "Unknown question."}
         )
-    items = {k: v for k, v in previous.answers.items() if k != "age"}
+    items = _carried_answers(earlier, patient.clinic.local_date())
+    carried_items = sorted(k for k in items if k not in answers)
     items.update(answers)
-    carried = dict(previous.contraindication_answers.items())
+    carried: dict[str, Any] = {}
+    for screening in earlier:
+        carried.update(
+            {k: v for k, v in screening.contraindication_answers.items() if v is not None}
+        )
     carried.update(conditions)
     return record_triage(
         actor=actor,
@@ -298,7 +313,20 @@ def record_rescreen(
         contraindication_answers=carried,
         kind=ScreeningKind.RESCREEN,
         changes_since_last=changes_since_last.strip(),
+        carried_items=carried_items,
     )
+
+
+def _carried_answers(earlier: list[TriageAssessment], today: date) -> dict[str, Any]:
+    """The latest known answer to each item over the earlier screenings (an item unanswered
+    later keeps its earlier answer), with the episode's length brought up to today."""
+    items: dict[str, Any] = {}
+    for screening in earlier:
+        known = {k: v for k, v in screening.answers.items() if v is not None and k != "age"}
+        if "lbp_duration_months" in known:
+            known["lbp_duration_months"] += months_between(screening.assessed_at.date(), today)
+        items.update(known)
+    return items
 
 
 # --- Referral letters, clearances, overrides ------------------------------------------------------
@@ -438,15 +466,15 @@ def record_clearance(
     )
     status = hold_status(patient)
     latest = status.assessment
-    if latest is None or status.state == HoldState.INCOMPLETE:
+    if latest is None:
         raise InvalidInputError(
-            "There is no completed screening to clear.",
+            "There is no screening to clear.",
             field_errors={"clinician_name": "Complete the screening first."},
         )
-    needs = needs_of(latest)
+    needs = status.waiting_for
     if not needs:
         raise InvalidInputError(
-            "Nothing in the latest screening waits for a clearance.",
+            "Nothing waits for a clearance: every finding is already answered.",
             field_errors={"clinician_name": "No clearance is needed."},
         )
     extension = check_document(document)

@@ -171,6 +171,22 @@ RESCREEN_QUESTIONS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
         (("triage", "constant_night_pain_not_eased_by_position"),),
     ),
     (
+        "sudden_severe_pain_unchanged_by_movement",
+        "Did very severe back or belly pain start suddenly, and does it stay the same whatever "
+        "you do?",
+        (("triage", "sudden_severe_pain_unchanged_by_movement"),),
+    ),
+    (
+        "collapse_or_faintness",
+        "Have you fainted, collapsed or felt faint with this pain?",
+        (("triage", "collapse_or_faintness"), ("ci", "collapse_or_faintness")),
+    ),
+    (
+        "pulsatile_abdominal_mass",
+        "Have you or a doctor noticed a pulsing lump in your belly?",
+        (("triage", "pulsatile_abdominal_mass"), ("ci", "pulsatile_abdominal_mass")),
+    ),
+    (
         "suspected_dvt",
         "Do you have a swollen, painful, warm or red calf or leg right now?",
         (("ci", "suspected_dvt"),),

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from backcare.clinical.contraindications import ContraindicationAnswers
+from backcare.clinical.numbers import months_between
 from backcare.clinical.red_flags import NG65_CRITERIA, TriageAnswers
 from backcare.intake.questions import (
     BY_CODE,
@@ -15,7 +16,6 @@ from backcare.intake.questions import (
     QUESTIONS,
     episode_phase,
     fed_items,
-    months_between,
     rule_inputs,
 )
 

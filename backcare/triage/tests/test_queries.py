@@ -161,6 +161,13 @@ def test_an_override_clears_the_hold_of_that_screening_only(world):
     services.record_rescreen(
         actor=world.therapist, patient_id=world.patient.pk, answers={}, conditions={}
     )
+    assert hold_status(world.patient).may_book  # the same history, carried forward
+    services.record_rescreen(
+        actor=world.therapist,
+        patient_id=world.patient.pk,
+        answers={"unexplained_weight_loss": True},
+        conditions={},
+    )
     again = hold_status(world.patient)
     assert (again.state, again.override) == (HoldState.ON_HOLD, None)
 
@@ -175,7 +182,7 @@ def test_a_contraindication_that_needs_a_clearance_holds_at_referral_level(world
     assert status.assessment is not None
     assert status.assessment.action == "proceed"  # red flags alone
     assert (status.state, status.level) == (HoldState.ON_HOLD, "refer_before_massage")
-    assert [n.code for n in status.waiting_for] == ["clearance:surgeon"]
+    assert [n.code for n in status.waiting_for] == ["CI-SURGERY:lumbar"]
 
 
 def test_an_unsure_condition_that_could_change_the_result_makes_the_screening_incomplete(world):
@@ -379,3 +386,100 @@ def test_a_clinician_lists_only_letters_about_patients_they_referred(world):
     services.write_referral_letter(actor=world.desk, patient_id=other.pk, recipient_name="Dr B")
     assert queries.list_letters_for_clinician(world.clinician) == [mine]
     assert queries.list_letters_for_clinician(world.stranger) == []
+
+
+# --- A hold outlives later screenings until a clearance answers it (review findings) -------------
+
+
+@pytest.mark.parametrize(
+    ("yes", "conditions", "actor"),
+    [
+        (("saddle_numbness",), {}, "patient_user"),  # emergency, the patient's own re-screen
+        (("fever_or_systemically_unwell",), {}, "therapist"),  # urgent
+        (("history_of_cancer",), {}, "patient_user"),  # refer
+        ((), {"suspected_dvt": True}, "therapist"),  # a contraindication's urgent advice
+    ],
+)
+def test_a_later_screening_without_the_flag_does_not_lift_the_hold(world, yes, conditions, actor):
+    make_screening(world.therapist, world.patient, yes=yes, conditions=conditions)
+    assert not hold_status(world.patient).may_book
+    no = dict.fromkeys(services.RESCREEN_ITEMS, False)
+    services.record_rescreen(
+        actor=getattr(world, actor),
+        patient_id=world.patient.pk,
+        answers=no,
+        conditions=dict.fromkeys(services.RESCREEN_CONDITIONS, False),
+    )
+    make_screening(world.therapist, world.patient)  # a new intake answering "no" everywhere
+    status = hold_status(world.patient)
+    assert status.state == HoldState.ON_HOLD
+    assert not status.may_book
+    make_clearance(world.therapist, world.patient)
+    assert hold_status(world.patient).may_book
+
+
+def test_a_rescreen_carries_the_latest_known_answers_even_from_an_incomplete_screening(world):
+    make_screening(world.therapist, world.patient)
+    make_screening(
+        world.therapist,
+        world.patient,
+        yes=("history_of_cancer",),
+        unanswered=("fever_or_systemically_unwell",),
+    )
+    rescreen = services.record_rescreen(
+        actor=world.therapist,
+        patient_id=world.patient.pk,
+        answers={"fever_or_systemically_unwell": False},
+        conditions={},
+    )
+    assert rescreen.answers["history_of_cancer"] is True
+    assert "history_of_cancer" in rescreen.carried_items
+    assert not hold_status(world.patient).may_book
+
+
+def test_a_cleared_acute_answer_carried_forward_does_not_hold_every_visit(world):
+    make_screening(world.therapist, world.patient, yes=("history_of_cancer", "thoracic_spine_pain"))
+    make_clearance(world.therapist, world.patient)
+    assert hold_status(world.patient).may_book
+    services.record_rescreen(
+        actor=world.therapist,
+        patient_id=world.patient.pk,
+        answers=dict.fromkeys(services.RESCREEN_ITEMS, False),
+        conditions={},
+    )
+    assert hold_status(world.patient).may_book
+
+
+def test_a_clearance_for_one_operation_does_not_clear_another(world):
+    make_screening(
+        world.therapist,
+        world.patient,
+        conditions={"recent_surgery_region": "lumbar", "weeks_since_surgery": 3},
+    )
+    make_clearance(world.therapist, world.patient)
+    assert hold_status(world.patient).may_book
+    make_screening(
+        world.therapist,
+        world.patient,
+        conditions={"recent_surgery_region": "neck", "weeks_since_surgery": 1},
+    )
+    status = hold_status(world.patient)
+    assert [need.code for need in status.waiting_for] == ["CI-SURGERY:neck"]
+
+
+def test_a_condition_that_asks_for_a_gp_review_holds_until_cleared(world):
+    make_screening(world.therapist, world.patient, conditions={"uncontrolled_hypertension": True})
+    status = hold_status(world.patient)
+    assert (status.state, status.level) == (HoldState.ON_HOLD, "refer_before_massage")
+    make_clearance(world.therapist, world.patient)
+    assert hold_status(world.patient).may_book
+
+
+def test_an_emergency_contraindication_outranks_an_unanswered_question(world):
+    make_screening(
+        world.therapist,
+        world.patient,
+        unanswered=("fever_or_systemically_unwell",),
+        conditions={"suspected_dvt": True, "dvt_chest_pain_or_breathless": True},
+    )
+    assert hold_status(world.patient).level == "emergency"

@@ -154,13 +154,21 @@ def test_a_rescreen_carries_the_history_forward_and_asks_the_short_questions_aga
     assert stored.contraindication_answers["suspected_dvt"] is False
 
 
-def test_a_rescreen_needs_an_earlier_completed_screening(setup):
+def test_a_rescreen_needs_an_earlier_screening(setup):
     _, therapist, patient = setup
     with pytest.raises(InvalidInputError, match="complete the intake first"):
         services.record_rescreen(actor=therapist, patient_id=patient.pk, answers={}, conditions={})
+
+
+def test_a_rescreen_after_an_incomplete_screening_stays_incomplete_until_answered(setup):
+    _, therapist, patient = setup
     make_screening(therapist, patient, unanswered=("saddle_numbness",))
-    with pytest.raises(InvalidInputError):
-        services.record_rescreen(actor=therapist, patient_id=patient.pk, answers={}, conditions={})
+    services.record_rescreen(actor=therapist, patient_id=patient.pk, answers={}, conditions={})
+    assert queries.hold_status(patient).state == "incomplete"
+    services.record_rescreen(
+        actor=therapist, patient_id=patient.pk, answers={"saddle_numbness": False}, conditions={}
+    )
+    assert queries.hold_status(patient).may_book
 
 
 @pytest.mark.parametrize(
@@ -331,7 +339,7 @@ def test_bad_clearance_fields_are_refused_naming_the_field(setup, settings, fiel
 
 def test_there_is_nothing_to_clear_without_a_finding(setup):
     _, therapist, patient = setup
-    with pytest.raises(InvalidInputError, match="no completed screening"):
+    with pytest.raises(InvalidInputError, match="no screening to clear"):
         make_clearance(therapist, patient)
     make_screening(therapist, patient)
     with pytest.raises(InvalidInputError, match="waits for a clearance"):
