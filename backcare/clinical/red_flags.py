@@ -834,7 +834,30 @@ def contributing_items(
         for n in others
         if test(_taken_back(answers, [o for o in others if o != n]), settings) is True
     ]
-    return tuple(sorted([*needed, *enough]))
+    if not enough:  # several answers fire it only together, each pair of them more than once
+        enough = _minimal_sets(answers, test, settings, needed, others)
+    return tuple(sorted({*needed, *enough}))
+
+
+def _minimal_sets(
+    answers: TriageAnswers,
+    test: Callable[[TriageAnswers, TriageSettings], Tri],
+    settings: TriageSettings,
+    needed: list[str],
+    others: list[str],
+) -> list[str]:
+    """The union of minimal sets of `others` that fire the rule with the needed answers: one
+    set found by taking answers back in order, then another in reverse order."""
+    found: set[str] = set()
+    for order in (others, others[::-1]):
+        kept = list(order)
+        for name in order:
+            trial = [k for k in kept if k != name]
+            removed = [o for o in others if o not in trial]
+            if test(_taken_back(answers, removed), settings) is True:
+                kept = trial
+        found |= set(kept)
+    return sorted(found)
 
 
 def patient_text(rule_id: str, soft_count: int = 1) -> str:

@@ -119,7 +119,8 @@ def _question_field(question: Question, *, today: date) -> forms.Field:
                 choices=options, widget=forms.CheckboxSelectMultiple, required=False
             )
         case "weeks":
-            return forms.IntegerField(min_value=0, max_value=520, required=False)
+            high = 45 if question.code == "gestation_weeks" else 520
+            return forms.IntegerField(min_value=0, max_value=high, required=False)
         case "number":
             return forms.IntegerField(
                 min_value=question.low,
@@ -420,6 +421,8 @@ def check_conditions(cleaned: Mapping[str, Any]) -> dict[str, str]:
             errors[region] = f"Choose where the {what} was."
     if cleaned.get("gestation_weeks") is not None and cleaned.get("pregnant") != YES:
         errors["pregnant"] = "Answer yes if you are pregnant, or clear the weeks."
+    if cleaned.get("pregnant") == YES and cleaned.get("gestation_weeks") is None:
+        errors["gestation_weeks"] = "Give how many weeks pregnant you are (your best guess)."
     return errors
 
 

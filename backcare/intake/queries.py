@@ -6,12 +6,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from backcare.accounts.queries import Viewer, deny
-from backcare.clinical import red_flags
 from backcare.core.audit import record_event
 from backcare.intake.models import Intake, IntakeDocument, IntakeStatus
 from backcare.intake.questions import QUESTIONS
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
-from backcare.triage.queries import HoldStatus, findings_of, get_hold_status, overall_level
+from backcare.triage.queries import (
+    HoldStatus,
+    findings_of,
+    get_hold_status,
+    overall_level,
+    patient_reasons,
+)
 
 
 def find_intake(viewer: Viewer, intake_id: uuid.UUID, *, action: str) -> Intake:
@@ -107,15 +112,22 @@ def get_result(viewer: Viewer, intake: Intake) -> IntakeResult:
     assessment = intake.assessment
     assert assessment is not None
     hold = get_hold_status(viewer, intake.patient_id)
-    soft = sum(1 for r in assessment.triggered if r.startswith("RF-SOFT-"))
-    reasons = list(dict.fromkeys(red_flags.patient_text(r, soft) for r in assessment.triggered))
+    reasons = list(patient_reasons(assessment))
     fired = sorted({item for *_, items in findings_of(assessment) for item in items})
     return IntakeResult(
-        level=overall_level(assessment),
+        level=hold.level or overall_level(assessment),
         hold=hold,
         reasons=reasons,
         answers_to_show=[_wording(item) for item in fired],
-        unanswered=[_wording(item) for item in assessment.unanswered],
+        unanswered=list(
+            dict.fromkeys(
+                _wording(item)
+                for item in [
+                    *assessment.unanswered,
+                    *assessment.contraindication_result.get("unanswered", []),
+                ]
+            )
+        ),
         precautions=assessment.contraindication_result,
     )
 
@@ -123,6 +135,6 @@ def get_result(viewer: Viewer, intake: Intake) -> IntakeResult:
 def _wording(item: str) -> str:
     """The question that gave a rule item, in the patient's words."""
     for question in QUESTIONS:
-        if ("triage", item) in question.feeds:
+        if any(name == item for _, name in question.feeds):
             return question.text
     return item.replace("_", " ").capitalize()

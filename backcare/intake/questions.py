@@ -169,7 +169,7 @@ SAFETY_QUESTIONS: tuple[Question, ...] = (
     ),
     _tri(
         "no_improvement_after_4_weeks",
-        "Has the pain not improved at all after 4 weeks or more?",
+        "Has the pain stayed the same or got worse over 4 weeks or more of having it?",
         PAIN,
     ),
     _tri(
@@ -394,7 +394,13 @@ CONDITION_QUESTIONS: tuple[Question, ...] = (
         "regions",
     ),
     _ci("pregnant", "Are you pregnant?", PREGNANCY),
-    _ci("gestation_weeks", "If so, how many weeks pregnant are you?", PREGNANCY, "weeks"),
+    _ci(
+        "gestation_weeks",
+        "If so, how many weeks pregnant are you?",
+        PREGNANCY,
+        "weeks",
+        help="Whole weeks, 0 to 45.",
+    ),
     _ci("vaginal_bleeding", "Do you have any vaginal bleeding?", PREGNANCY),
     _ci("fluid_leak", "Are you leaking fluid from the vagina?", PREGNANCY),
     _ci(
@@ -472,13 +478,24 @@ def rule_inputs(
                 chosen = tri_value(value)
                 if target == "triage" and chosen is not None:
                     triage[item] = chosen
-                elif target == "ci" and chosen:
-                    conditions[item] = True
+                elif target == "ci" and (chosen or (chosen is None and question.kind == "tri")):
+                    conditions[item] = chosen
             elif target == "ci" and value not in (None, "", [], False):
                 conditions[item] = sorted(value) if question.kind == "regions" else value
     triage.update(_onset(answers.get("onset_how")))
     triage.update(_history_of_pain(answers, today))
+    _derive_history(triage, conditions)
     return triage, conditions
+
+
+def _derive_history(triage: dict[str, Any], conditions: dict[str, Any]) -> None:
+    """Answers that imply another: cancer now means a history of cancer; severe osteoporosis
+    means osteoporosis (so an inconsistent "no" cannot hide RF-MAL or RF-FX rules)."""
+    if conditions.get("active_cancer") or conditions.get("bone_metastasis"):
+        triage["history_of_cancer"] = True
+    if conditions.get("severe_osteoporosis"):
+        triage["osteoporosis"] = True
+        conditions["osteoporosis"] = True
 
 
 def _onset(onset: object) -> dict[str, bool]:

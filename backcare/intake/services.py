@@ -14,7 +14,7 @@ from backcare.core.audit import record_event
 from backcare.core.errors import ConflictError, InvalidInputError
 from backcare.intake.models import Intake, IntakeDocument, IntakeMethod, IntakeStatus
 from backcare.intake.queries import find_intake
-from backcare.intake.questions import rule_inputs
+from backcare.intake.questions import QUESTIONS, rule_inputs
 from backcare.outcomes.services import record_measurement
 from backcare.patients.models import ConsentMethod
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, get_patient
@@ -22,11 +22,33 @@ from backcare.patients.services import record_consent, update_preferences
 from backcare.triage.models import EntryMethod
 from backcare.triage.services import check_document, record_triage
 
+# What a new intake takes over from the last one sent: history and preferences. Symptoms, the
+# conditions of the moment, the questionnaires and consent are asked afresh.
+CARRIED_ANSWERS = frozenset(
+    {q.code for q in QUESTIONS if q.step == "history"}
+    | {
+        "visit_reason",
+        "cause",
+        "cause_other",
+        "first_back_pain_age",
+        "ng65_criteria",
+        "medications",
+        "other_conditions",
+        "goals",
+        "pressure",
+        "avoid_areas",
+        "therapist_gender",
+        "language",
+        "preference_notes",
+    }
+)
+
 
 def start_intake(*, actor: Viewer, patient_id: uuid.UUID) -> Intake:
     """The patient's intake in progress, or a new one: online when the patient starts it, a
     paper intake when clinic staff enter it. Returns the existing draft if there is one; a new
-    intake starts from the answers of the last one sent (consent is asked again)."""
+    intake starts from the history and preferences of the last one sent (`CARRIED_ANSWERS`);
+    symptoms, conditions, questionnaires and consent are asked again."""
     patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="intake.start")
     method = IntakeMethod.PORTAL if patient.user_id == actor.pk else IntakeMethod.PAPER
     draft = Intake.objects.filter(patient=patient, status=IntakeStatus.DRAFT).first()
@@ -37,11 +59,7 @@ def start_intake(*, actor: Viewer, patient_id: uuid.UUID) -> Intake:
         .order_by("-submitted_at")
         .first()
     )
-    carried = {
-        k: v
-        for k, v in (last.answers if last else {}).items()
-        if not k.startswith("consent_") and k != "answers_true"
-    }
+    carried = {k: v for k, v in (last.answers if last else {}).items() if k in CARRIED_ANSWERS}
     try:
         with transaction.atomic():
             intake = Intake.objects.create(
@@ -71,9 +89,9 @@ def start_intake(*, actor: Viewer, patient_id: uuid.UUID) -> Intake:
 def save_answers(*, actor: Viewer, intake_id: uuid.UUID, answers: Mapping[str, Any]) -> Intake:
     """Keep what was typed (valid or not) in the intake in progress, so nothing is lost when a
     step does not validate, the session times out or the browser closes."""
-    intake = find_intake(actor, intake_id, action="intake.save")
-    _check_open(intake)
+    find_intake(actor, intake_id, action="intake.save")
     with transaction.atomic():
+        intake = _locked_draft(intake_id)
         intake.answers = {**intake.answers, **dict(answers)}
         intake.saved_at = timezone.now()
         intake.save(update_fields=["answers", "saved_at", "updated_at"])
@@ -91,6 +109,14 @@ def save_answers(*, actor: Viewer, intake_id: uuid.UUID, answers: Mapping[str, A
 def _check_open(intake: Intake) -> None:
     if intake.status != IntakeStatus.DRAFT:
         raise ConflictError("This intake was already sent; it can no longer be changed.")
+
+
+def _locked_draft(intake_id: uuid.UUID) -> Intake:
+    """The intake, locked until the transaction ends (a double click or an autosave in flight
+    waits, then finds it sent); raises `ConflictError` when it was already sent."""
+    intake = Intake.objects.select_for_update().select_related("patient__clinic").get(pk=intake_id)
+    _check_open(intake)
+    return intake
 
 
 MEASURES = {
@@ -138,6 +164,7 @@ def submit_intake(*, actor: Viewer, intake_id: uuid.UUID, cleaned: Mapping[str, 
     triage_items, conditions = rule_inputs(cleaned, today=today)
     is_self = patient.user_id == actor.pk
     with transaction.atomic():
+        intake = _locked_draft(intake.pk)
         assessment = record_triage(
             actor=actor,
             patient_id=patient.pk,

@@ -5,6 +5,7 @@ from backcare.intake import views
 urlpatterns = [
     path("learn/", views.learn, name="learn"),
     path("portal/intake/", views.portal_intake, name="portal_intake"),
+    path("portal/intake/again/", views.portal_intake_again, name="portal_intake_again"),
     path(
         "patients/<uuid:patient_id>/intake/",
         views.patient_intake_start,

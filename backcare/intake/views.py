@@ -42,8 +42,18 @@ def portal_intake(request: HttpRequest) -> HttpResponse:
     start one."""
     patient_id = own_patient_id(request.user, clinic_context(request).clinic)
     intakes = queries.list_intakes(request.user, patient_id)
-    if intakes and not queries.has_draft(intakes) and request.GET.get("again") != "1":
+    if intakes and not queries.has_draft(intakes):
         return redirect("intake_result", intakes[0].pk)
+    intake = services.start_intake(actor=request.user, patient_id=patient_id)
+    return redirect("intake_step", intake.pk, STEP_CODES[0])
+
+
+@login_required
+@require_POST
+def portal_intake_again(request: HttpRequest) -> HttpResponse:
+    """A new intake (to answer what was left unsure, or after a long break): history and
+    preferences come from the last one; symptoms are asked again."""
+    patient_id = own_patient_id(request.user, clinic_context(request).clinic)
     intake = services.start_intake(actor=request.user, patient_id=patient_id)
     return redirect("intake_step", intake.pk, STEP_CODES[0])
 

@@ -86,7 +86,7 @@ def patient_dashboard(viewer: Viewer, clinic: Clinic | None) -> PatientDashboard
                 "portal_intake",
             )
         )
-    hold = get_hold_status(viewer, patient.pk) if intakes and not has_draft(intakes) else None
+    hold = get_hold_status(viewer, patient.pk)
     given = {c.text_id for c in record.consents if c.is_active}
     missing = [t for t in patients.current_consent_texts(patient.clinic) if t.pk not in given]
     if missing:

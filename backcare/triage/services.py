@@ -94,6 +94,11 @@ def record_triage(
         )
         ci_result = contraindications.assess(ci_input, ci_settings)
         ci_unanswered = _blocking_conditions(ci_input, unsure, ci_result, ci_settings)
+        # An unsure condition that cannot postpone or hold still brings its precautions
+        # (pressure caps, techniques, regions): never treated as "no" (RULES.md §0.2).
+        assumed: dict[str, Any] = {name: True for name in unsure if name not in ci_unanswered}
+        if assumed:
+            ci_result = contraindications.assess(replace(ci_input, **assumed), ci_settings)
     except (ClinicalInputError, TypeError) as error:
         raise invalid(
             error if isinstance(error, ClinicalInputError) else _type_error(error)
@@ -116,7 +121,9 @@ def record_triage(
             rules_version=flags.rules_version,
             rule_settings=to_json(triage_settings),
             contraindication_answers=to_json(contraindication_answers or {}),
-            contraindication_result=to_json(_ci_summary(ci_result, ci_unanswered)),
+            contraindication_result=to_json(
+                {**_ci_summary(ci_result, ci_unanswered), "assumed": sorted(assumed)}
+            ),
             contraindication_version=ci_result.rules_version,
             contraindication_settings=to_json(ci_settings),
         )

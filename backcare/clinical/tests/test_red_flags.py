@@ -418,6 +418,35 @@ def test_malformed_vectors_raise_named_errors_not_crashes(mapping, unknown, code
         # RF-FX-2 by age alone: the age counts, with the minor trauma.
         ({"age": 75, "minor_trauma_or_lift": True}, "RF-FX-2", ("age", "minor_trauma_or_lift")),
         ({"age": 55}, "RF-SOFT-1", ("age",)),
+        # RF-AAA-1 fired twice over (sudden severe pain at 60, and a known AAA with new pain):
+        # no single answer is needed or enough with the needed ones, yet all four are shown.
+        (
+            {
+                "age": 60,
+                "sudden_severe_pain_unchanged_by_movement": True,
+                "known_aaa": True,
+                "new_or_changed_pain": True,
+            },
+            "RF-AAA-1",
+            ("age", "known_aaa", "new_or_changed_pain", "sudden_severe_pain_unchanged_by_movement"),
+        ),
+        # RF-FX-2 with two triggers and two risk factors: both pairs are shown.
+        (
+            {
+                "age": 40,
+                "minor_trauma_or_lift": True,
+                "sudden_onset_without_trauma": True,
+                "osteoporosis": True,
+                "prolonged_corticosteroids": True,
+            },
+            "RF-FX-2",
+            (
+                "minor_trauma_or_lift",
+                "osteoporosis",
+                "prolonged_corticosteroids",
+                "sudden_onset_without_trauma",
+            ),
+        ),
         ({"age": 40, "saddle_numbness": True}, "RF-MAL-2", ()),
     ],
 )

@@ -161,3 +161,19 @@ def test_episode_length_in_months_and_phase(start, months, phase):
     # Acute under 6 weeks, chronic over 12 weeks (issue 4; the bands of ACP 2017).
     assert months_between(start, TODAY) == months
     assert episode_phase(start, TODAY) == phase
+
+
+def test_not_sure_on_a_question_that_feeds_a_contraindication_stays_unanswered_there_too():
+    triage, ci = rule_inputs({"osteoporosis": "not_sure"}, today=TODAY)
+    assert "osteoporosis" not in triage
+    assert ci == {"osteoporosis": None}
+
+
+def test_cancer_now_or_severe_osteoporosis_imply_the_history_items():
+    triage, ci = rule_inputs(
+        {"history_of_cancer": "no", "active_cancer": "yes", "severe_osteoporosis": "yes"},
+        today=TODAY,
+    )
+    assert triage["history_of_cancer"] is True
+    assert triage["osteoporosis"] is True
+    assert ci["osteoporosis"] is True

@@ -215,7 +215,8 @@ def test_each_yes_answer_reaches_the_rules(clinic, patient_user, patient, questi
     from backcare.intake.views import _form
 
     intake = start_intake(actor=patient_user, patient_id=patient.pk)
-    steps = clean_intake(**{question.code: YES})
+    extra = {"gestation_weeks": "20"} if question.code == "pregnant" else {}
+    steps = clean_intake(**{question.code: YES}, **extra)
     cleaned = {}
     for step in STEP_CODES:
         form = _form(intake, step, data=steps[step])
@@ -292,18 +293,19 @@ def test_staff_and_the_patient_read_the_answers_back(clinic, patient_user, patie
     ).exists()
 
 
-def test_a_new_intake_starts_from_the_last_answers_so_unsure_ones_can_be_answered(
-    clinic, patient_user, patient
-):
+def test_a_new_intake_keeps_history_and_asks_symptoms_again(clinic, patient_user, patient):
     client = client_for(patient_user)
     intake, _ = _start(client)
-    _complete(client, intake, clean_intake(saddle_numbness="not_sure"))
-    response = client.get(reverse("portal_intake") + "?again=1")
+    _complete(client, intake, clean_intake(saddle_numbness="not_sure", history_of_cancer=YES))
+    response = client.post(reverse("portal_intake_again"))
     second = Intake.objects.exclude(pk=intake.pk).get()
     assert response.url == reverse("intake_step", args=[second.pk, "back"])
-    assert second.answers["saddle_numbness"] == "not_sure"
+    assert second.answers["history_of_cancer"] == YES
     assert second.answers["visit_reason"] == "Lower back pain after gardening"
+    for asked_again in ("saddle_numbness", "suspected_dvt", "pain_now", "pain_started_on"):
+        assert asked_again not in second.answers
     assert "answers_true" not in second.answers
+    assert client.get(reverse("portal_intake_again")).status_code == 405
 
 
 def test_intake_pages_use_a_fixed_number_of_queries(
@@ -390,3 +392,54 @@ def test_an_attached_document_is_read_by_the_patient_and_staff_only(
     assert IntakeDocument.objects.count() == 1
     assert AuditEvent.objects.filter(action="intake.document_view", outcome="denied").count() == 2
     assert AuditEvent.objects.filter(action="intake.document", outcome="allowed").count() == 1
+
+
+def _send(client, **changes):
+    intake, _ = _start(client)
+    _complete(client, intake, clean_intake(**changes))
+    return Intake.objects.get(pk=intake.pk)
+
+
+def test_unsure_osteoporosis_is_never_taken_as_no(clinic, patient_user, patient):
+    intake = _send(client_for(patient_user), osteoporosis="not_sure")
+    result = intake.assessment.contraindication_result
+    assert result["unanswered"] == ["osteoporosis"]
+    assert hold_status(patient).state == "incomplete"
+
+
+def test_unsure_osteoporosis_with_other_precautions_brings_its_pressure_cap(
+    clinic, patient_user, patient
+):
+    intake = _send(
+        client_for(patient_user),
+        osteoporosis="not_sure",
+        onset_how="gradual",
+        anticoagulant_or_bleeding_disorder=YES,
+    )
+    result = intake.assessment.contraindication_result
+    assert result["assumed"] == ["osteoporosis"]
+    assert "CI-OSTEOPOROSIS" in result["conditions"]
+    assert result["max_pressure_level"] is not None
+
+
+def test_a_contraindication_hold_says_why_in_plain_words(clinic, patient_user, patient):
+    client = client_for(patient_user)
+    intake, _ = _start(client)
+    steps = clean_intake(recent_surgery_region="lumbar", weeks_since_surgery="3")
+    response = _complete(client, intake, steps)
+    page = client.get(response.url).content.decode()
+    assert "Please see your doctor before your first massage" in page
+    assert "massage waits for your surgeon&#x27;s clearance" in page
+
+
+def test_pregnancy_needs_the_weeks_within_45(clinic, patient_user):
+    client = client_for(patient_user)
+    intake, _ = _start(client)
+    conditions = clean_intake(pregnant=YES)["conditions"]
+    response = client.post(reverse("intake_step", args=[intake.pk, "conditions"]), conditions)
+    assert response.status_code == 422
+    assert "Give how many weeks pregnant you are" in response.content.decode()
+    conditions["gestation_weeks"] = "60"
+    response = client.post(reverse("intake_step", args=[intake.pk, "conditions"]), conditions)
+    assert response.status_code == 422
+    assert "less than or equal to 45" in response.content.decode()
