@@ -317,7 +317,7 @@ LIMB_OPTIONS = tuple(
 BLOOD = "Blood clots and circulation"
 CANCER = "Cancer"
 INJURY = "Recent injuries, operations and skin"
-PREGNANCY = "Pregnancy"
+PREGNANCY = "Pregnancy, and warning signs that need a doctor soon"
 OTHER = "Other conditions"
 
 CONDITION_QUESTIONS: tuple[Question, ...] = (

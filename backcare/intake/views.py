@@ -158,6 +158,7 @@ def _render_step(
         "is_last": index == len(STEPS) - 1,
         "portal": intake.patient.user_id == request.user.pk,
         "upload_form": upload_form or DocumentForm(),
+        "saved_at_ms": int(intake.saved_at.timestamp() * 1000),
     }
     return render_form(request, "intake/intake_step.html", context, invalid=invalid)
 

@@ -194,3 +194,24 @@ def test_enter_in_a_text_field_moves_the_intake_forward(
     fill_step(page, steps["questionnaires"])
     page.locator('[name="psfs_activity_1"]').press("Enter")
     expect(page).to_have_url(step_url("goals"))
+
+
+def test_answers_typed_when_the_session_ends_are_back_after_signing_in_again(
+    page: Page, clinic: Clinic, patient_user: User
+):
+    sign_in_and_start_intake(page, patient_user)
+    step = page.url
+    page.context.clear_cookies(name="sessionid")  # the session ends (timeout, signed out)
+    page.fill('[name="visit_reason"]', "Typed just before my session ended")
+    page.locator('input[name="cause"][value="sciatica"]').check()
+    expect(page.locator("#autosave-status")).to_contain_text("Not saved on the server")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    submit_password(page, patient_user.email)
+    expect(page).to_have_url(step)
+    expect(page.locator('[name="visit_reason"]')).to_have_value(
+        "Typed just before my session ended"
+    )
+    expect(page.locator('input[name="cause"][value="sciatica"]')).to_be_checked()
+    expect(page.locator("#autosave-status")).to_contain_text("We restored the answers")
+    assert_accessible(page)
