@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "backcare.triage",
     "backcare.outcomes",
     "backcare.intake",
+    "backcare.scheduling",
     "backcare.reports",
 ]
 
@@ -113,6 +114,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
         }
+    )
+    # Tests use a file, not memory, so that threads (the double-booking race tests) each get
+    # a real connection with SQLite's file locking.
+    _sqlite_name = Path(str(DATABASES["default"]["NAME"]))
+    DATABASES["default"].setdefault(
+        "TEST", {"NAME": str(_sqlite_name.with_name(f"test_{_sqlite_name.name}"))}
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

@@ -1,0 +1,43 @@
+"""Demo services and working hours: three services, weekday hours for the demo therapists."""
+
+from datetime import time
+
+from backcare.accounts.models import Clinic
+from backcare.accounts.queries import list_techniques
+from backcare.core.demo import State
+from backcare.scheduling.models import Service, WorkingHours
+
+# name, minutes, buffer, price, technique codes
+SERVICES = [
+    ("Initial assessment and massage (90 min)", 90, 15, "95.00", ["swedish", "myofascial_release"]),
+    ("Back massage (60 min)", 60, 15, "75.00", ["swedish", "deep_tissue", "myofascial_release"]),
+    ("Back massage (30 min)", 30, 10, "45.00", ["swedish"]),
+]
+# therapist login, weekdays, start and end hours
+HOURS = [
+    ("therapist", (0, 1, 2, 3, 4), 9, 17),
+    ("therapist2", (0, 2, 4), 10, 18),
+    ("therapist3", (1, 3), 9, 15),
+    ("therapist4", (0, 1, 3), 12, 20),
+]
+
+
+def build(state: State) -> None:
+    clinic: Clinic = state["clinic"]
+    techniques = {t.code: t for t in list_techniques()}
+    for name, minutes, buffer, price, codes in SERVICES:
+        service, _ = Service.objects.update_or_create(
+            clinic=clinic,
+            name=name,
+            defaults={"duration_minutes": minutes, "buffer_minutes": buffer, "price": price},
+        )
+        service.techniques.set([techniques[c] for c in codes if c in techniques])
+    for login, weekdays, start, end in HOURS:
+        therapist = state["users"][login].therapist
+        for weekday in weekdays:
+            WorkingHours.objects.get_or_create(
+                clinic=clinic,
+                therapist=therapist,
+                weekday=weekday,
+                defaults={"starts": time(start), "ends": time(end)},
+            )

@@ -1,0 +1,147 @@
+"""Services, therapists' working hours and time off, and appointments.
+
+No two active appointments overlap for a therapist, a room or a patient (ARCHITECTURE.md §5):
+on PostgreSQL, exclusion constraints (migration 0002, `btree_gist`) enforce it; on SQLite the
+booking service checks under the IMMEDIATE write lock.
+"""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from backcare.accounts.models import ClinicScopedModel, Room, Technique, Therapist, User
+from backcare.patients.models import Patient
+
+
+class Service(ClinicScopedModel):
+    """What a patient books: a 30/60/90-minute back massage, an initial assessment."""
+
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(5), MaxValueValidator(480)]
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(
+        "turnover buffer (minutes)", default=0, validators=[MaxValueValidator(120)]
+    )
+    price = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    techniques = models.ManyToManyField(Technique, blank=True, related_name="+")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="service_name_unique_in_clinic")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.duration_minutes} min)"
+
+
+class WorkingHours(ClinicScopedModel):
+    """One block of a therapist's weekly pattern at a clinic, in the clinic's local time."""
+
+    therapist = models.ForeignKey(Therapist, on_delete=models.PROTECT, related_name="+")
+    weekday = models.PositiveSmallIntegerField(
+        choices=[
+            (0, "Monday"),
+            (1, "Tuesday"),
+            (2, "Wednesday"),
+            (3, "Thursday"),
+            (4, "Friday"),
+            (5, "Saturday"),
+            (6, "Sunday"),
+        ]
+    )
+    starts = models.TimeField()
+    ends = models.TimeField()
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "working hours"
+        ordering = ["weekday", "starts"]
+        indexes = [models.Index(fields=["clinic", "therapist"], name="hours_therapist")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends__gt=models.F("starts")), name="hours_end_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+
+class TimeOff(ClinicScopedModel):
+    """A therapist's absence (holiday, training, illness): no slots in it."""
+
+    therapist = models.ForeignKey(Therapist, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["therapist", "starts_at"], name="timeoff_therapist_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="timeoff_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Time off {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "Did not attend"
+
+
+# Appointments that hold their time: they may not overlap.
+ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED)
+
+
+class Appointment(ClinicScopedModel):
+    """A booked session. `blocked_until` is the end plus the service's turnover buffer: the
+    therapist and the room are busy until then."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    therapist = models.ForeignKey(Therapist, on_delete=models.PROTECT, related_name="+")
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    blocked_until = models.DateTimeField()
+    status = models.CharField(
+        max_length=12, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    booked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["therapist", "starts_at"], name="appointment_therapist_time"),
+            models.Index(fields=["room", "starts_at"], name="appointment_room_time"),
+            models.Index(fields=["patient", "starts_at"], name="appointment_patient_time"),
+            models.Index(fields=["clinic", "starts_at"], name="appointment_clinic_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at"))
+                & models.Q(blocked_until__gte=models.F("ends_at")),
+                name="appointment_times_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Appointment {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
