@@ -192,6 +192,8 @@ def intake_result(request: HttpRequest, intake_id: uuid.UUID) -> HttpResponse:
         "intake": intake,
         "result": result,
         "portal": intake.patient.user_id == request.user.pk,
+        # A patient who may not book is not offered booking, not even in the navigation.
+        "hide_booking": not result.may_book,
     }
     template = "intake/emergency.html" if result.level == "emergency" else "intake/result.html"
     return render(request, template, context)

@@ -1,14 +1,24 @@
-"""Services, therapists' working hours and time off, and appointments.
+"""Services, therapists' working hours and time off, appointments, courses of sessions, and
+each clinic's scheduling settings.
 
 No two active appointments overlap for a therapist, a room or a patient (ARCHITECTURE.md §5):
-on PostgreSQL, exclusion constraints (migration 0002, `btree_gist`) enforce it; on SQLite the
-booking service checks under the IMMEDIATE write lock.
+on PostgreSQL, exclusion constraints (`btree_gist`; created in migration 0001, widened to the
+statuses of `ACTIVE_STATUSES` in 0002) enforce it; on SQLite the booking services check under
+the IMMEDIATE write lock.
 """
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from backcare.accounts.models import ClinicScopedModel, Room, Technique, Therapist, User
+from backcare.accounts.models import (
+    Clinic,
+    ClinicScopedModel,
+    Room,
+    Technique,
+    Therapist,
+    User,
+)
+from backcare.core.models import BaseModel
 from backcare.patients.models import Patient
 
 
@@ -95,14 +105,59 @@ class TimeOff(ClinicScopedModel):
 
 
 class AppointmentStatus(models.TextChoices):
+    REQUESTED = "requested", "Waiting for approval"
     BOOKED = "booked", "Booked"
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
     NO_SHOW = "no_show", "Did not attend"
 
 
-# Appointments that hold their time: they may not overlap.
-ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED)
+# Appointments that hold their time: they may not overlap. A requested appointment holds its time
+# while the clinic decides, so approving it never finds the time gone. The PostgreSQL exclusion
+# constraints spell out this list (migration 0002): change both together.
+ACTIVE_STATUSES = (
+    AppointmentStatus.REQUESTED,
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.COMPLETED,
+)
+# Appointments still ahead of the patient, which may be cancelled or moved.
+CHANGEABLE_STATUSES = (AppointmentStatus.REQUESTED, AppointmentStatus.BOOKED)
+
+MAX_COURSE_SESSIONS = 52
+MAX_COURSE_EVERY_WEEKS = 4
+MAX_CANCELLATION_WINDOW_HOURS = 336  # two weeks
+
+
+class Course(ClinicScopedModel):
+    """A planned course of sessions: the same therapist, service and local time every
+    `every_weeks` weeks, booked in one step. Its appointments point to it; a session moved or
+    cancelled later changes only that appointment."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    therapist = models.ForeignKey(Therapist, on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    every_weeks = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_COURSE_EVERY_WEEKS)]
+    )
+    sessions_count = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_COURSE_SESSIONS)]
+    )
+    first_starts_at = models.DateTimeField()
+    booked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["first_starts_at"]
+        indexes = [models.Index(fields=["clinic", "patient"], name="course_clinic_patient")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sessions_count__gte=1, sessions_count__lte=MAX_COURSE_SESSIONS)
+                & models.Q(every_weeks__gte=1, every_weeks__lte=MAX_COURSE_EVERY_WEEKS),
+                name="course_sizes_in_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Course of {self.sessions_count} from {self.first_starts_at:%Y-%m-%d %H:%M}"
 
 
 class Appointment(ClinicScopedModel):
@@ -126,6 +181,9 @@ class Appointment(ClinicScopedModel):
     cancelled_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    course = models.ForeignKey(
+        Course, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
 
     class Meta:
         ordering = ["starts_at"]
@@ -145,3 +203,28 @@ class Appointment(ClinicScopedModel):
 
     def __str__(self) -> str:
         return f"Appointment {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class SchedulingSettings(BaseModel):
+    """A clinic's booking rules. Clinics without a row use the field defaults
+    (`queries.scheduling_settings`)."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.PROTECT, related_name="+")
+    cancellation_window_hours = models.PositiveSmallIntegerField(
+        "cancellation window (hours)",
+        default=24,
+        validators=[MaxValueValidator(MAX_CANCELLATION_WINDOW_HOURS)],
+        help_text="Patients may cancel or move an appointment up to this many hours before it; "
+        "later, they call the clinic. Clinic staff may always.",
+    )
+    new_patients_need_approval = models.BooleanField(
+        default=False,
+        help_text="A patient's own first booking waits for the clinic's approval (it holds its "
+        "time meanwhile).",
+    )
+
+    class Meta:
+        verbose_name_plural = "scheduling settings"
+
+    def __str__(self) -> str:
+        return f"Scheduling settings of {self.clinic_id}"

@@ -2,15 +2,22 @@
 indexed range query per kind of busy time, whatever the size of the history."""
 
 import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import Q
 
 from backcare.accounts.models import Clinic, Role, Therapist
 from backcare.accounts.queries import Viewer, require_roles
+from backcare.core.audit import record_event
+from backcare.patients.models import Patient
+from backcare.patients.queries import find_patient
 from backcare.scheduling.models import (
     ACTIVE_STATUSES,
+    CHANGEABLE_STATUSES,
     Appointment,
+    SchedulingSettings,
     Service,
     TimeOff,
     WorkingHours,
@@ -37,6 +44,14 @@ def service_of(clinic_id: uuid.UUID, service_id: uuid.UUID) -> Service | None:
     return Service.objects.filter(clinic_id=clinic_id, pk=service_id, is_active=True).first()
 
 
+def scheduling_settings(clinic_id: uuid.UUID) -> SchedulingSettings:
+    """The clinic's scheduling settings; an unsaved row with the defaults (a 24-hour
+    cancellation window, no approval of new patients) when the clinic never changed them.
+    Not patient data: for services and views that checked the viewer."""
+    found = SchedulingSettings.objects.filter(clinic_id=clinic_id).first()
+    return found if found is not None else SchedulingSettings(clinic_id=clinic_id)
+
+
 def working_time(
     clinic: Clinic, therapist_id: uuid.UUID, first_day: date, last_day: date
 ) -> list[Interval]:
@@ -61,19 +76,22 @@ def busy_times(
     end: datetime,
     room_id: uuid.UUID | None = None,
     patient_id: uuid.UUID | None = None,
+    exclude_appointment_ids: Collection[uuid.UUID] = (),
 ) -> list[Interval]:
     """Busy intervals of the therapist (with buffers), the room and the patient between `start`
-    and `end`: one query on the appointment time indexes."""
+    and `end`: one query on the appointment time indexes. `exclude_appointment_ids` leaves out
+    appointments being moved (their own times are not in their way)."""
     who = Q(therapist_id=therapist_id)
     if room_id is not None:
         who |= Q(room_id=room_id)
     if patient_id is not None:
         who |= Q(patient_id=patient_id)
-    rows = (
-        Appointment.objects.filter(who, status__in=ACTIVE_STATUSES)
-        .filter(starts_at__lt=end, blocked_until__gt=start)
-        .values_list("starts_at", "blocked_until")
+    found = Appointment.objects.filter(who, status__in=ACTIVE_STATUSES).filter(
+        starts_at__lt=end, blocked_until__gt=start
     )
+    if exclude_appointment_ids:
+        found = found.exclude(pk__in=list(exclude_appointment_ids))
+    rows = found.values_list("starts_at", "blocked_until")
     return [Interval(s, e) for s, e in rows]
 
 
@@ -87,6 +105,7 @@ def free_starts(
     not_before: datetime,
     room_id: uuid.UUID | None = None,
     patient_id: uuid.UUID | None = None,
+    exclude_appointment_ids: Collection[uuid.UUID] = (),
 ) -> list[datetime]:
     """Start instants at which `service` fits with the therapist (three queries). Not audited:
     for services and queries that checked the viewer."""
@@ -99,6 +118,7 @@ def free_starts(
         end=working[-1].end,
         room_id=room_id,
         patient_id=patient_id,
+        exclude_appointment_ids=exclude_appointment_ids,
     )
     length = timedelta(minutes=service.duration_minutes + service.buffer_minutes)
     return free_slots(working, busy, length=length, step=SLOT_STEP, not_before=not_before)
@@ -128,3 +148,37 @@ def get_availability(
         last_day=last_day,
         not_before=now,
     )
+
+
+@dataclass(frozen=True)
+class AppointmentListing:
+    """A patient's appointments: `upcoming` (booked or waiting for approval, not yet over),
+    soonest first; `past` (over, cancelled or not attended), latest first."""
+
+    patient: Patient
+    upcoming: list[Appointment]
+    past: list[Appointment]
+
+
+def list_patient_appointments(
+    viewer: Viewer, patient_id: uuid.UUID, *, now: datetime
+) -> AppointmentListing:
+    """The appointments of a patient the viewer may see (the patient, their clinic's staff, a
+    referring clinician); one `appointment.list` event. `NotFoundError` (audited) otherwise."""
+    patient = find_patient(viewer, patient_id, action="appointment.list")
+    rows = list(
+        Appointment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .select_related("service", "therapist__user", "room")
+        .order_by("starts_at")
+    )
+    upcoming = [a for a in rows if a.status in CHANGEABLE_STATUSES and a.ends_at > now]
+    coming = {a.pk for a in upcoming}
+    past = [a for a in reversed(rows) if a.pk not in coming]
+    record_event(
+        actor=viewer,
+        action="appointment.list",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"count": len(rows)},
+    )
+    return AppointmentListing(patient=patient, upcoming=upcoming, past=past)

@@ -1,34 +1,113 @@
-"""Booking and cancelling appointments, with every refusal the clinic promises: a patient on
-hold, a therapist who may not be booked, a time outside working hours, a slot no longer free."""
+"""Booking, courses of sessions, moving, cancelling and approving appointments, with every
+refusal the clinic promises: a patient on hold, a therapist who may not be booked, a time outside
+working hours, a slot no longer free, a change too close to the appointment.
+
+Access is checked by a scoped query before any transaction opens (docs/decisions/0011), so a
+denied attempt stays in the audit log. Writes that must not race check for overlaps inside their
+transaction: under the IMMEDIATE write lock on SQLite; PostgreSQL's exclusion constraints settle
+a race there, and a lost race is a `SlotTakenError` (409), never a 500.
+"""
 
 import uuid
-from datetime import date, datetime, timedelta
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from backcare.accounts.models import Clinic, Therapist
-from backcare.accounts.queries import Viewer, acting_user, deny, list_bookable_therapists
+from backcare.accounts.queries import (
+    ADMIN_ROLES,
+    Viewer,
+    acting_user,
+    clinics_where,
+    deny,
+    list_bookable_therapists,
+    require_roles,
+)
 from backcare.core.audit import record_event
-from backcare.core.errors import ConflictError, InvalidInputError
+from backcare.core.errors import (
+    ConflictError,
+    DomainError,
+    InvalidInputError,
+    full_clean_or_invalid,
+)
+from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
-from backcare.scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Service
-from backcare.scheduling.queries import free_starts, service_of, working_time
-from backcare.scheduling.slots import Interval
+from backcare.scheduling.models import (
+    ACTIVE_STATUSES,
+    CHANGEABLE_STATUSES,
+    MAX_COURSE_EVERY_WEEKS,
+    MAX_COURSE_SESSIONS,
+    Appointment,
+    AppointmentStatus,
+    Course,
+    SchedulingSettings,
+    Service,
+)
+from backcare.scheduling.queries import free_starts, scheduling_settings, service_of, working_time
+from backcare.scheduling.slots import Interval, weekly_series
 from backcare.triage.queries import hold_status
 
 NEXT_SLOTS_SHOWN = 3
+NOT_BOOKABLE = (
+    "This therapist cannot be booked on that day: they do not hold a valid, verified "
+    "licence, or do not work at this clinic. Choose another therapist."
+)
+TAKEN = "That time is already taken."
+_NO_OVERRIDES: Mapping[int, datetime] = MappingProxyType({})
 
 
 class SlotTakenError(ConflictError):
-    """The time was taken by someone else first (409); `alternatives` are the next free starts."""
+    """The time was taken by someone else first (409); `alternatives` are the next free starts.
+    For a course, `session` is the number (from 1) of the session that cannot be booked."""
 
     code = "slot_taken"
 
-    def __init__(self, message: str, alternatives: list[datetime]) -> None:
+    def __init__(
+        self, message: str, alternatives: list[datetime], *, session: int | None = None
+    ) -> None:
         super().__init__(message, field_errors={"starts_at": message})
         self.alternatives = alternatives
+        self.session = session
+
+
+@dataclass(frozen=True)
+class CourseSession:
+    """One planned session of a course. `free` is False when booking it would be refused;
+    `reason` then says why, and `alternatives` offers up to three free starts the same week
+    (Monday to Sunday, clinic time) with the same therapist. `number` counts from 1."""
+
+    starts_at: datetime
+    free: bool
+    reason: str
+    alternatives: tuple[datetime, ...]
+    number: int
+
+
+@dataclass(frozen=True)
+class _Times:
+    """What one appointment holds: the patient until `end`, therapist and room until
+    `blocked` (the end plus the service's turnover buffer)."""
+
+    start: datetime
+    end: datetime
+    blocked: datetime
+
+    @classmethod
+    def of(cls, service: Service, start: datetime) -> "_Times":
+        end = start + timedelta(minutes=service.duration_minutes)
+        return cls(start, end, end + timedelta(minutes=service.buffer_minutes))
+
+    def clashes_with(self, other: "_Times") -> bool:
+        """Same therapist and patient: either one's blocked time overlaps the other."""
+        return self.start < other.blocked and other.start < self.blocked
+
+
+# --- One appointment ------------------------------------------------------------------------------
 
 
 def book_appointment(
@@ -47,42 +126,36 @@ def book_appointment(
     another active appointment of the therapist, the room or the patient overlaps (checked under
     the write lock on SQLite; PostgreSQL's exclusion constraints settle a race). Raises
     `InvalidInputError` for an unknown service, a time in the past or outside working hours.
+    When the clinic wants new patients approved, a patient's own first booking is `requested`
+    (it holds its time until staff approve or cancel it).
     """
     patient = find_patient(booked_by, patient_id, roles=SEE_ALL_ROLES, action="appointment.create")
     clinic = patient.clinic
     service = _bookable_service(clinic, service_id)
     start = _future(starts_at)
     therapist = _bookable_therapist(booked_by, clinic, therapist_id, clinic.local_date(start))
-    hold = hold_status(patient)
-    if not hold.may_book:
-        raise ConflictError(f"{patient.display_name} cannot be booked yet. {hold.reason}")
-    end = start + timedelta(minutes=service.duration_minutes)
-    blocked = end + timedelta(minutes=service.buffer_minutes)
-    _check_working(clinic, therapist, start, blocked)
+    _check_hold(patient)
+    times = _Times.of(service, start)
+    _check_working(clinic, therapist, times)
     with transaction.atomic():
-        if _overlapping(therapist.pk, room_id, patient.pk, start, end, blocked):
+        appointment = _insert_appointment(
+            patient=patient,
+            therapist=therapist,
+            service=service,
+            times=times,
+            room_id=room_id,
+            booked_by=booked_by,
+            status=_initial_status(booked_by, patient),
+        )
+        if appointment is None:
             raise _taken(clinic, therapist, service, patient.pk, start)
-        try:
-            with transaction.atomic():
-                appointment = Appointment.objects.create(
-                    clinic=clinic,
-                    patient=patient,
-                    therapist=therapist,
-                    room_id=room_id,
-                    service=service,
-                    starts_at=start,
-                    ends_at=end,
-                    blocked_until=blocked,
-                    booked_by=acting_user(booked_by),
-                )
-        except IntegrityError as error:
-            raise _taken(clinic, therapist, service, patient.pk, start) from error
         record_event(
             actor=booked_by,
             action="appointment.create",
             clinic_id=clinic.pk,
             patient_id=patient.pk,
             obj=appointment,
+            detail={"status": appointment.status},
         )
         return appointment
 
@@ -96,12 +169,16 @@ def _bookable_service(clinic: Clinic, service_id: uuid.UUID) -> Service:
     return service
 
 
-def _future(starts_at: datetime) -> datetime:
-    if timezone.is_naive(starts_at):
+def _aware(when: datetime, field: str = "starts_at") -> datetime:
+    if timezone.is_naive(when):
         raise InvalidInputError(
-            "Give the time with its time zone.", field_errors={"starts_at": "No time zone."}
+            "Give the time with its time zone.", field_errors={field: "No time zone."}
         )
-    if starts_at < timezone.now():
+    return when
+
+
+def _future(starts_at: datetime) -> datetime:
+    if _aware(starts_at) < timezone.now():
         raise InvalidInputError(
             "That time has passed; choose a time in the future.",
             field_errors={"starts_at": "In the past."},
@@ -109,22 +186,30 @@ def _future(starts_at: datetime) -> datetime:
     return starts_at
 
 
+def _therapist_if_bookable(
+    viewer: Viewer, clinic: Clinic, therapist_id: uuid.UUID, on: date
+) -> Therapist | None:
+    return list_bookable_therapists(viewer, clinic, on=on).filter(pk=therapist_id).first()
+
+
 def _bookable_therapist(
     viewer: Viewer, clinic: Clinic, therapist_id: uuid.UUID, on: date
 ) -> Therapist:
-    therapist = list_bookable_therapists(viewer, clinic, on=on).filter(pk=therapist_id).first()
+    therapist = _therapist_if_bookable(viewer, clinic, therapist_id, on)
     if therapist is None:
-        raise ConflictError(
-            "This therapist cannot be booked on that day: they do not hold a valid, verified "
-            "licence, or do not work at this clinic. Choose another therapist.",
-            field_errors={"therapist": "Not bookable on that day."},
-        )
+        raise ConflictError(NOT_BOOKABLE, field_errors={"therapist": "Not bookable on that day."})
     return therapist
 
 
-def _check_working(clinic: Clinic, therapist: Therapist, start: datetime, end: datetime) -> None:
-    day = clinic.local_date(start)
-    wanted = Interval(start, end)
+def _check_hold(patient: Patient) -> None:
+    hold = hold_status(patient)
+    if not hold.may_book:
+        raise ConflictError(f"{patient.display_name} cannot be booked yet. {hold.reason}")
+
+
+def _check_working(clinic: Clinic, therapist: Therapist, times: _Times) -> None:
+    day = clinic.local_date(times.start)
+    wanted = Interval(times.start, times.blocked)
     if not any(
         block.start <= wanted.start and wanted.end <= block.end
         for block in working_time(clinic, therapist.pk, day, day)
@@ -139,19 +224,96 @@ def _overlapping(
     therapist_id: uuid.UUID,
     room_id: uuid.UUID | None,
     patient_id: uuid.UUID,
-    start: datetime,
-    end: datetime,
-    blocked: datetime,
+    times: _Times,
+    *,
+    exclude_ids: Collection[uuid.UUID] = (),
 ) -> bool:
+    start, end, blocked = times.start, times.end, times.blocked
     busy = Q(therapist_id=therapist_id, starts_at__lt=blocked, blocked_until__gt=start)
     if room_id is not None:
         busy |= Q(room_id=room_id, starts_at__lt=blocked, blocked_until__gt=start)
     busy |= Q(patient_id=patient_id, starts_at__lt=end, ends_at__gt=start)
-    return Appointment.objects.filter(busy, status__in=ACTIVE_STATUSES).exists()
+    found = Appointment.objects.filter(busy, status__in=ACTIVE_STATUSES)
+    if exclude_ids:
+        found = found.exclude(pk__in=list(exclude_ids))
+    return found.exists()
+
+
+def _insert_appointment(
+    *,
+    patient: Patient,
+    therapist: Therapist,
+    service: Service,
+    times: _Times,
+    room_id: uuid.UUID | None,
+    booked_by: Viewer,
+    status: AppointmentStatus,
+    course: Course | None = None,
+) -> Appointment | None:
+    """Create the appointment, or return None when its time is taken. Call inside the
+    transaction: the check runs under SQLite's write lock; on PostgreSQL a concurrent booking
+    of an overlapping time trips an exclusion constraint (or a deadlock between the two),
+    caught in a savepoint."""
+    if _overlapping(therapist.pk, room_id, patient.pk, times):
+        return None
+    try:
+        with transaction.atomic():
+            return Appointment.objects.create(
+                clinic_id=patient.clinic_id,
+                patient=patient,
+                therapist=therapist,
+                room_id=room_id,
+                service=service,
+                starts_at=times.start,
+                ends_at=times.end,
+                blocked_until=times.blocked,
+                status=status,
+                booked_by=acting_user(booked_by),
+                course=course,
+            )
+    except (IntegrityError, OperationalError) as error:
+        if not _lost_race(error):
+            raise
+        return None
+
+
+def _lost_race(error: IntegrityError | OperationalError) -> bool:
+    """True when PostgreSQL refused the row for another appointment's time: an exclusion
+    constraint, or a deadlock it broke between bookings that each waited for the other's
+    uncommitted overlapping row (SQLSTATE 40P01; PostgreSQL cancels one of them)."""
+    if isinstance(error, IntegrityError):
+        return True
+    return getattr(error.__cause__, "sqlstate", None) == "40P01"
+
+
+def _is_clinic_staff(viewer: Viewer, clinic_id: uuid.UUID) -> bool:
+    return clinic_id in clinics_where(viewer, SEE_ALL_ROLES)
+
+
+def _initial_status(booked_by: Viewer, patient: Patient) -> AppointmentStatus:
+    """`requested` for a patient's own booking while the clinic approves new patients and this
+    one has no booked or completed appointment yet; otherwise `booked`."""
+    own_booking = patient.user_id is not None and patient.user_id == booked_by.pk
+    if not own_booking or _is_clinic_staff(booked_by, patient.clinic_id):
+        return AppointmentStatus.BOOKED
+    if not scheduling_settings(patient.clinic_id).new_patients_need_approval:
+        return AppointmentStatus.BOOKED
+    known = Appointment.objects.filter(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        status__in=(AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED),
+    ).exists()
+    return AppointmentStatus.BOOKED if known else AppointmentStatus.REQUESTED
 
 
 def _taken(
-    clinic: Clinic, therapist: Therapist, service: Service, patient_id: uuid.UUID, start: datetime
+    clinic: Clinic,
+    therapist: Therapist,
+    service: Service,
+    patient_id: uuid.UUID,
+    start: datetime,
+    *,
+    exclude_ids: Collection[uuid.UUID] = (),
 ) -> SlotTakenError:
     day = clinic.local_date(start)
     nexts = free_starts(
@@ -162,9 +324,9 @@ def _taken(
         last_day=day + timedelta(days=14),
         not_before=start,
         patient_id=patient_id,
+        exclude_appointment_ids=exclude_ids,
     )[:NEXT_SLOTS_SHOWN]
-    zone = clinic.zone
-    offered = ", ".join(f"{t.astimezone(zone):%a %d %b %H:%M}" for t in nexts)
+    offered = _listed(clinic, nexts)
     message = "That time was just taken."
     message += (
         f" Next free times: {offered}." if offered else " No free time in the next two weeks."
@@ -172,31 +334,676 @@ def _taken(
     return SlotTakenError(message, nexts)
 
 
-def cancel_appointment(*, cancelled_by: Viewer, appointment_id: uuid.UUID) -> Appointment:
-    """Cancel a booked appointment (the patient or clinic staff); its time is free again."""
+def _listed(clinic: Clinic, times: list[datetime] | tuple[datetime, ...]) -> str:
+    return ", ".join(f"{t.astimezone(clinic.zone):%a %d %b %H:%M}" for t in times)
+
+
+# --- Courses of sessions --------------------------------------------------------------------------
+
+
+class _TherapistDays:
+    """The therapist if bookable on a day (licence in force), asked once per day."""
+
+    def __init__(self, viewer: Viewer, clinic: Clinic, therapist_id: uuid.UUID) -> None:
+        self.viewer, self.clinic, self.therapist_id = viewer, clinic, therapist_id
+        self._by_day: dict[date, Therapist | None] = {}
+
+    def on(self, day: date) -> Therapist | None:
+        if day not in self._by_day:
+            self._by_day[day] = _therapist_if_bookable(
+                self.viewer, self.clinic, self.therapist_id, day
+            )
+        return self._by_day[day]
+
+
+def _course_starts(
+    clinic: Clinic,
+    *,
+    first_starts_at: datetime,
+    sessions_count: int,
+    every_weeks: int,
+    starts_overrides: Mapping[int, datetime],
+) -> list[datetime]:
+    """The sessions' start instants: the same local wall time every `every_weeks` weeks
+    (`slots.weekly_series`, so 10:00 stays 10:00 across daylight-saving changes), with session
+    `n` (from 1) moved to `starts_overrides[n]` where given."""
+    errors = {}
+    if not _whole_in(sessions_count, 1, MAX_COURSE_SESSIONS):
+        errors["sessions_count"] = f"Choose 1 to {MAX_COURSE_SESSIONS} sessions."
+    if not _whole_in(every_weeks, 1, MAX_COURSE_EVERY_WEEKS):
+        errors["every_weeks"] = f"Choose every 1 to {MAX_COURSE_EVERY_WEEKS} weeks."
+    unknown = [n for n in starts_overrides if not _whole_in(n, 1, sessions_count)]
+    if unknown and not errors:
+        errors["starts_overrides"] = f"There is no session {unknown[0]} in this course."
+    if errors:
+        raise InvalidInputError(" ".join(errors.values()), field_errors=errors)
+    _aware(first_starts_at, "first_starts_at")
+    starts = weekly_series(
+        first_starts_at, count=sessions_count, every_weeks=every_weeks, zone=clinic.zone
+    )
+    for number, when in starts_overrides.items():
+        starts[number - 1] = _aware(when, "starts_overrides").astimezone(UTC)
+    return starts
+
+
+def _whole_in(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _plan_course(
+    clinic: Clinic,
+    *,
+    patient: Patient,
+    therapists: _TherapistDays,
+    service: Service,
+    starts: list[datetime],
+    room_id: uuid.UUID | None,
+) -> list[CourseSession]:
+    """Each session with the refusal that booking it alone would meet (the same helpers as
+    `book_appointment`), or free. A session also may not clash with an earlier one of the
+    course. Read only."""
+    planned = [_Times.of(service, start) for start in starts]
+    sessions = []
+    for index, times in enumerate(planned):
+        reason = _session_refusal(clinic, patient, therapists, times, room_id)
+        if not reason:
+            clash = next((n for n, t in enumerate(planned[:index], 1) if t.clashes_with(times)), 0)
+            reason = f"It overlaps session {clash} of this course." if clash else ""
+        alternatives: tuple[datetime, ...] = ()
+        if reason:
+            others = planned[:index] + planned[index + 1 :]
+            alternatives = _week_alternatives(
+                clinic, patient, therapists, service, times.start, room_id, avoid=others
+            )
+        sessions.append(
+            CourseSession(
+                starts_at=times.start,
+                free=not reason,
+                reason=reason,
+                alternatives=alternatives,
+                number=index + 1,
+            )
+        )
+    return sessions
+
+
+def _session_refusal(
+    clinic: Clinic,
+    patient: Patient,
+    therapists: _TherapistDays,
+    times: _Times,
+    room_id: uuid.UUID | None,
+    *,
+    moving: Collection[uuid.UUID] = (),
+) -> str:
+    """Why this one session cannot be booked, or "" if it can (appointments being `moving`
+    are not in its way)."""
+    try:
+        _future(times.start)
+        therapist = therapists.on(clinic.local_date(times.start))
+        if therapist is None:
+            return NOT_BOOKABLE
+        _check_working(clinic, therapist, times)
+    except DomainError as refusal:
+        return refusal.message
+    if _overlapping(therapist.pk, room_id, patient.pk, times, exclude_ids=moving):
+        return TAKEN
+    return ""
+
+
+def _week_alternatives(
+    clinic: Clinic,
+    patient: Patient,
+    therapists: _TherapistDays,
+    service: Service,
+    wanted: datetime,
+    room_id: uuid.UUID | None,
+    *,
+    avoid: list[_Times],
+    moving: Collection[uuid.UUID] = (),
+) -> tuple[datetime, ...]:
+    """Up to three free starts with the therapist in the local week (Monday to Sunday) of
+    `wanted`, nearest to it first, clear of the course's other sessions (`avoid`; appointments
+    `moving` are not in the way); in time order."""
+    day = clinic.local_date(wanted)
+    monday = day - timedelta(days=day.weekday())
+    candidates = free_starts(
+        clinic,
+        therapist_id=therapists.therapist_id,
+        service=service,
+        first_day=monday,
+        last_day=monday + timedelta(days=6),
+        not_before=timezone.now(),
+        room_id=room_id,
+        patient_id=patient.pk,
+        exclude_appointment_ids=moving,
+    )
+    fitting = [
+        start
+        for start in candidates
+        if not any(_Times.of(service, start).clashes_with(other) for other in avoid)
+    ]
+    chosen: list[datetime] = []
+    for start in sorted(fitting, key=lambda s: (abs(s - wanted), s)):
+        if therapists.on(clinic.local_date(start)) is not None:
+            chosen.append(start)
+        if len(chosen) == NEXT_SLOTS_SHOWN:
+            break
+    return tuple(sorted(chosen))
+
+
+def _session_taken(clinic: Clinic, session: CourseSession) -> SlotTakenError:
+    when = f"{session.starts_at.astimezone(clinic.zone):%a %d %b %H:%M}"
+    offered = _listed(clinic, session.alternatives)
+    message = f"Session {session.number} ({when}) cannot be booked: {session.reason}"
+    message += f" Free times that week: {offered}." if offered else " No free time that week."
+    message += " Nothing was booked; choose another time for that session."
+    return SlotTakenError(message, list(session.alternatives), session=session.number)
+
+
+def preview_course(
+    *,
+    viewer: Viewer,
+    patient_id: uuid.UUID,
+    therapist_id: uuid.UUID,
+    service_id: uuid.UUID,
+    first_starts_at: datetime,
+    sessions_count: int,
+    every_weeks: int = 1,
+    room_id: uuid.UUID | None = None,
+    starts_overrides: Mapping[int, datetime] = _NO_OVERRIDES,
+) -> list[CourseSession]:
+    """The sessions a course would have, each free or not with the reason and up to three free
+    alternatives the same week. Books nothing; audited as `course.preview`.
+
+    Sessions fall at the same local wall time every `every_weeks` weeks (daylight-saving
+    changes keep 10:00 at 10:00); `starts_overrides` maps a session number (from 1) to a chosen
+    alternative. A session is not free when it is in the past, the therapist may not be booked
+    that day, it is outside working hours (or in time off), or it overlaps the therapist (with
+    buffers), the room, the patient or an earlier session of the course.
+
+    Raises `NotFoundError` when the viewer may not book for the patient (audited), and
+    `InvalidInputError` for an unknown service, a time without a zone, or sizes out of range
+    (1 to 52 sessions, every 1 to 4 weeks).
+    """
+    patient = find_patient(viewer, patient_id, roles=SEE_ALL_ROLES, action="course.preview")
+    clinic = patient.clinic
+    service = _bookable_service(clinic, service_id)
+    starts = _course_starts(
+        clinic,
+        first_starts_at=first_starts_at,
+        sessions_count=sessions_count,
+        every_weeks=every_weeks,
+        starts_overrides=starts_overrides,
+    )
+    sessions = _plan_course(
+        clinic,
+        patient=patient,
+        therapists=_TherapistDays(viewer, clinic, therapist_id),
+        service=service,
+        starts=starts,
+        room_id=room_id,
+    )
+    record_event(
+        actor=viewer,
+        action="course.preview",
+        clinic_id=clinic.pk,
+        patient_id=patient.pk,
+        object_type="scheduling.course",
+        detail={
+            "therapist_id": str(therapist_id),
+            "sessions": len(sessions),
+            "free": sum(s.free for s in sessions),
+        },
+    )
+    return sessions
+
+
+def book_course(
+    *,
+    booked_by: Viewer,
+    patient_id: uuid.UUID,
+    therapist_id: uuid.UUID,
+    service_id: uuid.UUID,
+    first_starts_at: datetime,
+    sessions_count: int,
+    every_weeks: int = 1,
+    room_id: uuid.UUID | None = None,
+    starts_overrides: Mapping[int, datetime] = _NO_OVERRIDES,
+) -> Course:
+    """Book a whole course in one transaction: every session, or none.
+
+    Sessions are planned as in `preview_course` (`starts_overrides` maps a session number, from
+    1, to a chosen alternative). Refuses with `ConflictError` a patient on hold, and with
+    `SlotTakenError` (naming the session in `session`, with up to three free `alternatives` that
+    week) the first session that is not free: past, therapist not bookable that day, outside
+    working hours, or overlapping; also when another booking wins a race for one of the times.
+    Raises `NotFoundError` (audited) when the viewer may not book for the patient, and
+    `InvalidInputError` for an unknown service, a time without a zone or sizes out of range.
+    Audits `course.create` and each `appointment.create`.
+    """
+    patient = find_patient(booked_by, patient_id, roles=SEE_ALL_ROLES, action="course.create")
+    clinic = patient.clinic
+    service = _bookable_service(clinic, service_id)
+    starts = _course_starts(
+        clinic,
+        first_starts_at=first_starts_at,
+        sessions_count=sessions_count,
+        every_weeks=every_weeks,
+        starts_overrides=starts_overrides,
+    )
+    _check_hold(patient)
+    therapists = _TherapistDays(booked_by, clinic, therapist_id)
+    sessions = _plan_course(
+        clinic,
+        patient=patient,
+        therapists=therapists,
+        service=service,
+        starts=starts,
+        room_id=room_id,
+    )
+    refused = next((s for s in sessions if not s.free), None)
+    if refused is not None:
+        raise _session_taken(clinic, refused)
+    first_day = clinic.local_date(starts[0])
+    therapist = therapists.on(first_day) or _bookable_therapist(
+        booked_by, clinic, therapist_id, first_day
+    )
+    with transaction.atomic():
+        status = _initial_status(booked_by, patient)
+        course = Course.objects.create(
+            clinic=clinic,
+            patient=patient,
+            therapist=therapist,
+            service=service,
+            every_weeks=every_weeks,
+            sessions_count=sessions_count,
+            first_starts_at=starts[0],
+            booked_by=acting_user(booked_by),
+        )
+        for session in sessions:
+            appointment = _insert_appointment(
+                patient=patient,
+                therapist=therapist,
+                service=service,
+                times=_Times.of(service, session.starts_at),
+                room_id=room_id,
+                booked_by=booked_by,
+                status=status,
+                course=course,
+            )
+            if appointment is None:
+                others = [_Times.of(service, s.starts_at) for s in sessions if s is not session]
+                lost = CourseSession(
+                    starts_at=session.starts_at,
+                    free=False,
+                    reason="That time was just taken.",
+                    alternatives=_week_alternatives(
+                        clinic,
+                        patient,
+                        therapists,
+                        service,
+                        session.starts_at,
+                        room_id,
+                        avoid=others,
+                    ),
+                    number=session.number,
+                )
+                raise _session_taken(clinic, lost)
+            record_event(
+                actor=booked_by,
+                action="appointment.create",
+                clinic_id=clinic.pk,
+                patient_id=patient.pk,
+                obj=appointment,
+                detail={"course_id": str(course.pk), "session": session.number, "status": status},
+            )
+        record_event(
+            actor=booked_by,
+            action="course.create",
+            clinic_id=clinic.pk,
+            patient_id=patient.pk,
+            obj=course,
+            detail={
+                "sessions": sessions_count,
+                "every_weeks": every_weeks,
+                "moved_sessions": sorted(starts_overrides),
+                "status": status,
+            },
+        )
+        return course
+
+
+# --- Changing an appointment ----------------------------------------------------------------------
+
+
+def _appointment_for(
+    viewer: Viewer, appointment_id: uuid.UUID, *, action: str, allow_self: bool = True
+) -> tuple[Appointment, Patient]:
+    """The appointment and its patient if the viewer is clinic staff there or (with
+    `allow_self`) the patient; else audit the denial and raise `NotFoundError`."""
     appointment = Appointment.objects.filter(pk=appointment_id).first()
     if appointment is None:
         raise deny(
-            cancelled_by,
-            action="appointment.cancel",
+            viewer,
+            action=action,
             object_type="scheduling.appointment",
             object_id=str(appointment_id),
         )
-    find_patient(
-        cancelled_by, appointment.patient_id, roles=SEE_ALL_ROLES, action="appointment.cancel"
+    patient = find_patient(
+        viewer, appointment.patient_id, roles=SEE_ALL_ROLES, action=action, allow_self=allow_self
+    )
+    return appointment, patient
+
+
+def _locked(appointment_id: uuid.UUID) -> Appointment:
+    """The appointment re-read inside the transaction (row-locked on PostgreSQL; SQLite's
+    IMMEDIATE transaction already holds the write lock)."""
+    return Appointment.objects.select_for_update().get(pk=appointment_id)
+
+
+def _check_changeable(actor: Viewer, appointment: Appointment, clinic: Clinic, verb: str) -> None:
+    """Only appointments still ahead change; patients change them only before the clinic's
+    cancellation window, clinic staff always."""
+    if appointment.status not in CHANGEABLE_STATUSES:
+        raise ConflictError(f"Only a booked or requested appointment can be {verb}.")
+    if _is_clinic_staff(actor, clinic.pk):
+        return
+    hours = scheduling_settings(clinic.pk).cancellation_window_hours
+    if appointment.starts_at - timezone.now() < timedelta(hours=hours):
+        unit = "hour" if hours == 1 else "hours"
+        phone = f" on {clinic.phone}" if clinic.phone else ""
+        raise ConflictError(
+            f"Appointments can be changed up to {hours} {unit} before; "
+            f"please call the clinic{phone}."
+        )
+
+
+def reschedule_appointment(
+    *,
+    actor: Viewer,
+    appointment_id: uuid.UUID,
+    starts_at: datetime,
+    remaining_in_course: bool = False,
+) -> Appointment:
+    """Move a booked or requested appointment to `starts_at`, keeping its id, therapist, room,
+    service and course; the old time is free once the transaction commits. Returns it.
+
+    The same refusals as `book_appointment` (hold, licence on the new day, working hours,
+    overlaps other than itself: `SlotTakenError` with the next free times). With
+    `remaining_in_course`, the later booked or requested sessions of its course move too, to the
+    same local time every `every_weeks` weeks from `starts_at`, all or none: a session that
+    cannot move is a `SlotTakenError` naming it (`session`, counted from 1 over the course's
+    appointments in time order) with free times that week. A patient may move their own
+    appointment only before the clinic's cancellation window (`ConflictError` saying the
+    window); clinic staff may always. `NotFoundError` (audited) for anyone else.
+    """
+    appointment, patient = _appointment_for(actor, appointment_id, action="appointment.reschedule")
+    clinic = patient.clinic
+    _check_changeable(actor, appointment, clinic, "moved")
+    if remaining_in_course and appointment.course_id is not None:
+        return _reschedule_remaining(
+            actor, appointment, patient, _aware(starts_at), course_id=appointment.course_id
+        )
+    start = _future(starts_at)
+    therapist = _bookable_therapist(
+        actor, clinic, appointment.therapist_id, clinic.local_date(start)
+    )
+    _check_hold(patient)
+    service = appointment.service
+    times = _Times.of(service, start)
+    _check_working(clinic, therapist, times)
+    with transaction.atomic():
+        current = _locked(appointment.pk)
+        _check_changeable(actor, current, clinic, "moved")
+        previous = current.starts_at
+        if not _moved(current, times, moving={current.pk}):
+            raise _taken(clinic, therapist, service, patient.pk, start, exclude_ids={current.pk})
+        _record_move(actor, current, previous)
+        return current
+
+
+def _reschedule_remaining(
+    actor: Viewer, first: Appointment, patient: Patient, start: datetime, *, course_id: uuid.UUID
+) -> Appointment:
+    """`first` and the later sessions of its course to a weekly series from `start`."""
+    clinic = patient.clinic
+    course = Course.objects.get(clinic_id=clinic.pk, pk=course_id)
+    service = first.service
+    _check_hold(patient)
+    later = Appointment.objects.filter(
+        clinic_id=clinic.pk,
+        course_id=course.pk,
+        status__in=CHANGEABLE_STATUSES,
+        starts_at__gt=first.starts_at,
+    ).order_by("starts_at")
+    moving = [first, *later]
+    moving_ids = {a.pk for a in moving}
+    starts = weekly_series(
+        start, count=len(moving), every_weeks=course.every_weeks, zone=clinic.zone
+    )
+    planned = [_Times.of(service, s) for s in starts]
+    numbers = {
+        pk: n
+        for n, pk in enumerate(
+            Appointment.objects.filter(course_id=course.pk)
+            .order_by("starts_at")
+            .values_list("pk", flat=True),
+            1,
+        )
+    }
+    therapists = _TherapistDays(actor, clinic, first.therapist_id)
+
+    def refused(index: int, reason: str) -> SlotTakenError:
+        times = planned[index]
+        alternatives = _week_alternatives(
+            clinic,
+            patient,
+            therapists,
+            service,
+            times.start,
+            moving[index].room_id,
+            avoid=planned[:index] + planned[index + 1 :],
+            moving=moving_ids,
+        )
+        session = CourseSession(
+            starts_at=times.start,
+            free=False,
+            reason=reason,
+            alternatives=alternatives,
+            number=numbers[moving[index].pk],
+        )
+        return _session_taken(clinic, session)
+
+    for index, (appointment, times) in enumerate(zip(moving, planned, strict=True)):
+        reason = _session_refusal(
+            clinic, patient, therapists, times, appointment.room_id, moving=moving_ids
+        )
+        if reason:
+            raise refused(index, reason)
+    with transaction.atomic():
+        locked = {
+            a.pk: a for a in Appointment.objects.select_for_update().filter(pk__in=moving_ids)
+        }
+        if any(a.status not in CHANGEABLE_STATUSES for a in locked.values()):
+            raise ConflictError("The course changed meanwhile; reload the page and try again.")
+        _check_changeable(actor, locked[first.pk], clinic, "moved")
+        # Moving later first when the course moves later (earlier first otherwise), so that on
+        # PostgreSQL no row passes through a time another one still holds.
+        order = list(enumerate(zip(moving, planned, strict=True)))
+        if start > first.starts_at:
+            order.reverse()
+        for index, (appointment, times) in order:
+            current = locked[appointment.pk]
+            previous = current.starts_at
+            if not _moved(current, times, moving=moving_ids):
+                raise refused(index, "That time was just taken.")
+            _record_move(actor, current, previous, course_id=course.pk)
+        return locked[first.pk]
+
+
+def _record_move(
+    actor: Viewer, appointment: Appointment, previous: datetime, course_id: uuid.UUID | None = None
+) -> None:
+    detail = {"from": previous.isoformat(), "to": appointment.starts_at.isoformat()}
+    if course_id is not None:
+        detail["course_id"] = str(course_id)
+    record_event(
+        actor=actor,
+        action="appointment.reschedule",
+        clinic_id=appointment.clinic_id,
+        patient_id=appointment.patient_id,
+        obj=appointment,
+        detail=detail,
+    )
+
+
+def _moved(appointment: Appointment, times: _Times, *, moving: Collection[uuid.UUID]) -> bool:
+    """Give the appointment its new times unless another appointment (not one of `moving`)
+    holds them."""
+    if _overlapping(
+        appointment.therapist_id,
+        appointment.room_id,
+        appointment.patient_id,
+        times,
+        exclude_ids=moving,
+    ):
+        return False
+    try:
+        with transaction.atomic():
+            Appointment.objects.filter(pk=appointment.pk).update(
+                starts_at=times.start,
+                ends_at=times.end,
+                blocked_until=times.blocked,
+                updated_at=timezone.now(),
+            )
+    except (IntegrityError, OperationalError) as error:
+        if not _lost_race(error):
+            raise
+        return False
+    appointment.refresh_from_db()
+    return True
+
+
+def cancel_appointment(
+    *, cancelled_by: Viewer, appointment_id: uuid.UUID, remaining_in_course: bool = False
+) -> Appointment:
+    """Cancel a booked or requested appointment (the patient or clinic staff); its time is free
+    again. With `remaining_in_course`, the later booked or requested sessions of its course are
+    cancelled too. Returns the appointment asked for.
+
+    A patient may cancel only before the clinic's cancellation window (`ConflictError` saying
+    the window); clinic staff may always. `NotFoundError` (audited) for anyone else.
+    """
+    appointment, patient = _appointment_for(
+        cancelled_by, appointment_id, action="appointment.cancel"
     )
     with transaction.atomic():
-        if appointment.status != AppointmentStatus.BOOKED:
-            raise ConflictError("Only a booked appointment can be cancelled.")
-        appointment.status = AppointmentStatus.CANCELLED
-        appointment.cancelled_at = timezone.now()
-        appointment.cancelled_by = acting_user(cancelled_by)
-        appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
+        current = _locked(appointment.pk)
+        _check_changeable(cancelled_by, current, patient.clinic, "cancelled")
+        cancelling = [current]
+        if remaining_in_course and current.course_id is not None:
+            cancelling += list(
+                Appointment.objects.select_for_update()
+                .filter(
+                    clinic_id=current.clinic_id,
+                    course_id=current.course_id,
+                    status__in=CHANGEABLE_STATUSES,
+                    starts_at__gt=current.starts_at,
+                )
+                .order_by("starts_at")
+            )
+        now = timezone.now()
+        user = acting_user(cancelled_by)
+        for each in cancelling:
+            each.status = AppointmentStatus.CANCELLED
+            each.cancelled_at = now
+            each.cancelled_by = user
+            each.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
+            record_event(
+                actor=cancelled_by,
+                action="appointment.cancel",
+                clinic_id=each.clinic_id,
+                patient_id=each.patient_id,
+                obj=each,
+                detail={"course_id": str(each.course_id)} if remaining_in_course else {},
+            )
+        return current
+
+
+def approve_appointment(*, actor: Viewer, appointment_id: uuid.UUID) -> Appointment:
+    """Approve an appointment waiting for approval: it becomes booked. For a course, its other
+    future sessions waiting for approval are approved too (the patient asked for them at once).
+
+    For clinic staff (admins, front desk, therapists of the patient's clinic); anyone else,
+    the patient included, gets `NotFoundError` (audited). `ConflictError` when the appointment
+    is not waiting for approval or its time has passed.
+    """
+    appointment, patient = _appointment_for(
+        actor, appointment_id, action="appointment.approve", allow_self=False
+    )
+    with transaction.atomic():
+        current = _locked(appointment.pk)
+        if current.status != AppointmentStatus.REQUESTED:
+            raise ConflictError("Only an appointment waiting for approval can be approved.")
+        now = timezone.now()
+        if current.starts_at < now:
+            raise ConflictError(
+                "That appointment's time has passed; cancel it and book a new time."
+            )
+        approving = [current]
+        if current.course_id is not None:
+            approving += list(
+                Appointment.objects.select_for_update()
+                .filter(
+                    clinic_id=current.clinic_id,
+                    course_id=current.course_id,
+                    status=AppointmentStatus.REQUESTED,
+                    starts_at__gte=now,
+                )
+                .exclude(pk=current.pk)
+            )
+        for each in approving:
+            each.status = AppointmentStatus.BOOKED
+            each.save(update_fields=["status", "updated_at"])
+            record_event(
+                actor=actor,
+                action="appointment.approve",
+                clinic_id=each.clinic_id,
+                patient_id=patient.pk,
+                obj=each,
+            )
+        return current
+
+
+# --- Settings ---------------------------------------------------------------------------------
+
+
+def change_scheduling_settings(
+    *,
+    changed_by: Viewer,
+    clinic: Clinic | None,
+    cancellation_window_hours: int,
+    new_patients_need_approval: bool,
+) -> SchedulingSettings:
+    """Set the clinic's cancellation window (0 to 336 hours) and whether new patients' own
+    bookings wait for approval. Clinic admins only (`NotFoundError`, audited, for others);
+    `InvalidInputError` for a window out of range."""
+    clinic = require_roles(changed_by, clinic, ADMIN_ROLES, action="scheduling.settings")
+    settings = scheduling_settings(clinic.pk)
+    settings.cancellation_window_hours = cancellation_window_hours
+    settings.new_patients_need_approval = new_patients_need_approval
+    full_clean_or_invalid(settings)
+    with transaction.atomic():
+        settings.save()
         record_event(
-            actor=cancelled_by,
-            action="appointment.cancel",
-            clinic_id=appointment.clinic_id,
-            patient_id=appointment.patient_id,
-            obj=appointment,
+            actor=changed_by,
+            action="scheduling.settings",
+            clinic_id=clinic.pk,
+            obj=settings,
+            detail={
+                "cancellation_window_hours": cancellation_window_hours,
+                "new_patients_need_approval": new_patients_need_approval,
+            },
         )
-        return appointment
+        return settings

@@ -132,7 +132,11 @@ def test_a_patient_with_no_flags_completes_intake_and_can_go_on_to_book(
     with page.expect_response(lambda r: r.request.is_navigation_request()) as navigation:
         go_on.click()
     assert navigation.value.status == 200
-    expect(page).to_have_url(DASHBOARD_URL)
+    expect(page).to_have_url(re.compile(r"/portal/book/$"))
+    expect(page.get_by_role("heading", name="Book a session", level=1)).to_be_visible()
+    expect(page.get_by_role("button", name="Show free times")).to_be_visible()
+    assert_accessible(page)
+    page.goto("/")
     expect(page.locator("main")).to_contain_text("you can book")
 
 

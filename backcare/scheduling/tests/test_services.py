@@ -20,12 +20,13 @@ from tests.factories import make_clinic, make_member, make_patient, make_room, m
 
 class World:
     """A clinic (London) with a front desk, a therapist working Mondays 09:00-17:00, a 60-minute
-    massage with a 15-minute buffer, and two screened patients who may be booked."""
+    massage with a 15-minute buffer, and two screened patients who may be booked. The courses
+    tests choose the zone and how long the therapist's licence runs."""
 
-    def __init__(self) -> None:
-        self.clinic = make_clinic("Home")
+    def __init__(self, *, time_zone: str = "Europe/London", licence_days: int = 365) -> None:
+        self.clinic = make_clinic("Home", time_zone=time_zone)
         self.desk = make_member(self.clinic, Role.FRONT_DESK)
-        self.therapist = make_therapist(self.clinic)
+        self.therapist = make_therapist(self.clinic, expires_in_days=licence_days)
         self.service = Service.objects.create(
             clinic=self.clinic, name="Back massage 60", duration_minutes=60, buffer_minutes=15
         )
@@ -297,3 +298,18 @@ def test_postgresql_itself_refuses_overlapping_appointments(world):
     first.status = "cancelled"
     first.save()
     clash.save()  # a cancelled appointment holds no time
+
+
+def test_a_deadlock_postgresql_breaks_between_two_bookings_is_a_lost_race_not_a_500():
+    # Concurrent inserts each waiting for the other's uncommitted overlapping row: PostgreSQL
+    # cancels one with SQLSTATE 40P01 (seen in the race above under load).
+    from django.db import IntegrityError, OperationalError
+
+    class DeadlockDetected(Exception):
+        sqlstate = "40P01"
+
+    deadlock = OperationalError("deadlock detected")
+    deadlock.__cause__ = DeadlockDetected()
+    assert services._lost_race(deadlock)
+    assert services._lost_race(IntegrityError("conflicting key value violates exclusion"))
+    assert not services._lost_race(OperationalError("server closed the connection"))

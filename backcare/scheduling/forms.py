@@ -1,0 +1,71 @@
+"""Forms of the booking pages: what to look for, and the slot chosen."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+
+from backcare.accounts.models import Therapist
+from backcare.core.forms import DomainErrorFormMixin
+from backcare.scheduling.models import Service
+
+ANY_THERAPIST = "any"
+
+
+class BookingSearchForm(DomainErrorFormMixin, forms.Form):
+    """Service, therapist (or any suitable therapist) and the week to show."""
+
+    service = forms.ChoiceField(
+        label="Service", widget=forms.RadioSelect, error_messages={"required": "Choose a service."}
+    )
+    therapist = forms.ChoiceField(label="Therapist", required=False)
+    week = forms.DateField(
+        label="Week starting",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        required=False,
+        help_text="We show free times for seven days from this date.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        services: list[Service],
+        therapists: list[Therapist],
+        today: date,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        service_field = self.fields["service"]
+        therapist_field = self.fields["therapist"]
+        assert isinstance(service_field, forms.ChoiceField)
+        assert isinstance(therapist_field, forms.ChoiceField)
+        service_field.choices = [(str(s.pk), _service_label(s)) for s in services]
+        therapist_field.choices = [
+            (ANY_THERAPIST, "Any suitable therapist"),
+            *((str(t.pk), t.user.full_name) for t in therapists),
+        ]
+
+    def clean_week(self) -> date:
+        week: date | None = self.cleaned_data.get("week")
+        if week is None:
+            return self.today
+        if week < self.today:
+            raise forms.ValidationError("Choose today or a later date.")
+        if week > self.today + timedelta(days=365):
+            raise forms.ValidationError("Choose a date within the next year.")
+        return week
+
+
+def _service_label(service: Service) -> str:
+    return f"{service.name} · {service.duration_minutes} min · {service.price}"
+
+
+class SlotForm(DomainErrorFormMixin, forms.Form):
+    """The slot a patient or the front desk chose."""
+
+    service = forms.UUIDField()
+    therapist = forms.UUIDField()
+    starts_at = forms.DateTimeField(
+        error_messages={"invalid": "That time could not be read; choose a time from the list."}
+    )

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from backcare.scheduling import views
+
+urlpatterns = [
+    path("portal/book/", views.portal_booking, name="portal_booking"),
+    path("portal/appointments/", views.portal_appointments, name="portal_appointments"),
+    path("patients/<uuid:patient_id>/book/", views.patient_booking, name="patient_booking"),
+    path(
+        "patients/<uuid:patient_id>/appointments/",
+        views.patient_appointments,
+        name="patient_appointments",
+    ),
+    path(
+        "appointments/<uuid:appointment_id>/cancel/",
+        views.appointment_cancel,
+        name="appointment_cancel",
+    ),
+]

@@ -1,0 +1,183 @@
+"""Booking pages: a patient books online, the front desk books for a patient; the patient's
+appointments, with cancelling."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from backcare.accounts.context import clinic_context
+from backcare.accounts.models import Clinic, Therapist
+from backcare.accounts.queries import list_bookable_therapists
+from backcare.core.errors import ConflictError, DomainError
+from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
+from backcare.patients.models import Patient
+from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
+from backcare.scheduling import queries, services
+from backcare.scheduling.forms import ANY_THERAPIST, BookingSearchForm, SlotForm
+from backcare.scheduling.services import SlotTakenError
+from backcare.triage.queries import get_hold_status
+
+MAX_THERAPISTS_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime
+    therapist: Therapist
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def portal_booking(request: HttpRequest) -> HttpResponse:
+    """The patient books a session online."""
+    patient_id = own_patient_id(request.user, clinic_context(request).clinic)
+    patient = find_patient(request.user, patient_id, action="appointment.create")
+    return _booking_page(request, patient, portal=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_booking(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """The front desk (or a therapist) books for a patient."""
+    patient = find_patient(
+        request.user, patient_id, roles=SEE_ALL_ROLES, allow_self=False, action="appointment.create"
+    )
+    return _booking_page(request, patient, portal=False)
+
+
+def _booking_page(request: HttpRequest, patient: Patient, *, portal: bool) -> HttpResponse:
+    clinic = patient.clinic
+    taken: SlotTakenError | None = None
+    refusal: DomainError | None = None
+    if request.method == "POST":
+        slot = SlotForm(request.POST)
+        if slot.is_valid():
+            try:
+                services.book_appointment(
+                    booked_by=request.user,
+                    patient_id=patient.pk,
+                    therapist_id=slot.cleaned_data["therapist"],
+                    service_id=slot.cleaned_data["service"],
+                    starts_at=slot.cleaned_data["starts_at"],
+                )
+            except SlotTakenError as error:
+                taken = error
+            except DomainError as error:
+                refusal = error
+            else:
+                messages.success(request, "Your session is booked." if portal else "Booked.")
+                return redirect(_appointments_url(patient, portal))
+        else:
+            refusal = ConflictError("Choose a time from the list of free times.")
+    return _render_search(request, clinic, patient, portal=portal, taken=taken, refusal=refusal)
+
+
+def _appointments_url(patient: Patient, portal: bool) -> str:
+    if portal:
+        return reverse("portal_appointments")
+    return reverse("patient_appointments", args=[patient.pk])
+
+
+def _render_search(
+    request: HttpRequest,
+    clinic: Clinic,
+    patient: Patient,
+    *,
+    portal: bool,
+    taken: SlotTakenError | None,
+    refusal: DomainError | None,
+) -> HttpResponse:
+    today = clinic.local_date()
+    therapists = list(list_bookable_therapists(request.user, clinic, on=today))
+    form = BookingSearchForm(
+        request.GET or None,
+        services=queries.list_services(request.user, clinic),
+        therapists=therapists,
+        today=today,
+    )
+    hold = get_hold_status(request.user, patient.pk)
+    days: list[tuple[date, list[Slot]]] = []
+    if hold.may_book and form.is_bound and form.is_valid():
+        days = _free_days(request, clinic, form.cleaned_data, therapists)
+    context: dict[str, Any] = {
+        "form": form,
+        "patient": patient,
+        "portal": portal,
+        "hold": hold,
+        "days": days,
+        "searched": form.is_bound and form.is_valid(),
+        "taken": taken,
+        "refusal": refusal,
+        "service_id": form.cleaned_data.get("service") if form.is_bound and form.is_valid() else "",
+    }
+    invalid = form.is_bound and not form.is_valid()
+    status = 409 if (taken or refusal) else UNPROCESSABLE if invalid else 200
+    return render(request, "scheduling/booking.html", context, status=status)
+
+
+def _free_days(
+    request: HttpRequest, clinic: Clinic, data: dict[str, Any], therapists: list[Therapist]
+) -> list[tuple[date, list[Slot]]]:
+    chosen = data["therapist"] or ANY_THERAPIST
+    pool = therapists if chosen == ANY_THERAPIST else [t for t in therapists if str(t.pk) == chosen]
+    week: date = data["week"]
+    slots: list[Slot] = []
+    for therapist in pool[:MAX_THERAPISTS_SHOWN]:
+        starts = queries.get_availability(
+            request.user,
+            clinic,
+            therapist=therapist,
+            service_id=uuid.UUID(data["service"]),
+            first_day=week,
+            last_day=week + timedelta(days=6),
+            now=timezone.now(),
+        )
+        slots += [Slot(start, therapist) for start in starts]
+    by_day: dict[date, list[Slot]] = {}
+    for slot in sorted(slots, key=lambda s: (s.starts_at, s.therapist.user.full_name)):
+        by_day.setdefault(clinic.local_date(slot.starts_at), []).append(slot)
+    return sorted(by_day.items())
+
+
+@login_required
+def portal_appointments(request: HttpRequest) -> HttpResponse:
+    """The patient's upcoming and past appointments."""
+    patient_id = own_patient_id(request.user, clinic_context(request).clinic)
+    return _appointments_page(request, patient_id, portal=True)
+
+
+@login_required
+def patient_appointments(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """A patient's appointments, for clinic staff."""
+    return _appointments_page(request, patient_id, portal=False)
+
+
+def _appointments_page(
+    request: HttpRequest, patient_id: uuid.UUID, *, portal: bool
+) -> HttpResponse:
+    listing = queries.list_patient_appointments(request.user, patient_id, now=timezone.now())
+    context = {"listing": listing, "portal": portal, "patient": listing.patient}
+    return render_form(request, "scheduling/appointments.html", context, invalid=False)
+
+
+@login_required
+@require_POST
+def appointment_cancel(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
+    try:
+        appointment = services.cancel_appointment(
+            cancelled_by=request.user, appointment_id=appointment_id
+        )
+    except ConflictError as error:
+        return render_refusal(request, error, back_url=reverse("dashboard"))
+    messages.success(request, "The appointment is cancelled; its time is free again.")
+    portal = appointment.patient.user_id == request.user.pk
+    return redirect(_appointments_url(appointment.patient, portal))
