@@ -1,0 +1,72 @@
+"""Online booking in Chromium: a patient who may book finds free times for a service, books
+one and sees it in their appointments; a therapist with an expired licence is not offered.
+axe-core on every page visited."""
+
+import re
+from datetime import time, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from backcare.accounts.models import Clinic, Role, User
+from backcare.scheduling.models import Service, WorkingHours
+from backcare.triage.tests.factories import make_screening
+from tests.browser.conftest import DASHBOARD_URL, assert_accessible, submit_password
+from tests.factories import make_member, make_patient, make_therapist, make_user
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def booking_world(clinic: Clinic) -> dict:
+    desk = make_member(clinic, Role.FRONT_DESK)
+    user = make_user(full_name="Pat Booker")
+    patient = make_patient(clinic, user=user)
+    make_screening(desk, patient)
+    service = Service.objects.create(
+        clinic=clinic, name="Back massage (60 min)", duration_minutes=60, buffer_minutes=15
+    )
+    valid = make_therapist(clinic)
+    lapsed = make_therapist(clinic, expires_in_days=-3)
+    for therapist in (valid, lapsed):
+        for weekday in range(7):
+            WorkingHours.objects.create(
+                clinic=clinic, therapist=therapist, weekday=weekday, starts=time(9), ends=time(17)
+            )
+    return {"user": user, "service": service, "valid": valid, "lapsed": lapsed}
+
+
+def test_a_patient_books_a_session_and_sees_it_and_a_lapsed_therapist_is_not_offered(
+    page: Page, clinic: Clinic, booking_world: dict
+):
+    user: User = booking_world["user"]
+    page.goto("/accounts/login/")
+    submit_password(page, user.email)
+    expect(page).to_have_url(DASHBOARD_URL)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Book").click()
+    expect(page.get_by_role("heading", name="Book a session", level=1)).to_be_visible()
+    assert_accessible(page)
+
+    therapist_choice = page.get_by_label("Therapist")
+    options = therapist_choice.locator("option").all_inner_texts()
+    assert booking_world["valid"].user.full_name in options
+    assert booking_world["lapsed"].user.full_name not in options
+
+    page.locator('input[name="service"]').first.check()
+    next_week = clinic.local_date() + timedelta(days=7)
+    page.get_by_label("Week starting").fill(next_week.isoformat())
+    page.get_by_role("button", name="Show free times").click()
+    expect(page.get_by_role("heading", name="Free times")).to_be_visible()
+    assert_accessible(page)
+    expect(page.get_by_text(booking_world["lapsed"].user.full_name)).to_have_count(0)
+
+    first = page.locator(".slot-list button").first
+    chosen = first.inner_text()
+    first.click()
+    expect(page).to_have_url(re.compile(r"/portal/appointments/$"))
+    expect(page.get_by_text("Your session is booked.")).to_be_visible()
+    upcoming = page.get_by_role("table", name="Upcoming appointments")
+    expect(upcoming).to_contain_text("Back massage (60 min)")
+    expect(upcoming).to_contain_text(booking_world["valid"].user.full_name)
+    expect(upcoming).to_contain_text(chosen.split()[0])
+    assert_accessible(page)
