@@ -228,3 +228,31 @@ class SchedulingSettings(BaseModel):
 
     def __str__(self) -> str:
         return f"Scheduling settings of {self.clinic_id}"
+
+
+class CalendarFeedKind(models.TextChoices):
+    PATIENT = "patient", "My appointments (patient)"
+    THERAPIST = "therapist", "My working calendar (therapist)"
+
+
+class CalendarFeed(ClinicScopedModel):
+    """A private iCalendar feed of one person's appointments at a clinic, read by calendar apps
+    with a secret token. Only the token's SHA-256 is stored; revoking ends it."""
+
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=CalendarFeedKind.choices)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    therapist = models.ForeignKey(
+        Therapist, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} feed of {self.owner_id}"

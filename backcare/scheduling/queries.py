@@ -17,6 +17,7 @@ from backcare.scheduling.models import (
     ACTIVE_STATUSES,
     CHANGEABLE_STATUSES,
     Appointment,
+    CalendarFeed,
     SchedulingSettings,
     Service,
     TimeOff,
@@ -182,3 +183,26 @@ def list_patient_appointments(
         detail={"count": len(rows)},
     )
     return AppointmentListing(patient=patient, upcoming=upcoming, past=past)
+
+
+def feed_appointments(feed: CalendarFeed, *, start: datetime, end: datetime) -> list[Appointment]:
+    """The active appointments a calendar feed shows (its patient's, or its therapist's at its
+    clinic) between `start` and `end`; one query. For the token-checked feed service."""
+    who = Q(patient_id=feed.patient_id) if feed.patient_id else Q(therapist_id=feed.therapist_id)
+    return list(
+        Appointment.objects.filter(
+            who, clinic_id=feed.clinic_id, status__in=ACTIVE_STATUSES, starts_at__lt=end
+        )
+        .filter(ends_at__gt=start)
+        .select_related("service", "therapist__user", "room")
+    )
+
+
+def list_calendar_feeds(viewer: Viewer) -> list[CalendarFeed]:
+    """The signed-in person's own feeds that are still active (not patient data beyond their
+    own)."""
+    return list(
+        CalendarFeed.objects.filter(owner=viewer.pk, revoked_at__isnull=True).select_related(
+            "clinic"
+        )
+    )

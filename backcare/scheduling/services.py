@@ -8,6 +8,8 @@ transaction: under the IMMEDIATE write lock on SQLite; PostgreSQL's exclusion co
 a race there, and a lost race is a `SlotTakenError` (409), never a 500.
 """
 
+import hashlib
+import secrets
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -18,13 +20,14 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from backcare.accounts.models import Clinic, Therapist
+from backcare.accounts.models import Clinic, Role, Therapist
 from backcare.accounts.queries import (
     ADMIN_ROLES,
     Viewer,
     acting_user,
     clinics_where,
     deny,
+    get_own_therapist,
     list_bookable_therapists,
     require_roles,
 )
@@ -33,10 +36,12 @@ from backcare.core.errors import (
     ConflictError,
     DomainError,
     InvalidInputError,
+    NotFoundError,
     full_clean_or_invalid,
 )
 from backcare.patients.models import Patient
-from backcare.patients.queries import SEE_ALL_ROLES, find_patient
+from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
+from backcare.scheduling import ical
 from backcare.scheduling.models import (
     ACTIVE_STATUSES,
     CHANGEABLE_STATUSES,
@@ -44,11 +49,19 @@ from backcare.scheduling.models import (
     MAX_COURSE_SESSIONS,
     Appointment,
     AppointmentStatus,
+    CalendarFeed,
+    CalendarFeedKind,
     Course,
     SchedulingSettings,
     Service,
 )
-from backcare.scheduling.queries import free_starts, scheduling_settings, service_of, working_time
+from backcare.scheduling.queries import (
+    feed_appointments,
+    free_starts,
+    scheduling_settings,
+    service_of,
+    working_time,
+)
 from backcare.scheduling.slots import Interval, weekly_series
 from backcare.triage.queries import hold_status
 
@@ -1007,3 +1020,110 @@ def change_scheduling_settings(
             },
         )
         return settings
+
+
+# --- Calendar feeds --------------------------------------------------------------------------
+
+
+def _token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_calendar_feed(
+    *, actor: Viewer, clinic: Clinic | None, kind: str
+) -> tuple[CalendarFeed, str]:
+    """A new private feed of the actor's own appointments at the clinic: as a patient, or as a
+    therapist. Returns the feed and its token, which is shown once and stored only hashed.
+    Raises `NotFoundError` (audited) when the actor has no such role there."""
+    role = Role.PATIENT if kind == CalendarFeedKind.PATIENT else Role.THERAPIST
+    clinic = require_roles(actor, clinic, {role}, action="calendar_feed.create")
+    patient_id = own_patient_id(actor, clinic) if role == Role.PATIENT else None
+    therapist = get_own_therapist(actor) if role == Role.THERAPIST else None
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        feed = CalendarFeed.objects.create(
+            clinic=clinic,
+            owner=acting_user(actor),
+            kind=kind,
+            patient_id=patient_id,
+            therapist=therapist,
+            token_sha256=_token_sha256(token),
+        )
+        record_event(
+            actor=actor,
+            action="calendar_feed.create",
+            clinic_id=clinic.pk,
+            patient_id=patient_id,
+            obj=feed,
+        )
+        return feed, token
+
+
+def revoke_calendar_feed(*, actor: Viewer, feed_id: uuid.UUID) -> CalendarFeed:
+    """End a feed: its link answers 404 from now on. Only its owner may revoke it."""
+    feed = CalendarFeed.objects.filter(pk=feed_id, owner=actor.pk).first()
+    if feed is None:
+        raise deny(
+            actor,
+            action="calendar_feed.revoke",
+            object_type="scheduling.calendarfeed",
+            object_id=str(feed_id),
+        )
+    with transaction.atomic():
+        if feed.revoked_at is None:
+            feed.revoked_at = timezone.now()
+            feed.save(update_fields=["revoked_at", "updated_at"])
+        record_event(
+            actor=actor,
+            action="calendar_feed.revoke",
+            clinic_id=feed.clinic_id,
+            patient_id=feed.patient_id,
+            obj=feed,
+        )
+        return feed
+
+
+FEED_PAST = timedelta(days=30)
+FEED_FUTURE = timedelta(days=365)
+
+
+def read_calendar_feed(*, token: str) -> bytes:
+    """The feed's calendar for a calendar app (no login: the token is the key). Unknown and
+    revoked tokens raise `NotFoundError`. Each read is audited and stamps `last_used_at`."""
+    feed = (
+        CalendarFeed.objects.filter(token_sha256=_token_sha256(token), revoked_at__isnull=True)
+        .select_related("clinic")
+        .first()
+    )
+    if feed is None:
+        raise NotFoundError("We could not find that calendar.")
+    now = timezone.now()
+    rows = feed_appointments(feed, start=now - FEED_PAST, end=now + FEED_FUTURE)
+    events = [_feed_event(feed, row) for row in rows]
+    with transaction.atomic():
+        CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=now)
+        record_event(
+            actor=None,
+            action="calendar_feed.read",
+            clinic_id=feed.clinic_id,
+            patient_id=feed.patient_id,
+            obj=feed,
+            detail={"events": len(events)},
+        )
+    return ical.calendar_bytes(f"BackCare: {feed.clinic.name}", events, stamp=now)
+
+
+def _feed_event(feed: CalendarFeed, row: Appointment) -> ical.FeedEvent:
+    if feed.kind == CalendarFeedKind.PATIENT:
+        summary = f"{row.service.name} with {row.therapist.user.full_name}"
+    else:
+        summary = f"Appointment: {row.service.name}"
+    place = feed.clinic.name + (f", {row.room.name}" if row.room else "")
+    return ical.FeedEvent(
+        uid=f"{row.pk}@backcare",
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        summary=summary,
+        location=place,
+        tentative=row.status == AppointmentStatus.REQUESTED,
+    )

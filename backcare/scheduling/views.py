@@ -12,12 +12,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backcare.accounts.context import clinic_context
-from backcare.accounts.models import Clinic, Therapist
+from backcare.accounts.models import Clinic, Role, Therapist
 from backcare.accounts.queries import list_bookable_therapists
-from backcare.core.errors import ConflictError, DomainError
+from backcare.core.errors import ConflictError, DomainError, NotFoundError
 from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
@@ -181,3 +182,49 @@ def appointment_cancel(request: HttpRequest, appointment_id: uuid.UUID) -> HttpR
     messages.success(request, "The appointment is cancelled; its time is free again.")
     portal = appointment.patient.user_id == request.user.pk
     return redirect(_appointments_url(appointment.patient, portal))
+
+
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A private calendar feed for calendar apps: the secret token in the address is the key,
+    so no login; unknown and revoked tokens get 404."""
+    body = services.read_calendar_feed(token=token)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="backcare.ics"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_feeds(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's calendar feeds: create one (its address is shown once), revoke."""
+    ctx = clinic_context(request)
+    if request.method == "POST":
+        if request.POST.get("revoke"):
+            services.revoke_calendar_feed(
+                actor=request.user, feed_id=_uuid_or_404(request.POST["revoke"])
+            )
+            messages.success(request, "That calendar link no longer works.")
+        else:
+            _, token = services.create_calendar_feed(
+                actor=request.user, clinic=ctx.clinic, kind=request.POST.get("kind", "")
+            )
+            url = request.build_absolute_uri(reverse("calendar_feed", args=[token]))
+            messages.success(
+                request,
+                f"Your calendar link (shown only now; copy it into your calendar app): {url}",
+            )
+        return redirect("calendar_feeds")
+    context = {
+        "feeds": queries.list_calendar_feeds(request.user),
+        "can_patient": ctx.has(Role.PATIENT),
+        "can_therapist": ctx.has(Role.THERAPIST),
+    }
+    return render(request, "scheduling/calendar_feeds.html", context)
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as error:
+        raise NotFoundError("We could not find that calendar link.") from error

@@ -77,6 +77,8 @@ def world() -> Clinic:
 
 STAFF_PAGES = [
     ("dashboard", lambda w: []),
+    ("patient_booking", lambda w: [w.patient.pk]),
+    ("patient_appointments", lambda w: [w.patient.pk]),
     ("patient_list", lambda w: []),
     ("patient_create", lambda w: []),
     ("patient_detail", lambda w: [w.patient.pk]),
@@ -110,6 +112,9 @@ PORTAL_PAGES = [
     "portal_preferences",
     "portal_consents",
     "portal_rescreen",
+    "portal_booking",
+    "portal_appointments",
+    "calendar_feeds",
 ]
 
 
