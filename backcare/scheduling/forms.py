@@ -69,3 +69,29 @@ class SlotForm(DomainErrorFormMixin, forms.Form):
     starts_at = forms.DateTimeField(
         error_messages={"invalid": "That time could not be read; choose a time from the list."}
     )
+
+
+class CalendarForm(forms.Form):
+    """Which calendar to show: a day or a week, for one therapist or room, from a date."""
+
+    view = forms.ChoiceField(
+        choices=[("day", "Day"), ("week", "Week")], required=False, label="Show"
+    )
+    day = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    therapist = forms.ChoiceField(required=False, label="Therapist")
+    room = forms.ChoiceField(required=False, label="Room")
+
+    def __init__(
+        self, *args: Any, therapists: list[Therapist], rooms: list[Any], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        therapist_field = self.fields["therapist"]
+        room_field = self.fields["room"]
+        assert isinstance(therapist_field, forms.ChoiceField)
+        assert isinstance(room_field, forms.ChoiceField)
+        therapist_field.choices = [("", "All therapists")] + [
+            (str(t.pk), t.user.full_name) for t in therapists
+        ]
+        room_field.choices = [("", "All rooms")] + [(str(r.pk), r.name) for r in rooms]

@@ -4,12 +4,12 @@ indexed range query per kind of busy time, whatever the size of the history."""
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q
 
 from backcare.accounts.models import Clinic, Role, Therapist
-from backcare.accounts.queries import Viewer, require_roles
+from backcare.accounts.queries import CLINIC_STAFF_ROLES, Viewer, require_roles
 from backcare.core.audit import record_event
 from backcare.patients.models import Patient
 from backcare.patients.queries import find_patient
@@ -206,3 +206,50 @@ def list_calendar_feeds(viewer: Viewer) -> list[CalendarFeed]:
             "clinic"
         )
     )
+
+
+@dataclass(frozen=True)
+class CalendarPage:
+    """Staff calendar: the appointments of one therapist or room, day by day."""
+
+    clinic: Clinic
+    first_day: date
+    days: list[tuple[date, list[Appointment]]]
+    therapist_id: uuid.UUID | None
+    room_id: uuid.UUID | None
+
+
+def get_calendar(
+    viewer: Viewer,
+    clinic: Clinic | None,
+    *,
+    first_day: date,
+    days: int,
+    therapist_id: uuid.UUID | None = None,
+    room_id: uuid.UUID | None = None,
+) -> CalendarPage:
+    """Active and requested appointments of the clinic between `first_day` and `days` later,
+    for one therapist or one room (or everyone), for clinic staff; one query and one
+    `calendar.view` event naming how many patients were shown."""
+    clinic = require_roles(viewer, clinic, CLINIC_STAFF_ROLES, action="calendar.view")
+    zone = clinic.zone
+    start = datetime.combine(first_day, time.min, tzinfo=zone)
+    end = datetime.combine(first_day + timedelta(days=days), time.min, tzinfo=zone)
+    rows = Appointment.objects.filter(
+        clinic=clinic, status__in=ACTIVE_STATUSES, starts_at__lt=end, ends_at__gt=start
+    )
+    if therapist_id is not None:
+        rows = rows.filter(therapist_id=therapist_id)
+    if room_id is not None:
+        rows = rows.filter(room_id=room_id)
+    listed = list(rows.select_related("patient", "service", "therapist__user", "room"))
+    by_day: dict[date, list[Appointment]] = {first_day + timedelta(days=n): [] for n in range(days)}
+    for row in listed:
+        by_day.setdefault(clinic.local_date(row.starts_at), []).append(row)
+    record_event(
+        actor=viewer,
+        action="calendar.view",
+        clinic_id=clinic.pk,
+        detail={"appointments": len(listed), "patients": len({r.patient_id for r in listed})},
+    )
+    return CalendarPage(clinic, first_day, sorted(by_day.items()), therapist_id, room_id)

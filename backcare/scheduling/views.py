@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,13 +18,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from backcare.accounts.context import clinic_context
 from backcare.accounts.models import Clinic, Role, Therapist
-from backcare.accounts.queries import list_bookable_therapists
+from backcare.accounts.queries import list_bookable_therapists, list_rooms, list_therapists
 from backcare.core.errors import ConflictError, DomainError, NotFoundError
 from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
 from backcare.scheduling import queries, services
-from backcare.scheduling.forms import ANY_THERAPIST, BookingSearchForm, SlotForm
+from backcare.scheduling.forms import ANY_THERAPIST, BookingSearchForm, CalendarForm, SlotForm
 from backcare.scheduling.services import SlotTakenError
 from backcare.triage.queries import get_hold_status
 
@@ -228,3 +229,39 @@ def _uuid_or_404(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError as error:
         raise NotFoundError("We could not find that calendar link.") from error
+
+
+@login_required
+def staff_calendar(request: HttpRequest) -> HttpResponse:
+    """Day and week calendars per therapist and per room, for clinic staff; htmx swaps the
+    calendar when moving between days."""
+    clinic = clinic_context(request).clinic
+    therapists = [row.therapist for row in list_therapists(request.user, clinic)]
+    form = CalendarForm(
+        request.GET, therapists=therapists, rooms=list(list_rooms(request.user, clinic))
+    )
+    data = form.cleaned_data if form.is_valid() else {}
+    assert clinic is not None
+    first_day = data.get("day") or clinic.local_date()
+    days = 7 if data.get("view") == "week" else 1
+    page = queries.get_calendar(
+        request.user,
+        clinic,
+        first_day=first_day,
+        days=days,
+        therapist_id=uuid.UUID(data["therapist"]) if data.get("therapist") else None,
+        room_id=uuid.UUID(data["room"]) if data.get("room") else None,
+    )
+    step = timedelta(days=days)
+    query = {k: v for k, v in request.GET.items() if k != "day"}
+    context = {
+        "form": form,
+        "page": page,
+        "view": "week" if days == 7 else "day",
+        "previous": urlencode({**query, "day": (first_day - step).isoformat()}),
+        "next": urlencode({**query, "day": (first_day + step).isoformat()}),
+    }
+    template = "scheduling/calendar.html"
+    if request.headers.get("HX-Request") == "true":
+        template += "#calendar"
+    return render(request, template, context, status=200 if form.is_valid() else 400)

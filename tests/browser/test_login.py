@@ -123,7 +123,15 @@ def test_navigation_is_visible_and_reachable_by_keyboard_when_viewed_on_a_phone(
     sign_in_staff(phone_page, desk.email)
     expect(phone_page).to_have_url(DASHBOARD_URL)
     nav_links = phone_page.get_by_role("navigation", name="Main").get_by_role("link")
-    expected_nav = ["Home", "Patients", "Triage queue", "Therapists", "Licences", "Team"]
+    expected_nav = [
+        "Home",
+        "Patients",
+        "Calendar",
+        "Triage queue",
+        "Therapists",
+        "Licences",
+        "Team",
+    ]
 
     expect(nav_links).to_have_text(expected_nav)
     for link in nav_links.all():

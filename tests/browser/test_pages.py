@@ -78,6 +78,7 @@ def world() -> Clinic:
 STAFF_PAGES = [
     ("dashboard", lambda w: []),
     ("patient_booking", lambda w: [w.patient.pk]),
+    ("staff_calendar", lambda w: []),
     ("patient_appointments", lambda w: [w.patient.pk]),
     ("patient_list", lambda w: []),
     ("patient_create", lambda w: []),

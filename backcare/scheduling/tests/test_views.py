@@ -130,3 +130,31 @@ def test_outsiders_get_404_and_are_audited(world, outsider):
         assert getattr(client, method)(url, data).status_code == 404, url
     assert AuditEvent.objects.filter(outcome="denied").count() >= 4
     assert Appointment.objects.filter(status="booked").count() == 1
+
+
+def test_staff_see_a_therapists_day_and_week_and_move_with_htmx(world):
+    world.book(world.at(10))
+    client = client_for(world.desk)
+    query = {"therapist": str(world.therapist.pk), "day": world.monday.isoformat()}
+    page = client.get(reverse("staff_calendar"), query).content.decode()
+    assert "10:00\N{EN DASH}11:00" in page
+    assert world.patient.display_name in page
+    week = client.get(reverse("staff_calendar"), {**query, "view": "week"}).content.decode()
+    assert "Week from" in week
+    assert world.patient.display_name in week
+    nxt = (world.monday + timedelta(days=1)).isoformat()
+    partial = client.get(
+        reverse("staff_calendar"), {**query, "day": nxt}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "<html" not in partial
+    assert "No appointments." in partial
+    [event] = AuditEvent.objects.filter(action="calendar.view").order_by("-id")[:1]
+    assert event.detail["appointments"] == 0
+
+
+def test_the_calendar_is_for_clinic_staff_only(world):
+    assert client_for(world.patient_user).get(reverse("staff_calendar")).status_code == 404
+    outsider = make_member(make_clinic("Elsewhere"), Role.FRONT_DESK)
+    world.book(world.at(10))
+    page = client_for(outsider).get(reverse("staff_calendar"), {"day": world.monday.isoformat()})
+    assert world.patient.display_name not in page.content.decode()
