@@ -1,13 +1,13 @@
 """Forms of the booking pages: what to look for, and the slot chosen."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
 
 from backcare.accounts.models import Therapist
 from backcare.core.forms import DomainErrorFormMixin
-from backcare.scheduling.models import Service
+from backcare.scheduling.models import MAX_COURSE_SESSIONS, Service
 
 ANY_THERAPIST = "any"
 
@@ -19,6 +19,13 @@ class BookingSearchForm(DomainErrorFormMixin, forms.Form):
         label="Service", widget=forms.RadioSelect, error_messages={"required": "Choose a service."}
     )
     therapist = forms.ChoiceField(label="Therapist", required=False)
+    sessions = forms.IntegerField(
+        label="Weekly sessions",
+        min_value=1,
+        max_value=MAX_COURSE_SESSIONS,
+        required=False,
+        help_text="1 for a single session; more books a course at the same time every week.",
+    )
     week = forms.DateField(
         label="Week starting",
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -62,13 +69,26 @@ def _service_label(service: Service) -> str:
 
 
 class SlotForm(DomainErrorFormMixin, forms.Form):
-    """The slot a patient or the front desk chose."""
+    """The slot a patient or the front desk chose (the first of a course when `sessions` > 1)."""
 
     service = forms.UUIDField()
     therapist = forms.UUIDField()
     starts_at = forms.DateTimeField(
         error_messages={"invalid": "That time could not be read; choose a time from the list."}
     )
+    sessions = forms.IntegerField(min_value=1, max_value=MAX_COURSE_SESSIONS, required=False)
+
+    def overrides(self, data: Any) -> dict[int, datetime]:
+        """Alternatives chosen for taken sessions of a course (fields `alt_<number>`)."""
+        chosen: dict[int, datetime] = {}
+        field = forms.DateTimeField()
+        for key, value in data.items():
+            if key.startswith("alt_") and key[4:].isdigit() and value:
+                try:
+                    chosen[int(key[4:])] = field.clean(value)
+                except forms.ValidationError:
+                    continue
+        return chosen
 
 
 class CalendarForm(forms.Form):

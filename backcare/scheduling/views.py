@@ -62,6 +62,8 @@ def _booking_page(request: HttpRequest, patient: Patient, *, portal: bool) -> Ht
     refusal: DomainError | None = None
     if request.method == "POST":
         slot = SlotForm(request.POST)
+        if slot.is_valid() and (slot.cleaned_data["sessions"] or 1) > 1:
+            return _course(request, patient, slot, portal=portal)
         if slot.is_valid():
             try:
                 services.book_appointment(
@@ -81,6 +83,45 @@ def _booking_page(request: HttpRequest, patient: Patient, *, portal: bool) -> Ht
         else:
             refusal = ConflictError("Choose a time from the list of free times.")
     return _render_search(request, clinic, patient, portal=portal, taken=taken, refusal=refusal)
+
+
+def _course(
+    request: HttpRequest, patient: Patient, slot: SlotForm, *, portal: bool
+) -> HttpResponse:
+    """A course: first the sessions with any taken ones and their alternatives; on confirming,
+    the whole course is booked, or none of it."""
+    data = slot.cleaned_data
+    args = {
+        "patient_id": patient.pk,
+        "therapist_id": data["therapist"],
+        "service_id": data["service"],
+        "first_starts_at": data["starts_at"],
+        "sessions_count": data["sessions"],
+        "starts_overrides": slot.overrides(request.POST),
+    }
+    error: DomainError | None = None
+    if request.POST.get("confirm") == "1":
+        try:
+            services.book_course(booked_by=request.user, **args)
+        except DomainError as refused:
+            error = refused
+        else:
+            messages.success(request, f"Your course of {data['sessions']} sessions is booked.")
+            return redirect(_appointments_url(patient, portal))
+    try:
+        sessions = services.preview_course(viewer=request.user, **args)
+    except DomainError as refused:
+        return render_refusal(request, refused, back_url=request.path)
+    context = {
+        "patient": patient,
+        "portal": portal,
+        "sessions": sessions,
+        "slot": data,
+        "chosen": args["starts_overrides"],
+        "error": error,
+    }
+    status = 409 if error else 200
+    return render(request, "scheduling/course_preview.html", context, status=status)
 
 
 def _appointments_url(patient: Patient, portal: bool) -> str:
@@ -107,19 +148,21 @@ def _render_search(
         today=today,
     )
     hold = get_hold_status(request.user, patient.pk)
+    searched = form.cleaned_data if form.is_bound and form.is_valid() else {}
     days: list[tuple[date, list[Slot]]] = []
-    if hold.may_book and form.is_bound and form.is_valid():
-        days = _free_days(request, clinic, form.cleaned_data, therapists)
+    if hold.may_book and searched:
+        days = _free_days(request, clinic, searched, therapists)
     context: dict[str, Any] = {
         "form": form,
         "patient": patient,
         "portal": portal,
         "hold": hold,
         "days": days,
-        "searched": form.is_bound and form.is_valid(),
+        "searched": bool(searched),
         "taken": taken,
         "refusal": refusal,
-        "service_id": form.cleaned_data.get("service") if form.is_bound and form.is_valid() else "",
+        "service_id": searched.get("service", ""),
+        "sessions": searched.get("sessions") or 1,
     }
     invalid = form.is_bound and not form.is_valid()
     status = 409 if (taken or refusal) else UNPROCESSABLE if invalid else 200

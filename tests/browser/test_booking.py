@@ -70,3 +70,26 @@ def test_a_patient_books_a_session_and_sees_it_and_a_lapsed_therapist_is_not_off
     expect(upcoming).to_contain_text(booking_world["valid"].user.full_name)
     expect(upcoming).to_contain_text(chosen.split()[0])
     assert_accessible(page)
+
+
+def test_a_patient_books_a_ten_week_course_online_and_sees_it(
+    page: Page, clinic: Clinic, booking_world: dict
+):
+    user: User = booking_world["user"]
+    page.goto("/accounts/login/")
+    submit_password(page, user.email)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Book").click()
+    page.locator('input[name="service"]').first.check()
+    page.get_by_label("Weekly sessions").fill("10")
+    page.get_by_label("Week starting").fill((clinic.local_date() + timedelta(days=7)).isoformat())
+    page.get_by_role("button", name="Show free times").click()
+    page.locator(".slot-list button").first.click()
+    expect(page.get_by_role("heading", name="Check your course", level=1)).to_be_visible()
+    expect(page.locator(".course-sessions > li")).to_have_count(10)
+    assert_accessible(page)
+    page.get_by_role("button", name="Book all 10 sessions").click()
+    expect(page).to_have_url(re.compile(r"/portal/appointments/$"))
+    expect(page.get_by_text("Your course of 10 sessions is booked.")).to_be_visible()
+    rows = page.get_by_role("table", name="Upcoming appointments").locator("tbody tr")
+    expect(rows).to_have_count(10)
+    assert_accessible(page)

@@ -158,3 +158,35 @@ def test_the_calendar_is_for_clinic_staff_only(world):
     world.book(world.at(10))
     page = client_for(outsider).get(reverse("staff_calendar"), {"day": world.monday.isoformat()})
     assert world.patient.display_name not in page.content.decode()
+
+
+def test_a_patient_previews_and_books_a_ten_week_course(world):
+    client = client_for(world.patient_user)
+    world.book(world.at(10, days=28))  # week 5 is taken at 10:00
+    slot = {**world.slot(10), "sessions": "10"}
+    preview = client.post(reverse("portal_booking"), slot)
+    assert preview.status_code == 200
+    page = preview.content.decode()
+    assert "Session 5:" in page
+    assert "is not free" in page
+    assert not Appointment.objects.filter(patient=world.portal_patient).exists()
+    alternative = world.at(11, 15, days=28).isoformat()
+    assert alternative in page
+    booked = client.post(reverse("portal_booking"), {**slot, "confirm": "1", "alt_5": alternative})
+    assert booked.status_code == 302
+    mine = Appointment.objects.filter(patient=world.portal_patient).order_by("starts_at")
+    assert mine.count() == 10
+    assert mine[4].starts_at == world.at(11, 15, days=28)
+    listing = client.get(booked.url).content.decode()
+    assert "Your course of 10 sessions is booked." in listing
+
+
+def test_confirming_a_course_with_a_taken_session_books_none(world):
+    client = client_for(world.patient_user)
+    world.book(world.at(10, days=14))
+    response = client.post(
+        reverse("portal_booking"), {**world.slot(10), "sessions": "4", "confirm": "1"}
+    )
+    assert response.status_code == 409
+    assert "We could not book the course" in response.content.decode()
+    assert not Appointment.objects.filter(patient=world.portal_patient).exists()
