@@ -19,7 +19,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from backcare.accounts.context import clinic_context
 from backcare.accounts.models import Clinic, Role, Therapist
 from backcare.accounts.queries import list_bookable_therapists, list_rooms, list_therapists
-from backcare.core.errors import ConflictError, DomainError, NotFoundError
+from backcare.core.errors import (
+    ConflictError,
+    DomainError,
+    InvalidInputError,
+    NotFoundError,
+    http_status_for,
+)
 from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
@@ -81,7 +87,7 @@ def _booking_page(request: HttpRequest, patient: Patient, *, portal: bool) -> Ht
                 messages.success(request, "Your session is booked." if portal else "Booked.")
                 return redirect(_appointments_url(patient, portal))
         else:
-            refusal = ConflictError("Choose a time from the list of free times.")
+            refusal = InvalidInputError("Choose a time from the list of free times.")
     return _render_search(request, clinic, patient, portal=portal, taken=taken, refusal=refusal)
 
 
@@ -165,7 +171,8 @@ def _render_search(
         "sessions": searched.get("sessions") or 1,
     }
     invalid = form.is_bound and not form.is_valid()
-    status = 409 if (taken or refusal) else UNPROCESSABLE if invalid else 200
+    failed = taken or refusal
+    status = http_status_for(failed) if failed else UNPROCESSABLE if invalid else 200
     return render(request, "scheduling/booking.html", context, status=status)
 
 

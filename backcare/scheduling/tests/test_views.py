@@ -190,3 +190,11 @@ def test_confirming_a_course_with_a_taken_session_books_none(world):
     assert response.status_code == 409
     assert "We could not book the course" in response.content.decode()
     assert not Appointment.objects.filter(patient=world.portal_patient).exists()
+
+
+def test_a_garbled_slot_is_a_422_and_books_nothing(world):
+    bad = {**world.slot(10), "starts_at": "tomorrow-ish"}
+    response = client_for(world.patient_user).post(reverse("portal_booking"), bad)
+    assert response.status_code == 422
+    assert "Choose a time from the list of free times." in response.content.decode()
+    assert not Appointment.objects.exists()
