@@ -25,6 +25,7 @@ from backcare.intake.questions import (
     REGION_OPTIONS,
     YES,
     Question,
+    episode_phase,
 )
 from backcare.patients.models import PressurePreference, TherapistGenderPreference
 
@@ -452,6 +453,8 @@ def answer_rows(form: StepForm, answers: Mapping[str, Any]) -> list[tuple[str, s
             choices = dict(getattr(field, "choices", []) or [])
             values = value if isinstance(value, list) else [value]
             shown = ", ".join(str(choices.get(v, v)) for v in values)
+        if name == "pain_started_on" and isinstance(value, str):
+            shown += _phase(value, form.today)
         rows.append((str(field.label), shown))
     return rows
 
@@ -468,3 +471,10 @@ class DocumentForm(DomainErrorFormMixin, forms.Form):
     document = forms.FileField(
         label="Document (PDF, JPEG or PNG)", required=False, allow_empty_file=True
     )
+
+
+def _phase(started: str, today: date) -> str:
+    try:
+        return f" ({episode_phase(date.fromisoformat(started), today)})"
+    except ValueError:
+        return ""

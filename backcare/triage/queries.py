@@ -317,22 +317,33 @@ def get_safety_summary(viewer: Viewer, patient_id: uuid.UUID) -> SafetySummary:
     patient = find_patient(
         viewer, patient_id, roles=CLEARANCE_ROLES, allow_self=False, action="safety.view"
     )
-    hold = hold_status(patient)
+    # One load of screenings, clearances and overrides serves both the hold and the page.
+    screenings = list(
+        TriageAssessment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .select_related("entered_by", "review__reviewed_by")
+        .order_by("assessed_at", "created_at")
+    )
+    overrides = list(
+        HoldOverride.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .select_related("overridden_by")
+        .order_by("-overridden_at")
+    )
+    hold = (
+        hold_from(
+            screenings,
+            Clearance.objects.filter(clinic_id=patient.clinic_id, patient=patient),
+            overrides,
+            patient.clinic.local_date(),
+        )
+        if screenings
+        else HoldStatus(HoldState.NOT_SCREENED, None, "")
+    )
     letters = tuple(
         ReferralLetter.objects.filter(clinic_id=patient.clinic_id, patient=patient)
         .select_related("recipient", "written_by")
         .order_by("-written_at")
     )
-    history = tuple(
-        TriageAssessment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
-        .select_related("entered_by", "review__reviewed_by")
-        .order_by("-assessed_at", "-created_at")[:100]
-    )
-    overrides = tuple(
-        HoldOverride.objects.filter(clinic_id=patient.clinic_id, patient=patient)
-        .select_related("overridden_by")
-        .order_by("-overridden_at")
-    )
+    history = tuple(reversed(screenings[-100:]))
     latest = hold.assessment
     summary = SafetySummary(
         patient,
@@ -341,7 +352,7 @@ def get_safety_summary(viewer: Viewer, patient_id: uuid.UUID) -> SafetySummary:
         findings_of(latest) if latest else (),
         letters,
         history,
-        overrides,
+        tuple(overrides),
         restrictions_of(latest) if latest else (),
     )
     record_event(

@@ -285,6 +285,7 @@ def test_staff_and_the_patient_read_the_answers_back(clinic, patient_user, patie
         "Have you ever had cancer, even if it was treated or is in remission?</dt><dd>Yes" in page
     )
     assert "Garden without pain" in page
+    assert "(acute)</dd>" in page  # started 35 days ago: under 6 weeks
     therapist = make_member(clinic, Role.THERAPIST)
     staff_page = client_for(therapist).get(reverse("intake_detail", args=[intake.pk]))
     assert staff_page.status_code == 200
