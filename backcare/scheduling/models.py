@@ -67,6 +67,12 @@ class WorkingHours(ClinicScopedModel):
     room = models.ForeignKey(
         Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    on_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Set for a one-off change on this date: the rows of a date replace the weekly "
+        "pattern that day. A day not worked at all is time off.",
+    )
 
     class Meta:
         verbose_name_plural = "working hours"
@@ -79,7 +85,8 @@ class WorkingHours(ClinicScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"
+        day = f"{self.on_date:%Y-%m-%d}" if self.on_date else self.get_weekday_display()
+        return f"{day} {self.starts:%H:%M}-{self.ends:%H:%M}"
 
 
 class TimeOff(ClinicScopedModel):
@@ -126,6 +133,8 @@ CHANGEABLE_STATUSES = (AppointmentStatus.REQUESTED, AppointmentStatus.BOOKED)
 MAX_COURSE_SESSIONS = 52
 MAX_COURSE_EVERY_WEEKS = 4
 MAX_CANCELLATION_WINDOW_HOURS = 336  # two weeks
+MAX_REMINDER_HOURS = 168  # one week
+MAX_WAITLIST_OFFER_HOURS = 72
 
 
 class Course(ClinicScopedModel):
@@ -222,6 +231,25 @@ class SchedulingSettings(BaseModel):
         help_text="A patient's own first booking waits for the clinic's approval (it holds its "
         "time meanwhile).",
     )
+    reminder_hours_before = models.PositiveSmallIntegerField(
+        "reminder (hours before)",
+        default=24,
+        validators=[MaxValueValidator(MAX_REMINDER_HOURS)],
+        help_text="Patients get a reminder this many hours before each appointment; 0 sends none.",
+    )
+    sms_enabled = models.BooleanField(
+        "text messages",
+        default=False,
+        help_text="Also send confirmations and reminders by text message to patients with a "
+        "phone number.",
+    )
+    waitlist_offer_hours = models.PositiveSmallIntegerField(
+        "waitlist offer (hours)",
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_WAITLIST_OFFER_HOURS)],
+        help_text="A freed time offered to the first patient on the waitlist is theirs to take "
+        "for this many hours, then it goes to the next.",
+    )
 
     class Meta:
         verbose_name_plural = "scheduling settings"
@@ -256,3 +284,145 @@ class CalendarFeed(ClinicScopedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} feed of {self.owner_id}"
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    OFFERED = "offered", "Offered a time"
+    BOOKED = "booked", "Booked"
+    WITHDRAWN = "withdrawn", "Left the waitlist"
+
+
+class WaitlistEntry(ClinicScopedModel):
+    """A patient waiting for a time with a therapist (or any suitable one) between two dates,
+    optionally within a time of day. First come, first offered."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    therapist = models.ForeignKey(
+        Therapist, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_date = models.DateField()
+    last_date = models.DateField()
+    earliest_time = models.TimeField(null=True, blank=True)
+    latest_time = models.TimeField(
+        null=True, blank=True, help_text="The latest start time, in the clinic's time."
+    )
+    status = models.CharField(
+        max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "waitlist entries"
+        indexes = [
+            models.Index(fields=["clinic", "status", "created_at"], name="waitlist_clinic_line"),
+            models.Index(fields=["clinic", "patient"], name="waitlist_clinic_patient"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_date__gte=models.F("first_date")),
+                name="waitlist_dates_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Waitlist {self.first_date:%Y-%m-%d} to {self.last_date:%Y-%m-%d} ({self.status})"
+
+
+class WaitlistOfferStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Booked"
+    EXPIRED = "expired", "Expired"
+    DECLINED = "declined", "Declined"
+    TAKEN = "taken", "Taken by someone else"
+
+
+class WaitlistOffer(ClinicScopedModel):
+    """A freed time offered to one waitlist entry until `expires_at`. The emailed link carries a
+    signed, expiring token of the offer's id (nothing secret is stored)."""
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="offers")
+    therapist = models.ForeignKey(Therapist, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=WaitlistOfferStatus.choices, default=WaitlistOfferStatus.OPEN
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["clinic", "status", "expires_at"], name="offer_clinic_open"),
+            models.Index(fields=["clinic", "entry"], name="offer_clinic_entry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer of {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class NotificationKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Booking confirmation"
+    REQUEST = "request", "Booking request received"
+    REMINDER = "reminder", "Reminder"
+    MOVED = "moved", "Appointment moved"
+    CANCELLED = "cancelled", "Appointment cancelled"
+    WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Not sent (no longer true)"
+    FAILED = "failed", "Failed"
+
+
+class Notification(ClinicScopedModel):
+    """The outbox: one message to a patient, sent at most once. `key` names what it is about
+    (the appointment, kind, channel and the appointment's time), so writing it twice writes one
+    row; at sending, a message whose appointment has since moved or been cancelled is skipped.
+    Carries no text: the message is rendered when sent, without clinical details."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    waitlist_offer = models.ForeignKey(
+        WaitlistOffer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    channel = models.CharField(max_length=8, choices=NotificationChannel.choices)
+    about_starts_at = models.DateTimeField(help_text="The appointment time the message is about.")
+    key = models.CharField(max_length=200, unique=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [
+            models.Index(fields=["clinic", "appointment"], name="notification_clinic_appt"),
+            # The senders' work list: small, because sent rows leave it.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status="pending"),
+                name="notification_pending_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.channel} ({self.status})"

@@ -56,12 +56,22 @@ def scheduling_settings(clinic_id: uuid.UUID) -> SchedulingSettings:
 def working_time(
     clinic: Clinic, therapist_id: uuid.UUID, first_day: date, last_day: date
 ) -> list[Interval]:
-    """The therapist's working intervals at the clinic, minus time off (two queries)."""
-    hours = [
-        WeeklyHours(row.weekday, row.starts, row.ends)
-        for row in WorkingHours.objects.filter(clinic=clinic, therapist_id=therapist_id)
-    ]
-    working = working_intervals(hours, zone=clinic.zone, first_day=first_day, last_day=last_day)
+    """The therapist's working intervals at the clinic, minus time off (two queries): the weekly
+    pattern, except on dates with their own rows (one-off changes), which replace it."""
+    hours: list[WeeklyHours] = []
+    exceptions: dict[date, list[tuple[time, time]]] = {}
+    rows = WorkingHours.objects.filter(clinic=clinic, therapist_id=therapist_id).filter(
+        Q(on_date__isnull=True) | Q(on_date__range=(first_day, last_day))
+    )
+    for row in rows.values_list("weekday", "starts", "ends", "on_date"):
+        weekday, starts, ends, on_date = row
+        if on_date is None:
+            hours.append(WeeklyHours(weekday, starts, ends))
+        else:
+            exceptions.setdefault(on_date, []).append((starts, ends))
+    working = working_intervals(
+        hours, zone=clinic.zone, first_day=first_day, last_day=last_day, exceptions=exceptions
+    )
     if not working:
         return []
     off = TimeOff.objects.filter(
