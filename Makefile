@@ -43,7 +43,7 @@ demo: setup  ## Migrate a SQLite database, load the demo clinic and serve it on 
 	@echo "BackCare is running at http://127.0.0.1:$(PORT)/  (stop it with Ctrl+C)"
 	@echo "Staff sign in without an authenticator app in the demo only (BACKCARE_REQUIRE_STAFF_MFA=0)."
 	@echo
-	$(DEV_ENV) BACKCARE_REQUIRE_STAFF_MFA=0 exec $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(DEV_ENV) SITE_URL=http://127.0.0.1:$(PORT) BACKCARE_REQUIRE_STAFF_MFA=0 exec $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: setup browser-deps check test-sqlite test-postgres  ## Run the whole suite: checks, then pytest on SQLite and on PostgreSQL
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "django_tasks_db",
     # Ours, in import order (ARCHITECTURE.md §3): an app may import only apps above it.
     "backcare.core",
     "backcare.accounts",
@@ -198,6 +199,31 @@ MAILERS = {
         env.str("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
     )
 }
+# Background work (django.tasks): in production the database backend, run by `manage.py
+# db_worker`; the demo and the tests run tasks at once, in the request, after the commit.
+TASKS = {
+    "default": {
+        "BACKEND": env.str(
+            "TASKS_BACKEND",
+            default="django.tasks.backends.immediate.ImmediateBackend"
+            if DEBUG
+            else "django_tasks_db.DatabaseBackend",
+        )
+    }
+}
+# Text messages (reminders): a dotted path to a backend of backcare.core.sms. The console one
+# prints them (the demo); production sets its provider's adapter.
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="backcare.core.sms.ConsoleSmsBackend" if DEBUG else "backcare.core.sms.NoSmsBackend",
+)
+# The address of this site, for links in messages sent without a request (reminders, waitlist
+# offers). Default: the first ALLOWED_HOSTS name over HTTPS; http://localhost:8000 with DEBUG=1.
+SITE_URL = env.str(
+    "SITE_URL",
+    default="http://localhost:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}",
+).rstrip("/")
+
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="BackCare <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

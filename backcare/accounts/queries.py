@@ -272,6 +272,10 @@ def list_bookable_therapists(
     licence makes a therapist unbookable").
     """
     clinic = require_roles(viewer, clinic, list(Role), action="therapist.bookable")
+    return _bookable_therapists(clinic, on)
+
+
+def _bookable_therapists(clinic: Clinic, on: date) -> QuerySet[Therapist]:
     bookable_licence = Licence.objects.filter(therapist_id=OuterRef("pk")).filter(
         licence_status_q(LicenceStatus.VALID, on=on)
         | licence_status_q(LicenceStatus.EXPIRING, on=on)
@@ -282,6 +286,18 @@ def list_bookable_therapists(
         .select_related("user")
         .order_by("user__full_name")
     )
+
+
+def clinic_for_system(clinic_id: uuid.UUID) -> Clinic:
+    """A clinic by id, for system jobs that act for nobody (background tasks). Not patient
+    data; never for a request's viewer."""
+    return Clinic.objects.get(pk=clinic_id)
+
+
+def therapist_bookable_for_system(clinic: Clinic, therapist_id: uuid.UUID, *, on: date) -> bool:
+    """For system jobs that act for nobody (offering a freed time to the waitlist): True when
+    the therapist works at `clinic` and holds a bookable licence on `on`. Not patient data."""
+    return _bookable_therapists(clinic, on).filter(pk=therapist_id).exists()
 
 
 def is_bookable(viewer: Viewer, therapist: Therapist, clinic: Clinic | None, *, on: date) -> bool:

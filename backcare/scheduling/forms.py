@@ -1,5 +1,6 @@
 """Forms of the booking pages: what to look for, and the slot chosen."""
 
+import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -115,3 +116,46 @@ class CalendarForm(forms.Form):
             (str(t.pk), t.user.full_name) for t in therapists
         ]
         room_field.choices = [("", "All rooms")] + [(str(r.pk), r.name) for r in rooms]
+
+
+class WaitlistForm(DomainErrorFormMixin, forms.Form):
+    """Join the waitlist: the service, a therapist or any, the days and the time of day."""
+
+    service = forms.ChoiceField(label="Service", error_messages={"required": "Choose a service."})
+    therapist = forms.ChoiceField(label="Therapist")
+    first_date = forms.DateField(
+        label="From", widget=forms.DateInput(attrs={"type": "date"}), help_text="The first day."
+    )
+    last_date = forms.DateField(
+        label="To", widget=forms.DateInput(attrs={"type": "date"}), help_text="The last day."
+    )
+    earliest_time = forms.TimeField(
+        label="Not before",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text="Optional: the earliest start time.",
+    )
+    latest_time = forms.TimeField(
+        label="Not after",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text="Optional: the latest start time.",
+    )
+
+    def __init__(
+        self, *args: Any, services: list[Service], therapists: list[Therapist], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        service_field = self.fields["service"]
+        therapist_field = self.fields["therapist"]
+        assert isinstance(service_field, forms.ChoiceField)
+        assert isinstance(therapist_field, forms.ChoiceField)
+        service_field.choices = [(str(s.pk), _service_label(s)) for s in services]
+        therapist_field.choices = [
+            (ANY_THERAPIST, "Any suitable therapist"),
+            *((str(t.pk), t.user.full_name) for t in therapists),
+        ]
+
+    def therapist_id(self) -> uuid.UUID | None:
+        value = self.cleaned_data["therapist"]
+        return None if value == ANY_THERAPIST else uuid.UUID(value)

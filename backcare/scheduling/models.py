@@ -403,6 +403,9 @@ class Notification(ClinicScopedModel):
     kind = models.CharField(max_length=16, choices=NotificationKind.choices)
     channel = models.CharField(max_length=8, choices=NotificationChannel.choices)
     about_starts_at = models.DateTimeField(help_text="The appointment time the message is about.")
+    covers_course = models.BooleanField(
+        default=False, help_text="Also about the later sessions of the appointment's course."
+    )
     key = models.CharField(max_length=200, unique=True)
     due_at = models.DateTimeField()
     status = models.CharField(

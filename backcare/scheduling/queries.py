@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q
 
 from backcare.accounts.models import Clinic, Role, Therapist
-from backcare.accounts.queries import CLINIC_STAFF_ROLES, Viewer, require_roles
+from backcare.accounts.queries import CLINIC_STAFF_ROLES, Viewer, deny, require_roles
 from backcare.core.audit import record_event
 from backcare.patients.models import Patient
-from backcare.patients.queries import find_patient
+from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 from backcare.scheduling.models import (
     ACTIVE_STATUSES,
     CHANGEABLE_STATUSES,
@@ -21,6 +21,9 @@ from backcare.scheduling.models import (
     SchedulingSettings,
     Service,
     TimeOff,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistStatus,
     WorkingHours,
 )
 from backcare.scheduling.slots import (
@@ -193,6 +196,79 @@ def list_patient_appointments(
         detail={"count": len(rows)},
     )
     return AppointmentListing(patient=patient, upcoming=upcoming, past=past)
+
+
+@dataclass(frozen=True)
+class WaitlistListing:
+    patient: Patient
+    entries: list[WaitlistEntry]
+
+
+def list_waitlist(viewer: Viewer, patient_id: uuid.UUID) -> WaitlistListing:
+    """A patient's waitlist entries, newest first (the patient and their clinic's staff); one
+    `waitlist.list` event. `NotFoundError` (audited) for anyone else."""
+    patient = find_patient(viewer, patient_id, roles=SEE_ALL_ROLES, action="waitlist.list")
+    entries = list(
+        WaitlistEntry.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .select_related("service", "therapist__user")
+        .order_by("-created_at")[:MAX_WAITLIST_SHOWN]
+    )
+    record_event(
+        actor=viewer,
+        action="waitlist.list",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"count": len(entries)},
+    )
+    return WaitlistListing(patient=patient, entries=entries)
+
+
+MAX_WAITLIST_SHOWN = 50
+
+
+def list_clinic_waitlist(viewer: Viewer, clinic: Clinic | None) -> list[WaitlistEntry]:
+    """The clinic's line: entries waiting or offered a time, first come first; for clinic
+    staff (`NotFoundError`, audited, for others). One `waitlist.list` event."""
+    clinic = require_roles(viewer, clinic, CLINIC_STAFF_ROLES, action="waitlist.list")
+    entries = list(
+        WaitlistEntry.objects.filter(
+            clinic=clinic, status__in=(WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
+        )
+        .select_related("patient", "service", "therapist__user")
+        .order_by("created_at")[:500]
+    )
+    record_event(
+        actor=viewer, action="waitlist.list", clinic_id=clinic.pk, detail={"count": len(entries)}
+    )
+    return entries
+
+
+def get_waitlist_offer(viewer: Viewer, offer_id: uuid.UUID) -> WaitlistOffer:
+    """An offer of a freed time, for its patient or their clinic's staff; audited as viewed.
+    `NotFoundError` (audited) for anyone else."""
+    offer = (
+        WaitlistOffer.objects.select_related(
+            "entry__service", "entry__patient", "therapist__user", "clinic"
+        )
+        .filter(pk=offer_id)
+        .first()
+    )
+    if offer is None:
+        raise deny(
+            viewer,
+            action="waitlist.offer.view",
+            object_type="scheduling.waitlistoffer",
+            object_id=str(offer_id),
+        )
+    find_patient(viewer, offer.entry.patient_id, roles=SEE_ALL_ROLES, action="waitlist.offer.view")
+    record_event(
+        actor=viewer,
+        action="waitlist.offer.view",
+        clinic_id=offer.clinic_id,
+        patient_id=offer.entry.patient_id,
+        obj=offer,
+    )
+    return offer
 
 
 def feed_appointments(feed: CalendarFeed, *, start: datetime, end: datetime) -> list[Appointment]:

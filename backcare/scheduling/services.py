@@ -13,11 +13,15 @@ import secrets
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from backcare.accounts.models import Clinic, Role, Therapist
@@ -25,11 +29,13 @@ from backcare.accounts.queries import (
     ADMIN_ROLES,
     Viewer,
     acting_user,
+    clinic_for_system,
     clinics_where,
     deny,
     get_own_therapist,
     list_bookable_therapists,
     require_roles,
+    therapist_bookable_for_system,
 )
 from backcare.core.audit import record_event
 from backcare.core.errors import (
@@ -39,21 +45,31 @@ from backcare.core.errors import (
     NotFoundError,
     full_clean_or_invalid,
 )
+from backcare.core.sms import TextMessage, send_text_message
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
-from backcare.scheduling import ical
+from backcare.scheduling import ical, messages
 from backcare.scheduling.models import (
     ACTIVE_STATUSES,
     CHANGEABLE_STATUSES,
     MAX_COURSE_EVERY_WEEKS,
     MAX_COURSE_SESSIONS,
+    MAX_WAITLIST_OFFER_HOURS,
     Appointment,
     AppointmentStatus,
     CalendarFeed,
     CalendarFeedKind,
     Course,
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    NotificationStatus,
     SchedulingSettings,
     Service,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistOfferStatus,
+    WaitlistStatus,
 )
 from backcare.scheduling.queries import (
     feed_appointments,
@@ -170,7 +186,14 @@ def book_appointment(
             obj=appointment,
             detail={"status": appointment.status},
         )
+        _queue_notice(appointment, _booking_notice(appointment))
         return appointment
+
+
+def _booking_notice(appointment: Appointment) -> NotificationKind:
+    if appointment.status == AppointmentStatus.REQUESTED:
+        return NotificationKind.REQUEST
+    return NotificationKind.CONFIRMATION
 
 
 def _bookable_service(clinic: Clinic, service_id: uuid.UUID) -> Service:
@@ -634,6 +657,7 @@ def book_course(
             first_starts_at=starts[0],
             booked_by=acting_user(booked_by),
         )
+        booked: list[Appointment] = []
         for session in sessions:
             appointment = _insert_appointment(
                 patient=patient,
@@ -671,6 +695,7 @@ def book_course(
                 obj=appointment,
                 detail={"course_id": str(course.pk), "session": session.number, "status": status},
             )
+            booked.append(appointment)
         record_event(
             actor=booked_by,
             action="course.create",
@@ -684,6 +709,7 @@ def book_course(
                 "status": status,
             },
         )
+        _queue_notice(booked[0], _booking_notice(booked[0]), covers_course=len(booked) > 1)
         return course
 
 
@@ -773,6 +799,7 @@ def reschedule_appointment(
         if not _moved(current, times, moving={current.pk}):
             raise _taken(clinic, therapist, service, patient.pk, start, exclude_ids={current.pk})
         _record_move(actor, current, previous)
+        _queue_notice(current, NotificationKind.MOVED, change=timezone.now())
         return current
 
 
@@ -852,7 +879,11 @@ def _reschedule_remaining(
             if not _moved(current, times, moving=moving_ids):
                 raise refused(index, "That time was just taken.")
             _record_move(actor, current, previous, course_id=course.pk)
-        return locked[first.pk]
+        moved = locked[first.pk]
+        _queue_notice(
+            moved, NotificationKind.MOVED, covers_course=len(moving) > 1, change=timezone.now()
+        )
+        return moved
 
 
 def _record_move(
@@ -869,6 +900,7 @@ def _record_move(
         obj=appointment,
         detail=detail,
     )
+    _offer_when_committed(appointment.clinic_id, appointment.therapist_id, previous)
 
 
 def _moved(appointment: Appointment, times: _Times, *, moving: Collection[uuid.UUID]) -> bool:
@@ -941,7 +973,712 @@ def cancel_appointment(
                 obj=each,
                 detail={"course_id": str(each.course_id)} if remaining_in_course else {},
             )
+            _offer_when_committed(each.clinic_id, each.therapist_id, each.starts_at)
+        _queue_notice(current, NotificationKind.CANCELLED, covers_course=len(cancelling) > 1)
         return current
+
+
+# --- Notifications: the outbox --------------------------------------------------------------------
+
+NOTICE_ATTEMPTS = 5
+DELIVERY_BATCH = 200
+REMINDER_BATCH = 1000
+
+
+def _queue_notice(
+    appointment: Appointment,
+    kind: NotificationKind,
+    *,
+    covers_course: bool = False,
+    change: datetime | None = None,
+) -> None:
+    """Write the notice of `kind` about `appointment` to the outbox, in the caller's
+    transaction (it is sent only if that commits), by email and, where the clinic turned text
+    messages on, by text; then ask for a delivery once the transaction commits. `change` makes
+    a notice of a change unique to that change (the same move twice is two notices)."""
+    now = timezone.now()
+    channels = [NotificationChannel.EMAIL]
+    if scheduling_settings(appointment.clinic_id).sms_enabled:
+        channels.append(NotificationChannel.SMS)
+    stamp = appointment.starts_at.isoformat()
+    suffix = f":{change.isoformat()}" if change is not None else ""
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                clinic_id=appointment.clinic_id,
+                patient_id=appointment.patient_id,
+                appointment=appointment,
+                kind=kind,
+                channel=channel,
+                about_starts_at=appointment.starts_at,
+                covers_course=covers_course,
+                key=f"{kind}:{appointment.pk}:{channel}:{stamp}{suffix}",
+                due_at=now,
+            )
+            for channel in channels
+        ],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(_ask_for_delivery)
+
+
+def _ask_for_delivery() -> None:
+    from backcare.scheduling import tasks  # here: tasks imports this module
+
+    tasks.deliver_notifications.enqueue()
+
+
+def enqueue_due_reminders(*, now: datetime | None = None) -> int:
+    """Write a reminder to the outbox for every booked appointment whose reminder time (its
+    clinic's `reminder_hours_before`, 24 by default; 0 sends none) has come and which has none
+    yet for its current time. Returns how many it wrote.
+
+    Safe to run at any moment, repeatedly, in parallel: the outbox key (appointment, kind,
+    channel, time) admits one row, and appointments that have one are not read again. An
+    appointment moved later gets a reminder for its new time; the old one is skipped at sending.
+    """
+    moment = now or timezone.now()
+    rules = {
+        row.clinic_id: row
+        for row in SchedulingSettings.objects.only(
+            "clinic_id", "reminder_hours_before", "sms_enabled"
+        )
+    }
+    default = SchedulingSettings()
+    longest = max(
+        [default.reminder_hours_before, *(r.reminder_hours_before for r in rules.values())]
+    )
+    reminded = Notification.objects.filter(
+        appointment=OuterRef("pk"),
+        kind=NotificationKind.REMINDER,
+        about_starts_at=OuterRef("starts_at"),
+    )
+    due = (
+        Appointment.objects.filter(
+            status=AppointmentStatus.BOOKED,
+            starts_at__gt=moment,
+            starts_at__lte=moment + timedelta(hours=longest),
+        )
+        .filter(~Exists(reminded))
+        .values_list("pk", "clinic_id", "patient_id", "starts_at")
+    )
+    batch: list[Notification] = []
+    written = 0
+    for appointment_id, clinic_id, patient_id, starts_at in due.iterator(chunk_size=2000):
+        rule = rules.get(clinic_id, default)
+        hours = rule.reminder_hours_before
+        if not hours or starts_at - timedelta(hours=hours) > moment:
+            continue
+        channels = [NotificationChannel.EMAIL]
+        if rule.sms_enabled:
+            channels.append(NotificationChannel.SMS)
+        batch += [
+            Notification(
+                clinic_id=clinic_id,
+                patient_id=patient_id,
+                appointment_id=appointment_id,
+                kind=NotificationKind.REMINDER,
+                channel=channel,
+                about_starts_at=starts_at,
+                key=f"reminder:{appointment_id}:{channel}:{starts_at.isoformat()}",
+                due_at=moment,
+            )
+            for channel in channels
+        ]
+        if len(batch) >= REMINDER_BATCH:
+            written += _write_batch(batch)
+            batch = []
+    return written + _write_batch(batch)
+
+
+def _write_batch(rows: list[Notification]) -> int:
+    if rows:
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+def deliver_due_notifications(
+    *, now: datetime | None = None, limit: int = DELIVERY_BATCH
+) -> DeliveryReport:
+    """Send up to `limit` due notifications from the outbox, each exactly once.
+
+    Each row is sent in its own transaction that first locks it (PostgreSQL: `FOR UPDATE SKIP
+    LOCKED`, so parallel workers share the work; SQLite: the IMMEDIATE write lock) and re-reads
+    its status, and that marks it sent when the message is handed over; a worker that dies
+    mid-batch leaves the row it was on unsent, for the next run. Messages are handed over with
+    the row id as idempotency key (email Message-ID, text message reference) for the last gap,
+    a death after handing over and before the commit.
+
+    A notice that is no longer true is skipped, not sent: a reminder or confirmation of an
+    appointment since cancelled or moved, a waitlist offer no longer open. A failed hand-over is
+    retried later with backoff, and marked failed after `NOTICE_ATTEMPTS` tries.
+    """
+    moment = now or timezone.now()
+    due = list(
+        Notification.objects.filter(status=NotificationStatus.PENDING, due_at__lte=moment)
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    counts = {"sent": 0, "skipped": 0, "failed": 0}
+    for notification_id in due:
+        outcome = _deliver_one(notification_id, moment)
+        if outcome is not None:
+            counts[outcome] += 1
+    return DeliveryReport(**counts)
+
+
+def _deliver_one(notification_id: uuid.UUID, now: datetime) -> str | None:
+    with transaction.atomic():
+        row = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related(
+                "clinic",
+                "patient__user",
+                "appointment__service",
+                "appointment__therapist__user",
+                "waitlist_offer__entry__service",
+                "waitlist_offer__therapist__user",
+            )
+            .filter(pk=notification_id, status=NotificationStatus.PENDING)
+            .first()
+        )
+        if row is None:
+            return None  # another worker holds it or has sent it
+        reason = _no_longer_true(row, now) or _no_address(row)
+        if reason:
+            _finish(row, NotificationStatus.SKIPPED, now, reason)
+            return "skipped"
+        try:
+            _hand_over(row)
+        except Exception as error:  # any provider failure: retried with backoff
+            row.attempts += 1
+            row.due_at = now + timedelta(minutes=2**row.attempts)
+            gives_up = row.attempts >= NOTICE_ATTEMPTS
+            status = NotificationStatus.FAILED if gives_up else NotificationStatus.PENDING
+            _finish(row, status, now, f"{type(error).__name__}: {error}"[:300])
+            return "failed"
+        row.attempts += 1
+        _finish(row, NotificationStatus.SENT, now, "")
+        return "sent"
+
+
+def _finish(row: Notification, status: NotificationStatus, now: datetime, note: str) -> None:
+    row.status = status
+    row.last_error = note
+    if status == NotificationStatus.SENT:
+        row.sent_at = now
+    row.save(update_fields=["status", "attempts", "due_at", "sent_at", "last_error", "updated_at"])
+    record_event(
+        actor=None,
+        action="notification.retry"
+        if status == NotificationStatus.PENDING
+        else f"notification.{status}",
+        clinic_id=row.clinic_id,
+        patient_id=row.patient_id,
+        obj=row,
+        detail={"kind": row.kind, "channel": row.channel},
+    )
+
+
+_STILL_TRUE = {
+    NotificationKind.CONFIRMATION: (AppointmentStatus.BOOKED,),
+    NotificationKind.REMINDER: (AppointmentStatus.BOOKED,),
+    NotificationKind.REQUEST: (AppointmentStatus.REQUESTED,),
+    NotificationKind.MOVED: CHANGEABLE_STATUSES,
+}
+
+
+def _no_longer_true(row: Notification, now: datetime) -> str:
+    if row.kind == NotificationKind.WAITLIST_OFFER:
+        offer = row.waitlist_offer
+        if offer is None or offer.status != WaitlistOfferStatus.OPEN or offer.expires_at <= now:
+            return "The offer is no longer open."
+        return ""
+    appointment = row.appointment
+    if appointment is None:
+        return "No appointment."
+    if row.kind == NotificationKind.CANCELLED:
+        return ""
+    if appointment.status not in _STILL_TRUE[NotificationKind(row.kind)]:
+        return f"The appointment is {appointment.get_status_display().lower()}."
+    if appointment.starts_at != row.about_starts_at:
+        return "The appointment has moved."
+    if row.kind == NotificationKind.REMINDER and appointment.starts_at <= now:
+        return "The appointment has begun."
+    return ""
+
+
+def _email_of(patient: Patient) -> str:
+    return patient.email or (patient.user.email if patient.user else "")
+
+
+def _no_address(row: Notification) -> str:
+    if row.channel == NotificationChannel.EMAIL and not _email_of(row.patient):
+        return "The patient has no email address."
+    if row.channel == NotificationChannel.SMS and not row.patient.phone:
+        return "The patient has no phone number."
+    return ""
+
+
+def _facts(row: Notification) -> messages.MessageFacts:
+    clinic = row.clinic
+    offer = row.waitlist_offer
+    if offer is not None:
+        therapist, minutes = offer.therapist, offer.entry.service.duration_minutes
+        link = settings.SITE_URL + reverse(
+            "waitlist_offer", args=[signing.dumps(str(offer.pk), salt=OFFER_SALT)]
+        )
+        expires: datetime | None = offer.expires_at.astimezone(clinic.zone)
+    else:
+        assert row.appointment is not None
+        therapist = row.appointment.therapist
+        minutes = row.appointment.service.duration_minutes
+        page = "portal_booking" if row.kind == NotificationKind.CANCELLED else "portal_appointments"
+        link = settings.SITE_URL + reverse(page)
+        expires = None
+    return messages.MessageFacts(
+        kind=row.kind,
+        clinic_name=clinic.name,
+        clinic_phone=clinic.phone,
+        starts_local=row.about_starts_at.astimezone(clinic.zone),
+        duration_minutes=minutes,
+        therapist_name=therapist.user.full_name,
+        link=link,
+        covers_course=row.covers_course,
+        offer_expires_local=expires,
+    )
+
+
+def _hand_over(row: Notification) -> None:
+    facts = _facts(row)
+    if row.channel == NotificationChannel.SMS:
+        send_text_message(
+            TextMessage(
+                to=row.patient.phone, body=messages.text_message(facts), reference=str(row.pk)
+            )
+        )
+        return
+    email = EmailMessage(
+        subject=messages.email_subject(facts),
+        body=messages.email_body(facts),
+        to=[_email_of(row.patient)],
+        headers={"Message-ID": f"<{row.pk}@backcare>"},
+    )
+    attachment = _calendar_attachment(row)
+    if attachment is not None:
+        email.attach("appointment.ics", attachment, "text/calendar")
+    email.send()
+
+
+def _calendar_attachment(row: Notification) -> bytes | None:
+    """The .ics of a confirmation or a move: the appointment, or all the course's sessions still
+    ahead when the notice covers the course."""
+    if row.kind not in (NotificationKind.CONFIRMATION, NotificationKind.MOVED):
+        return None
+    appointment = row.appointment
+    assert appointment is not None
+    rows = [appointment]
+    if row.covers_course and appointment.course_id is not None:
+        rows = list(
+            Appointment.objects.filter(
+                clinic_id=row.clinic_id,
+                course_id=appointment.course_id,
+                status__in=CHANGEABLE_STATUSES,
+                starts_at__gte=appointment.starts_at,
+            ).select_related("service", "therapist__user", "room")
+        )
+    clinic = row.clinic
+    events = [
+        ical.FeedEvent(
+            uid=f"{each.pk}@backcare",
+            starts_at=each.starts_at,
+            ends_at=each.ends_at,
+            summary=f"{each.service.name} with {each.therapist.user.full_name}",
+            location=clinic.name + (f", {each.room.name}" if each.room_id and each.room else ""),
+            tentative=each.status == AppointmentStatus.REQUESTED,
+        )
+        for each in rows
+    ]
+    return ical.calendar_bytes(clinic.name, events, stamp=timezone.now())
+
+
+# --- Waitlist ------------------------------------------------------------------------------------
+
+OFFER_SALT = "backcare.scheduling.waitlist-offer"
+# A time closer than this is not offered: nobody could reasonably take it.
+OFFER_MIN_NOTICE = timedelta(hours=2)
+# Entries looked at for one freed time (each check reads availability); the rest keep waiting.
+OFFER_CANDIDATES = 20
+
+
+def join_waitlist(
+    *,
+    actor: Viewer,
+    patient_id: uuid.UUID,
+    service_id: uuid.UUID,
+    therapist_id: uuid.UUID | None,
+    first_date: date,
+    last_date: date,
+    earliest_time: time | None = None,
+    latest_time: time | None = None,
+) -> WaitlistEntry:
+    """Put the patient on the clinic's waitlist for `service` with a therapist (None: any
+    suitable one) between two dates, optionally starting within a time of day. The patient
+    themself or clinic staff. Returns the entry; the first in line is offered a freed time.
+
+    `ConflictError` for a patient on hold (they cannot book yet); `InvalidInputError` for an
+    unknown service or therapist, dates in the past or out of order, a time window that ends
+    before it starts, or more than `MAX_WAITLIST_DAYS` days; `NotFoundError` (audited) for
+    anyone else.
+    """
+    patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="waitlist.join")
+    clinic = patient.clinic
+    service = _bookable_service(clinic, service_id)
+    if therapist_id is not None:
+        _bookable_therapist(actor, clinic, therapist_id, max(first_date, clinic.local_date()))
+    _check_waitlist_window(clinic, first_date, last_date, earliest_time, latest_time)
+    _check_hold(patient)
+    entry = WaitlistEntry(
+        clinic_id=clinic.pk,
+        patient=patient,
+        service=service,
+        therapist_id=therapist_id,
+        first_date=first_date,
+        last_date=last_date,
+        earliest_time=earliest_time,
+        latest_time=latest_time,
+        created_by=acting_user(actor),
+    )
+    with transaction.atomic():
+        entry.save()
+        record_event(
+            actor=actor,
+            action="waitlist.join",
+            clinic_id=clinic.pk,
+            patient_id=patient.pk,
+            obj=entry,
+        )
+    return entry
+
+
+MAX_WAITLIST_DAYS = 92
+
+
+def _check_waitlist_window(
+    clinic: Clinic, first: date, last: date, earliest: time | None, latest: time | None
+) -> None:
+    errors: dict[str, str] = {}
+    if first < clinic.local_date():
+        errors["first_date"] = "Choose today or a later day."
+    if last < first:
+        errors["last_date"] = "The last day must not be before the first."
+    elif (last - first).days > MAX_WAITLIST_DAYS:
+        errors["last_date"] = f"Choose at most {MAX_WAITLIST_DAYS} days."
+    if earliest is not None and latest is not None and latest < earliest:
+        errors["latest_time"] = "The latest start must not be before the earliest."
+    if errors:
+        raise InvalidInputError("Check the dates and times of the waitlist.", field_errors=errors)
+
+
+def leave_waitlist(*, actor: Viewer, entry_id: uuid.UUID) -> WaitlistEntry:
+    """Take a waiting (or offered) entry off the waitlist; an open offer lapses. The patient or
+    clinic staff; `NotFoundError` (audited) for anyone else, `ConflictError` when it is no longer
+    waiting."""
+    entry = _waitlist_entry_for(actor, entry_id, action="waitlist.leave")
+    with transaction.atomic():
+        current = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if current.status not in (WaitlistStatus.WAITING, WaitlistStatus.OFFERED):
+            raise ConflictError("This waitlist entry is no longer waiting.")
+        WaitlistOffer.objects.filter(entry=current, status=WaitlistOfferStatus.OPEN).update(
+            status=WaitlistOfferStatus.DECLINED, answered_at=timezone.now()
+        )
+        current.status = WaitlistStatus.WITHDRAWN
+        current.save(update_fields=["status", "updated_at"])
+        record_event(
+            actor=actor,
+            action="waitlist.leave",
+            clinic_id=current.clinic_id,
+            patient_id=current.patient_id,
+            obj=current,
+        )
+        return current
+
+
+def _waitlist_entry_for(viewer: Viewer, entry_id: uuid.UUID, *, action: str) -> WaitlistEntry:
+    entry = WaitlistEntry.objects.filter(pk=entry_id).first()
+    if entry is None:
+        raise deny(
+            viewer, action=action, object_type="scheduling.waitlistentry", object_id=str(entry_id)
+        )
+    find_patient(viewer, entry.patient_id, roles=SEE_ALL_ROLES, action=action)
+    return entry
+
+
+def offer_freed_time(
+    *,
+    clinic_id: uuid.UUID,
+    therapist_id: uuid.UUID,
+    starts_at: datetime,
+    now: datetime | None = None,
+) -> WaitlistOffer | None:
+    """Offer the time that became free at `starts_at` with the therapist to the first entry in
+    line that it suits (its therapist or any, its dates and time of day, its service fits there
+    now, the patient may book and is not busy), unless an offer of that time is already open or
+    it is less than `OFFER_MIN_NOTICE` away. The offer lasts the clinic's
+    `waitlist_offer_hours` (not past the time itself less the notice) and is emailed with a
+    signed link. Returns the offer, or None when nobody is offered. A system action (no actor).
+    """
+    moment = now or timezone.now()
+    if starts_at - moment < OFFER_MIN_NOTICE:
+        return None
+    clinic = clinic_for_system(clinic_id)
+    if WaitlistOffer.objects.filter(
+        clinic_id=clinic_id,
+        therapist_id=therapist_id,
+        starts_at=starts_at,
+        status__in=(WaitlistOfferStatus.OPEN, WaitlistOfferStatus.ACCEPTED),
+    ).exists():
+        return None
+    entry = _first_suited(clinic, therapist_id, starts_at, moment)
+    if entry is None:
+        return None
+    hours = scheduling_settings(clinic_id).waitlist_offer_hours
+    expires = min(moment + timedelta(hours=hours), starts_at - OFFER_MIN_NOTICE)
+    with transaction.atomic():
+        current = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if current.status != WaitlistStatus.WAITING:
+            return None
+        offer = WaitlistOffer.objects.create(
+            clinic_id=clinic_id,
+            entry=current,
+            therapist_id=therapist_id,
+            starts_at=starts_at,
+            expires_at=expires,
+        )
+        current.status = WaitlistStatus.OFFERED
+        current.save(update_fields=["status", "updated_at"])
+        _queue_offer_notice(offer, current)
+        record_event(
+            actor=None,
+            action="waitlist.offer",
+            clinic_id=clinic_id,
+            patient_id=current.patient_id,
+            obj=offer,
+        )
+        return offer
+
+
+def _first_suited(
+    clinic: Clinic, therapist_id: uuid.UUID, starts_at: datetime, now: datetime
+) -> WaitlistEntry | None:
+    local = starts_at.astimezone(clinic.zone)
+    day, clock = local.date(), local.time()
+    offered_before = WaitlistOffer.objects.filter(
+        entry=OuterRef("pk"), therapist_id=therapist_id, starts_at=starts_at
+    )
+    candidates = (
+        WaitlistEntry.objects.filter(
+            clinic_id=clinic.pk,
+            status=WaitlistStatus.WAITING,
+            first_date__lte=day,
+            last_date__gte=day,
+        )
+        .filter(Q(therapist_id=therapist_id) | Q(therapist__isnull=True))
+        .filter(Q(earliest_time__isnull=True) | Q(earliest_time__lte=clock))
+        .filter(Q(latest_time__isnull=True) | Q(latest_time__gte=clock))
+        .filter(~Exists(offered_before))
+        .select_related("service", "patient")
+        .order_by("created_at")[:OFFER_CANDIDATES]
+    )
+    if not therapist_bookable_for_system(clinic, therapist_id, on=day):
+        return None
+    for entry in candidates:
+        if hold_status(entry.patient).may_book and starts_at in free_starts(
+            clinic,
+            therapist_id=therapist_id,
+            service=entry.service,
+            first_day=day,
+            last_day=day,
+            not_before=now,
+            patient_id=entry.patient_id,
+        ):
+            return entry
+    return None
+
+
+def _queue_offer_notice(offer: WaitlistOffer, entry: WaitlistEntry) -> None:
+    now = timezone.now()
+    channels = [NotificationChannel.EMAIL]
+    if scheduling_settings(offer.clinic_id).sms_enabled:
+        channels.append(NotificationChannel.SMS)
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                clinic_id=offer.clinic_id,
+                patient_id=entry.patient_id,
+                waitlist_offer=offer,
+                kind=NotificationKind.WAITLIST_OFFER,
+                channel=channel,
+                about_starts_at=offer.starts_at,
+                key=f"waitlist_offer:{offer.pk}:{channel}",
+                due_at=now,
+            )
+            for channel in channels
+        ],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(_ask_for_delivery)
+
+
+def waitlist_offer_id(token: str) -> uuid.UUID:
+    """The offer id a link's signed token names; `NotFoundError` for a token that was altered,
+    is not ours, or is older than the longest offer."""
+    try:
+        value = signing.loads(
+            token, salt=OFFER_SALT, max_age=timedelta(hours=MAX_WAITLIST_OFFER_HOURS)
+        )
+        return uuid.UUID(str(value))
+    except (signing.BadSignature, ValueError) as error:
+        raise NotFoundError("This link is not valid.") from error
+
+
+def accept_waitlist_offer(*, actor: Viewer, offer_id: uuid.UUID) -> Appointment:
+    """Book the offered time for the offer's patient (the patient or clinic staff), with every
+    check of `book_appointment`. `ConflictError` when the offer has expired or was answered;
+    `SlotTakenError` when the time was taken meanwhile (the offer ends, the patient keeps their
+    place in line); `NotFoundError` (audited) for anyone else."""
+    offer = _offer_for(actor, offer_id, action="waitlist.accept")
+    entry = offer.entry
+    _check_offer_open(offer)
+    try:
+        with transaction.atomic():
+            appointment = book_appointment(
+                booked_by=actor,
+                patient_id=entry.patient_id,
+                therapist_id=offer.therapist_id,
+                service_id=entry.service_id,
+                starts_at=offer.starts_at,
+            )
+            _answer_offer(
+                offer.pk, WaitlistOfferStatus.ACCEPTED, WaitlistStatus.BOOKED, appointment
+            )
+    except SlotTakenError:
+        _answer_offer(offer.pk, WaitlistOfferStatus.TAKEN, WaitlistStatus.WAITING, None)
+        raise
+    record_event(
+        actor=actor,
+        action="waitlist.accept",
+        clinic_id=offer.clinic_id,
+        patient_id=entry.patient_id,
+        obj=offer,
+    )
+    return appointment
+
+
+def decline_waitlist_offer(*, actor: Viewer, offer_id: uuid.UUID) -> WaitlistOffer:
+    """Decline an open offer: the patient keeps their place for another time, and the time is
+    offered to the next in line. `ConflictError` when it is no longer open; `NotFoundError`
+    (audited) for anyone but the patient and clinic staff."""
+    offer = _offer_for(actor, offer_id, action="waitlist.decline")
+    _check_offer_open(offer)
+    _answer_offer(offer.pk, WaitlistOfferStatus.DECLINED, WaitlistStatus.WAITING, None)
+    record_event(
+        actor=actor,
+        action="waitlist.decline",
+        clinic_id=offer.clinic_id,
+        patient_id=offer.entry.patient_id,
+        obj=offer,
+    )
+    _offer_when_committed(offer.clinic_id, offer.therapist_id, offer.starts_at)
+    offer.refresh_from_db()
+    return offer
+
+
+def _offer_for(viewer: Viewer, offer_id: uuid.UUID, *, action: str) -> WaitlistOffer:
+    offer = (
+        WaitlistOffer.objects.select_related("entry", "entry__service").filter(pk=offer_id).first()
+    )
+    if offer is None:
+        raise deny(
+            viewer, action=action, object_type="scheduling.waitlistoffer", object_id=str(offer_id)
+        )
+    find_patient(viewer, offer.entry.patient_id, roles=SEE_ALL_ROLES, action=action)
+    return offer
+
+
+def _check_offer_open(offer: WaitlistOffer) -> None:
+    if offer.status != WaitlistOfferStatus.OPEN:
+        raise ConflictError(f"This offer is no longer open ({offer.get_status_display().lower()}).")
+    if offer.expires_at <= timezone.now():
+        raise ConflictError("This offer has expired; the time was offered to the next person.")
+
+
+def _answer_offer(
+    offer_id: uuid.UUID,
+    status: WaitlistOfferStatus,
+    entry_status: WaitlistStatus,
+    appointment: Appointment | None,
+) -> None:
+    with transaction.atomic():
+        offer = WaitlistOffer.objects.select_for_update().get(pk=offer_id)
+        if offer.status != WaitlistOfferStatus.OPEN:
+            raise ConflictError("This offer is no longer open.")
+        offer.status = status
+        offer.answered_at = timezone.now()
+        offer.appointment = appointment
+        offer.save(update_fields=["status", "answered_at", "appointment", "updated_at"])
+        WaitlistEntry.objects.filter(pk=offer.entry_id, status=WaitlistStatus.OFFERED).update(
+            status=entry_status, updated_at=timezone.now()
+        )
+
+
+def expire_waitlist_offers(*, now: datetime | None = None) -> int:
+    """End open offers past their time (the patients keep their place for other times) and
+    offer each time to the next in line. Returns how many ended. Safe to run repeatedly."""
+    moment = now or timezone.now()
+    ended = 0
+    for offer_id in WaitlistOffer.objects.filter(
+        status=WaitlistOfferStatus.OPEN, expires_at__lte=moment
+    ).values_list("pk", flat=True):
+        try:
+            _answer_offer(offer_id, WaitlistOfferStatus.EXPIRED, WaitlistStatus.WAITING, None)
+        except ConflictError:
+            continue  # answered meanwhile
+        ended += 1
+        offer = WaitlistOffer.objects.get(pk=offer_id)
+        record_event(
+            actor=None,
+            action="waitlist.expire",
+            clinic_id=offer.clinic_id,
+            obj=offer,
+        )
+        offer_freed_time(
+            clinic_id=offer.clinic_id,
+            therapist_id=offer.therapist_id,
+            starts_at=offer.starts_at,
+            now=moment,
+        )
+    return ended
+
+
+def _offer_when_committed(
+    clinic_id: uuid.UUID, therapist_id: uuid.UUID, starts_at: datetime
+) -> None:
+    """Once the transaction commits, offer the time it freed to the waitlist (a task)."""
+    transaction.on_commit(lambda: _ask_to_offer(clinic_id, therapist_id, starts_at))
+
+
+def _ask_to_offer(clinic_id: uuid.UUID, therapist_id: uuid.UUID, starts_at: datetime) -> None:
+    from backcare.scheduling import tasks  # here: tasks imports this module
+
+    tasks.offer_freed_time.enqueue(str(clinic_id), str(therapist_id), starts_at.isoformat())
 
 
 def approve_appointment(*, actor: Viewer, appointment_id: uuid.UUID) -> Appointment:
@@ -986,6 +1723,7 @@ def approve_appointment(*, actor: Viewer, appointment_id: uuid.UUID) -> Appointm
                 patient_id=patient.pk,
                 obj=each,
             )
+        _queue_notice(current, NotificationKind.CONFIRMATION, covers_course=len(approving) > 1)
         return current
 
 

@@ -19,4 +19,9 @@ urlpatterns = [
         views.appointment_cancel,
         name="appointment_cancel",
     ),
+    path("portal/waitlist/", views.portal_waitlist, name="portal_waitlist"),
+    path("patients/<uuid:patient_id>/waitlist/", views.patient_waitlist, name="patient_waitlist"),
+    path("waitlist/<uuid:entry_id>/leave/", views.waitlist_leave, name="waitlist_leave"),
+    path("waitlist/offers/<str:token>/", views.waitlist_offer, name="waitlist_offer"),
+    path("clinic/waitlist/", views.clinic_waitlist, name="clinic_waitlist"),
 ]

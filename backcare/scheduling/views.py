@@ -30,7 +30,13 @@ from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
 from backcare.scheduling import queries, services
-from backcare.scheduling.forms import ANY_THERAPIST, BookingSearchForm, CalendarForm, SlotForm
+from backcare.scheduling.forms import (
+    ANY_THERAPIST,
+    BookingSearchForm,
+    CalendarForm,
+    SlotForm,
+    WaitlistForm,
+)
 from backcare.scheduling.services import SlotTakenError
 from backcare.triage.queries import get_hold_status
 
@@ -315,3 +321,114 @@ def staff_calendar(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Request") == "true":
         template += "#calendar"
     return render(request, template, context, status=200 if form.is_valid() else 400)
+
+
+# --- Waitlist ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def portal_waitlist(request: HttpRequest) -> HttpResponse:
+    """The patient's waitlist entries, and joining the waitlist."""
+    patient_id = own_patient_id(request.user, clinic_context(request).clinic)
+    return _waitlist_page(request, patient_id, portal=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_waitlist(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """A patient's waitlist entries, for clinic staff, who may add one for them."""
+    return _waitlist_page(request, patient_id, portal=False)
+
+
+def _waitlist_page(request: HttpRequest, patient_id: uuid.UUID, *, portal: bool) -> HttpResponse:
+    listing = queries.list_waitlist(request.user, patient_id)
+    clinic = listing.patient.clinic
+    form = WaitlistForm(
+        request.POST if request.method == "POST" else None,
+        services=queries.list_services(request.user, clinic),
+        therapists=list(
+            list_bookable_therapists(request.user, clinic, on=clinic.local_date())[
+                :MAX_THERAPISTS_SHOWN
+            ]
+        ),
+        initial={"first_date": clinic.local_date(), "therapist": ANY_THERAPIST},
+    )
+    status = 200
+    if request.method == "POST":
+        status = UNPROCESSABLE
+        if form.is_valid():
+            try:
+                services.join_waitlist(
+                    actor=request.user,
+                    patient_id=listing.patient.pk,
+                    service_id=uuid.UUID(form.cleaned_data["service"]),
+                    therapist_id=form.therapist_id(),
+                    first_date=form.cleaned_data["first_date"],
+                    last_date=form.cleaned_data["last_date"],
+                    earliest_time=form.cleaned_data["earliest_time"],
+                    latest_time=form.cleaned_data["latest_time"],
+                )
+            except DomainError as error:
+                form.add_domain_error(error)
+                status = http_status_for(error)
+            else:
+                messages.success(
+                    request, "On the waitlist: we will email when a suitable time becomes free."
+                )
+                return redirect(_waitlist_url(listing.patient, portal))
+    context = {"listing": listing, "form": form, "portal": portal, "patient": listing.patient}
+    return render(request, "scheduling/waitlist.html", context, status=status)
+
+
+def _waitlist_url(patient: Patient, portal: bool) -> str:
+    if portal:
+        return reverse("portal_waitlist")
+    return reverse("patient_waitlist", args=[patient.pk])
+
+
+@login_required
+@require_POST
+def waitlist_leave(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
+    try:
+        entry = services.leave_waitlist(actor=request.user, entry_id=entry_id)
+    except ConflictError as error:
+        return render_refusal(request, error, back_url=reverse("dashboard"))
+    messages.success(request, "Taken off the waitlist.")
+    portal = entry.patient.user_id == request.user.pk
+    return redirect(_waitlist_url(entry.patient, portal))
+
+
+@login_required
+def clinic_waitlist(request: HttpRequest) -> HttpResponse:
+    """The clinic's waitlist, first come first, for the front desk."""
+    entries = queries.list_clinic_waitlist(request.user, clinic_context(request).clinic)
+    return render(request, "scheduling/clinic_waitlist.html", {"entries": entries})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def waitlist_offer(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link to a freed time: book it or let it go to the next person."""
+    offer_id = services.waitlist_offer_id(token)
+    offer = queries.get_waitlist_offer(request.user, offer_id)
+    portal = offer.entry.patient.user_id == request.user.pk
+    if request.method == "POST":
+        try:
+            if request.POST.get("answer") == "accept":
+                services.accept_waitlist_offer(actor=request.user, offer_id=offer.pk)
+                messages.success(request, "Booked: the time is yours.")
+            else:
+                services.decline_waitlist_offer(actor=request.user, offer_id=offer.pk)
+                messages.success(request, "Thank you: the time goes to the next person.")
+        except ConflictError as error:
+            return render_refusal(
+                request, error, back_url=_waitlist_url(offer.entry.patient, portal)
+            )
+        return redirect(_appointments_url(offer.entry.patient, portal))
+    context = {
+        "offer": offer,
+        "open": offer.status == "open" and offer.expires_at > timezone.now(),
+        "zone": offer.clinic.zone,
+    }
+    return render(request, "scheduling/waitlist_offer.html", context)

@@ -1,0 +1,93 @@
+"""The words of confirmations, reminders, change notices and waitlist offers, by email and text
+message. Pure: built from `MessageFacts`, which hold only where and when, never anything
+clinical (no reason for the visit, no condition, no notes), because email and text messages are
+read on lock screens and shared devices.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+KINDS = ("confirmation", "request", "reminder", "moved", "cancelled", "waitlist_offer")
+
+
+@dataclass(frozen=True)
+class MessageFacts:
+    kind: str
+    clinic_name: str
+    clinic_phone: str
+    starts_local: datetime  # aware, in the clinic's time zone
+    duration_minutes: int
+    therapist_name: str
+    link: str
+    covers_course: bool = False
+    offer_expires_local: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown message kind {self.kind!r}")
+        if self.kind == "waitlist_offer" and self.offer_expires_local is None:
+            raise ValueError("a waitlist offer needs its expiry time")
+
+
+def _when(at: datetime) -> str:
+    return f"{at:%A} {at.day} {at:%B %Y} at {at:%H:%M}"
+
+
+def _call(facts: MessageFacts) -> str:
+    return f" or call {facts.clinic_phone}" if facts.clinic_phone else ""
+
+
+_SUBJECTS = {
+    "confirmation": "Your appointment is booked",
+    "request": "We have your booking request",
+    "reminder": "Reminder: your appointment",
+    "moved": "Your appointment has moved",
+    "cancelled": "Your appointment is cancelled",
+    "waitlist_offer": "A time has become free",
+}
+
+
+def email_subject(facts: MessageFacts) -> str:
+    return f"{_SUBJECTS[facts.kind]}: {facts.clinic_name}"
+
+
+def _headline(facts: MessageFacts) -> str:
+    when = _when(facts.starts_local)
+    length = f"{facts.duration_minutes}-minute appointment"
+    with_whom = f" with {facts.therapist_name}" if facts.therapist_name else ""
+    course = " and the later sessions of your course" if facts.covers_course else ""
+    lines = {
+        "confirmation": f"Your {length}{with_whom} on {when}{course} is booked.",
+        "request": f"We have your request for a {length}{with_whom} on {when}{course}. "
+        "The clinic will confirm it; the time is kept for you meanwhile.",
+        "reminder": f"A reminder of your {length}{with_whom} on {when}.",
+        "moved": f"Your {length}{with_whom}{course} now starts on {when}.",
+        "cancelled": f"Your {length}{with_whom} on {when}{course} is cancelled.",
+        "waitlist_offer": f"A {length}{with_whom} on {when} has become free, and you are first "
+        "on the waitlist.",
+    }
+    return lines[facts.kind]
+
+
+def email_body(facts: MessageFacts) -> str:
+    """Plain-text email: what happened, when, and where to see or change it."""
+    lines = ["Hello,", "", _headline(facts), ""]
+    if facts.kind == "waitlist_offer":
+        assert facts.offer_expires_local is not None
+        lines += [
+            f"It is yours to book until {_when(facts.offer_expires_local)}:",
+            facts.link,
+            "",
+            "If you do not want it, do nothing: it goes to the next person.",
+        ]
+    elif facts.kind == "cancelled":
+        lines += [f"To book another time, visit {facts.link}{_call(facts)}."]
+    else:
+        lines += [f"To see, move or cancel it, visit {facts.link}{_call(facts)}."]
+    lines += ["", facts.clinic_name]
+    return "\n".join(lines) + "\n"
+
+
+def text_message(facts: MessageFacts) -> str:
+    """A short text: the headline and the link."""
+    return f"{facts.clinic_name}: {_headline(facts)} {facts.link}"

@@ -1,0 +1,325 @@
+"""Confirmations, reminders and change notices through the outbox: each (appointment, kind,
+channel) is sent once, whether the jobs run three times or two workers send at once, and a
+worker that dies mid-batch loses nothing; a cancelled or moved appointment gets no stale
+reminder; messages carry no clinical details."""
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from icalendar import Calendar
+
+from backcare.core.sms import RecordingSmsBackend
+from backcare.scheduling import services
+from backcare.scheduling.models import (
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    SchedulingSettings,
+)
+from backcare.scheduling.tests.test_services import World
+from tests.factories import make_user
+
+
+@pytest.fixture
+def world(db) -> World:
+    return World()
+
+
+@pytest.fixture(autouse=True)
+def _recorded_text_messages(settings):
+    settings.SMS_BACKEND = "backcare.core.sms.RecordingSmsBackend"
+    RecordingSmsBackend.outbox.clear()
+
+
+def _reminder_time(world: World):
+    """Sunday 15:00 before the world's Monday: its appointments up to 15:00 are within 24 hours."""
+    return world.at(15, days=-1)
+
+
+def _book_monday(world: World, hours=(10, 12, 14)) -> list:
+    patients = [world.patient, world.other_patient, world._screened()]
+    return [
+        world.book(world.at(hour), patient=patient)
+        for hour, patient in zip(hours, patients, strict=False)
+    ]
+
+
+def _sent(kind: str) -> Counter:
+    return Counter(
+        Notification.objects.filter(kind=kind, status=NotificationStatus.SENT).values_list(
+            "appointment_id", flat=True
+        )
+    )
+
+
+def test_booking_writes_its_confirmation_in_the_same_transaction_and_sends_it_with_an_ics(world):
+    appointment = world.book(world.at(10))
+    [notice] = Notification.objects.filter(appointment=appointment)
+    assert (notice.kind, notice.channel, notice.status) == ("confirmation", "email", "pending")
+    report = services.deliver_due_notifications()
+    assert report == services.DeliveryReport(sent=1)
+    [message] = mail.outbox
+    assert message.to == [world.patient.email]
+    assert message.extra_headers["Message-ID"] == f"<{notice.pk}@backcare>"
+    assert "is booked" in message.body
+    assert "10:00" in message.body
+    [(name, content, mimetype)] = message.attachments
+    assert (name, mimetype) == ("appointment.ics", "text/calendar")
+    [event] = Calendar.from_ical(content).walk("VEVENT")
+    assert event.decoded("dtstart") == appointment.starts_at
+
+
+def test_a_booking_that_rolls_back_leaves_nothing_in_the_outbox(world):
+    from django.db import transaction
+
+    def book_then_fail() -> None:
+        with transaction.atomic():
+            world.book(world.at(10))
+            raise RuntimeError("the surrounding work failed")
+
+    with pytest.raises(RuntimeError):
+        book_then_fail()
+    assert not Notification.objects.exists()
+
+
+def test_reminder_jobs_run_three_times_write_one_reminder_per_appointment(world):
+    _book_monday(world)
+    now = _reminder_time(world)
+    written = [services.enqueue_due_reminders(now=now) for _ in range(3)]
+    assert written == [3, 0, 0]
+    assert Notification.objects.filter(kind="reminder").count() == 3
+
+
+def test_reminders_are_not_written_before_their_time_nor_for_a_clinic_that_wants_none(world):
+    _book_monday(world)
+    assert services.enqueue_due_reminders(now=world.at(9, days=-2)) == 0  # 49 hours before
+    SchedulingSettings.objects.create(clinic=world.clinic, reminder_hours_before=0)
+    assert services.enqueue_due_reminders(now=_reminder_time(world)) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_enqueue_runs_and_two_parallel_workers_send_each_reminder_exactly_once():
+    world = World()
+    booked = _book_monday(world)
+    now = _reminder_time(world)
+    mail.outbox.clear()
+    _in_parallel([lambda: services.enqueue_due_reminders(now=now)] * 3)
+    services.enqueue_due_reminders(now=now)
+    _in_parallel([lambda: services.deliver_due_notifications(now=now)] * 2)
+    services.deliver_due_notifications(now=now)
+    assert _sent("reminder") == Counter({a.pk: 1 for a in booked})
+    reminders = [m for m in mail.outbox if m.subject.startswith("Reminder")]
+    assert sorted(m.to[0] for m in reminders) == sorted(a.patient.email for a in booked)
+
+
+def _in_parallel(jobs: list) -> None:
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(job) -> None:
+        barrier.wait()
+        try:
+            job()
+        except BaseException as error:  # the test reports it below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+class WorkerDied(BaseException):
+    """Stands for the process being killed: not an Exception, so nothing catches it."""
+
+
+def test_a_worker_that_dies_mid_batch_leaves_the_rest_for_the_next_run_and_sends_none_twice(
+    world, monkeypatch
+):
+    booked = _book_monday(world)
+    now = _reminder_time(world)
+    Notification.objects.all().delete()  # only the reminders, for a clear count
+    services.enqueue_due_reminders(now=now)
+    real = services._hand_over
+    handed: list = []
+
+    def dies_at_the_second(row) -> None:
+        if len(handed) == 1:
+            raise WorkerDied
+        handed.append(row.pk)
+        real(row)
+
+    monkeypatch.setattr(services, "_hand_over", dies_at_the_second)
+    with pytest.raises(WorkerDied):
+        services.deliver_due_notifications(now=now)
+    statuses = Counter(Notification.objects.values_list("status", flat=True))
+    assert statuses == Counter({"sent": 1, "pending": 2})
+    monkeypatch.setattr(services, "_hand_over", real)
+    assert services.deliver_due_notifications(now=now) == services.DeliveryReport(sent=2)
+    assert _sent("reminder") == Counter({a.pk: 1 for a in booked})
+    assert len(mail.outbox) == 3
+
+
+def test_a_cancelled_appointment_gets_no_reminder_but_its_cancellation(world):
+    appointment = world.book(world.at(10))
+    now = _reminder_time(world)
+    services.enqueue_due_reminders(now=now)
+    services.cancel_appointment(cancelled_by=world.desk, appointment_id=appointment.pk)
+    services.deliver_due_notifications(now=now)
+    kinds = dict(Notification.objects.values_list("kind", "status"))
+    assert kinds == {"confirmation": "skipped", "reminder": "skipped", "cancelled": "sent"}
+    [message] = mail.outbox
+    assert "is cancelled" in message.body
+
+
+def test_a_moved_appointment_gets_a_reminder_for_its_new_time_only(world):
+    appointment = world.book(world.at(10))
+    now = _reminder_time(world)
+    services.enqueue_due_reminders(now=now)
+    services.reschedule_appointment(
+        actor=world.desk, appointment_id=appointment.pk, starts_at=world.at(15)
+    )
+    assert services.enqueue_due_reminders(now=now) == 1
+    services.deliver_due_notifications(now=now)
+    reminders = Notification.objects.filter(kind="reminder").order_by("about_starts_at")
+    assert [(r.about_starts_at, r.status) for r in reminders] == [
+        (world.at(10), "skipped"),
+        (world.at(15), "sent"),
+    ]
+    sent = [m for m in mail.outbox if m.subject.startswith("Reminder")]
+    assert len(sent) == 1
+    assert "15:00" in sent[0].body
+    assert "10:00" not in sent[0].body
+    moved = [m for m in mail.outbox if m.subject.startswith("Your appointment has moved")]
+    assert len(moved) == 1
+    assert "15:00" in moved[0].body
+
+
+def test_messages_carry_no_clinical_details(world):
+    from backcare.patients.models import PatientPreferences
+
+    PatientPreferences.objects.update_or_create(
+        patient=world.patient,
+        defaults={"clinic": world.clinic, "notes": "Sciatica after disc surgery"},
+    )
+    SchedulingSettings.objects.create(clinic=world.clinic, sms_enabled=True)
+    world.patient.phone = "+44 20 7946 0000"
+    world.patient.save()
+    appointment = world.book(world.at(10))
+    services.enqueue_due_reminders(now=_reminder_time(world))
+    services.deliver_due_notifications(now=_reminder_time(world))
+    texts = [m.body + m.subject for m in mail.outbox]
+    texts += [m.body for m in RecordingSmsBackend.outbox]
+    texts += [str(a[1]) for m in mail.outbox for a in m.attachments]
+    assert len(texts) == 5  # confirmation and reminder by email and text, one .ics
+    for text in texts:
+        for clinical in (
+            "Sciatica",
+            "disc",
+            "surgery",
+            "pain",
+            "red flag",
+            world.patient.family_name,
+        ):
+            assert clinical.lower() not in text.lower()
+    assert {m.reference for m in RecordingSmsBackend.outbox} == set(
+        map(
+            str,
+            Notification.objects.filter(channel="sms", appointment=appointment).values_list(
+                "pk", flat=True
+            ),
+        )
+    )
+
+
+def test_text_messages_go_to_patients_with_a_phone_when_the_clinic_turned_them_on(world):
+    SchedulingSettings.objects.create(clinic=world.clinic, sms_enabled=True)
+    world.patient.phone = "+44 20 7946 0000"
+    world.patient.save()
+    world.other_patient.phone = ""
+    world.other_patient.save()
+    with_phone = world.book(world.at(10))
+    without_phone = world.book(world.at(12), patient=world.other_patient)
+    services.deliver_due_notifications()
+    [text] = RecordingSmsBackend.outbox
+    assert text.to == "+44 20 7946 0000"
+    assert "is booked" in text.body
+    sms = Notification.objects.get(appointment=with_phone, channel="sms")
+    assert text.reference == str(sms.pk)
+    skipped = Notification.objects.get(appointment=without_phone, channel="sms")
+    assert (skipped.status, skipped.last_error) == ("skipped", "The patient has no phone number.")
+
+
+def test_a_failed_hand_over_is_retried_later_and_given_up_after_five_tries(world, settings):
+    settings.SMS_BACKEND = "backcare.core.sms.NoSmsBackend"
+    SchedulingSettings.objects.create(clinic=world.clinic, sms_enabled=True)
+    world.patient.phone = "+44 20 7946 0000"
+    world.patient.save()
+    world.book(world.at(10))
+    now = world.at(9, days=-3)
+    services.deliver_due_notifications(now=now)
+    sms = Notification.objects.get(channel="sms")
+    assert (sms.status, sms.attempts) == ("pending", 1)
+    assert "No text message provider" in sms.last_error
+    assert sms.due_at == now + timedelta(minutes=2)
+    assert services.deliver_due_notifications(now=now) == services.DeliveryReport()  # not yet due
+    for day in range(1, 5):
+        services.deliver_due_notifications(now=now + timedelta(days=day))
+    sms.refresh_from_db()
+    assert (sms.status, sms.attempts) == ("failed", 5)
+    assert Notification.objects.get(channel="email").status == "sent"
+
+
+def test_a_course_is_confirmed_once_with_all_its_sessions_in_the_ics(world):
+    course = services.book_course(
+        booked_by=world.desk,
+        patient_id=world.patient.pk,
+        therapist_id=world.therapist.pk,
+        service_id=world.service.pk,
+        first_starts_at=world.at(10),
+        sessions_count=4,
+    )
+    assert course.sessions_count == 4
+    [notice] = Notification.objects.all()
+    assert notice.covers_course
+    services.deliver_due_notifications()
+    [message] = mail.outbox
+    assert "and the later sessions of your course is booked" in message.body
+    events = Calendar.from_ical(message.attachments[0][1]).walk("VEVENT")
+    assert len(events) == 4
+
+
+def test_a_request_waiting_for_approval_is_acknowledged_then_confirmed(world):
+    SchedulingSettings.objects.create(clinic=world.clinic, new_patients_need_approval=True)
+    user = make_user()
+    from tests.factories import make_patient
+
+    patient = make_patient(world.clinic, user=user)
+    from backcare.triage.tests.factories import make_screening
+
+    make_screening(world.desk, patient)
+    appointment = world.book(world.at(10), patient=patient, actor=user)
+    assert appointment.status == "requested"
+    services.approve_appointment(actor=world.desk, appointment_id=appointment.pk)
+    services.deliver_due_notifications()
+    kinds = dict(Notification.objects.values_list("kind", "status"))
+    # The acknowledgement was overtaken by the approval before it left: only the confirmation.
+    assert kinds == {NotificationKind.REQUEST: "skipped", NotificationKind.CONFIRMATION: "sent"}
+
+
+def test_sending_is_audited_without_clinical_detail(world):
+    from backcare.core.models import AuditEvent
+
+    world.book(world.at(10))
+    services.deliver_due_notifications()
+    event = AuditEvent.objects.get(action="notification.sent")
+    assert event.patient_id == world.patient.pk
+    assert event.detail == {"kind": "confirmation", "channel": "email"}
