@@ -216,7 +216,7 @@ def test_messages_carry_no_clinical_details(world):
     appointment = world.book(world.at(10))
     services.enqueue_due_reminders(now=_reminder_time(world))
     services.deliver_due_notifications(now=_reminder_time(world))
-    texts = [m.body + m.subject for m in mail.outbox]
+    texts = [f"{m.subject}\n{m.body}" for m in mail.outbox]
     texts += [m.body for m in RecordingSmsBackend.outbox]
     texts += [str(a[1]) for m in mail.outbox for a in m.attachments]
     assert len(texts) == 5  # confirmation and reminder by email and text, one .ics

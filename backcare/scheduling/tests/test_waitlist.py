@@ -2,6 +2,7 @@
 signed link that expires; declined or expired, it goes to the next."""
 
 from datetime import time, timedelta
+from typing import Any
 
 import pytest
 from django.core import mail, signing
@@ -34,7 +35,7 @@ class Line(World):
         self.entries = [self.join(p) for p in self.waiting]
 
     def join(self, patient, **kwargs) -> WaitlistEntry:
-        values = {
+        values: dict[str, Any] = {
             "therapist_id": self.therapist.pk,
             "first_date": self.monday,
             "last_date": self.monday,
