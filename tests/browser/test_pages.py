@@ -80,6 +80,8 @@ STAFF_PAGES = [
     ("patient_booking", lambda w: [w.patient.pk]),
     ("staff_calendar", lambda w: []),
     ("patient_appointments", lambda w: [w.patient.pk]),
+    ("patient_waitlist", lambda w: [w.patient.pk]),
+    ("clinic_waitlist", lambda w: []),
     ("patient_list", lambda w: []),
     ("patient_create", lambda w: []),
     ("patient_detail", lambda w: [w.patient.pk]),
@@ -115,6 +117,7 @@ PORTAL_PAGES = [
     "portal_rescreen",
     "portal_booking",
     "portal_appointments",
+    "portal_waitlist",
     "calendar_feeds",
 ]
 
