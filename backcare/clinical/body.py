@@ -106,3 +106,42 @@ def body_map_codes() -> list[tuple[str, str]]:
         for m in MUSCLES
         for side, label in SIDES
     ]
+
+
+# The clinical regions (CLINICAL_REGIONS) each muscle lies in, from the region column of RULES.md
+# §4.2; "{side}" is the side worked. Used to keep planned and recorded work out of regions the
+# contraindication result says to avoid.
+_MUSCLE_REGIONS: dict[str, tuple[str, ...]] = {
+    "trapezius_upper": ("neck", "shoulder_{side}"),
+    "trapezius_middle": ("thoracic",),
+    "trapezius_lower": ("thoracic",),
+    "rhomboids": ("thoracic",),
+    "latissimus_dorsi": ("thoracic", "lumbar"),
+    "serratus_posterior_inferior": ("thoracic",),
+    "erector_spinae": ("thoracic", "lumbar"),
+    "multifidus": ("lumbar",),
+    "quadratus_lumborum": ("lumbar",),
+    "thoracolumbar_fascia": ("lumbar",),
+    "gluteus_maximus": ("gluteal_{side}",),
+    "gluteus_medius": ("gluteal_{side}",),
+    "gluteus_minimus": ("gluteal_{side}",),
+    "piriformis": ("gluteal_{side}",),
+    "iliopsoas": ("abdominal",),
+    "tensor_fasciae_latae": ("gluteal_{side}", "leg_{side}"),
+    "hamstrings": ("leg_{side}",),
+    "adductors": ("leg_{side}",),
+}
+WORK_SIDES = ("left", "right", "both")
+
+
+def regions_of(muscle: str, side: str) -> frozenset[str]:
+    """The clinical region codes that work on `muscle` on `side` (left, right or both) touches.
+    Raises ValueError for an unknown muscle or side."""
+    if muscle not in _MUSCLE_REGIONS:
+        raise ValueError(f"unknown muscle {muscle!r}")
+    if side not in WORK_SIDES:
+        raise ValueError(f"side must be one of {', '.join(WORK_SIDES)}")
+    sides = ("left", "right") if side == "both" else (side,)
+    return frozenset(
+        template.format(side=each) for template in _MUSCLE_REGIONS[muscle] for each in sides
+    )

@@ -590,3 +590,76 @@ def describe(
         )
         for f in fields(ContraindicationSettings)
     ]
+
+
+# --- Checking planned or recorded work against the limits ---------------------------------------
+
+
+@dataclass(frozen=True)
+class TreatmentLimits:
+    """The limits treatment must keep: the contraindication result combined with the
+    restrictions of clearances in force. Empty limits ask nothing."""
+
+    max_pressure_level: int | None = None
+    regional_pressure_caps: Mapping[str, int] = field(default_factory=dict)
+    excluded_techniques: frozenset[str] = frozenset()
+    avoid_regions: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Work:
+    """One piece of planned or applied work: a technique on regions at a pressure level."""
+
+    technique: str
+    regions: frozenset[str]
+    pressure_level: int
+
+
+@dataclass(frozen=True)
+class WorkProblem:
+    """Why the work breaks a limit. Only an excluded technique may go ahead, and only when the
+    therapist acknowledges the precaution with a reason; a pressure above a cap and a region to
+    avoid are refused (RULES.md §2: the cap and the regions are what the rules ask)."""
+
+    kind: str  # "excluded_technique", "avoid_region" or "pressure_cap"
+    message: str
+
+    @property
+    def acknowledgeable(self) -> bool:
+        """True when a therapist's acknowledged reason lets the work go ahead."""
+        return self.kind == "excluded_technique"
+
+
+def check_work(work: Work, limits: TreatmentLimits) -> tuple[WorkProblem, ...]:
+    """The limits `work` breaks, most serious first (regions, pressure, technique); empty when
+    it keeps them all. Raises `ClinicalInputError` for a pressure level outside 1-5."""
+    if not isinstance(work.pressure_level, int) or not 1 <= work.pressure_level <= 5:
+        raise ClinicalInputError(
+            "pressure_out_of_range", "Pressure level must be a whole number from 1 to 5."
+        )
+    problems: list[WorkProblem] = []
+    avoided = sorted(work.regions & limits.avoid_regions)
+    if avoided:
+        problems.append(
+            WorkProblem("avoid_region", f"The screening says to avoid {', '.join(avoided)}.")
+        )
+    caps = [limits.max_pressure_level] if limits.max_pressure_level is not None else []
+    caps += [
+        level for region, level in limits.regional_pressure_caps.items() if region in work.regions
+    ]
+    if caps and work.pressure_level > min(caps):
+        problems.append(
+            WorkProblem(
+                "pressure_cap",
+                f"Pressure level {work.pressure_level} is above the cap of {min(caps)} for this "
+                f"patient; choose level {min(caps)} or lower.",
+            )
+        )
+    if work.technique in limits.excluded_techniques:
+        problems.append(
+            WorkProblem(
+                "excluded_technique",
+                f"The screening excludes {work.technique.replace('_', ' ')} for this patient.",
+            )
+        )
+    return tuple(problems)

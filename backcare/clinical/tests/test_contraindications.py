@@ -3,6 +3,7 @@ rules; clinic settings shown against their defaults."""
 
 import pytest
 
+from backcare.clinical import contraindications
 from backcare.clinical.contraindications import (
     DEFAULT_SETTINGS,
     ContraindicationAnswers,
@@ -327,3 +328,64 @@ def test_building_from_a_vector_refuses_malformed_input_with_a_named_error(mappi
     with pytest.raises(ClinicalInputError) as raised:
         ContraindicationAnswers.from_mapping(mapping)
     assert raised.value.code == code
+
+
+# --- check_work: planned or applied work against the limits (RULES.md §2) -----------------------
+
+LIMITS = contraindications.TreatmentLimits(
+    max_pressure_level=3,
+    regional_pressure_caps={"lumbar": 2},
+    excluded_techniques=frozenset({"deep_tissue"}),
+    avoid_regions=frozenset({"leg_left"}),
+)
+
+
+@pytest.mark.parametrize(
+    ("technique", "regions", "pressure", "kinds"),
+    [
+        # Within every limit.
+        ("swedish", {"thoracic"}, 3, []),
+        # §2.1: a global pressure cap (e.g. osteoporosis, anticoagulants) is not exceeded.
+        ("swedish", {"thoracic"}, 4, ["pressure_cap"]),
+        # §2.2: a regional cap (e.g. over a bone-metastasis region) wins where it is lower.
+        ("swedish", {"lumbar"}, 3, ["pressure_cap"]),
+        ("swedish", {"lumbar"}, 2, []),
+        # §2.2: avoid the affected limb (DVT, varicose veins); refused, not acknowledged.
+        ("swedish", {"leg_left"}, 1, ["avoid_region"]),
+        # §2.1: excluded techniques (deep tissue with anticoagulants) need an acknowledged reason.
+        ("deep_tissue", {"thoracic"}, 2, ["excluded_technique"]),
+        (
+            "deep_tissue",
+            {"leg_left", "lumbar"},
+            5,
+            ["avoid_region", "pressure_cap", "excluded_technique"],
+        ),
+    ],
+)
+def test_work_is_checked_against_caps_regions_and_excluded_techniques(
+    technique, regions, pressure, kinds
+):
+    work = contraindications.Work(technique, frozenset(regions), pressure)
+    problems = contraindications.check_work(work, LIMITS)
+    assert [p.kind for p in problems] == kinds
+    assert [p.acknowledgeable for p in problems] == [k == "excluded_technique" for k in kinds]
+
+
+def test_a_pressure_above_the_cap_says_which_level_is_allowed():
+    work = contraindications.Work("swedish", frozenset({"lumbar"}), 4)
+    [problem] = contraindications.check_work(work, LIMITS)
+    assert problem.message == (
+        "Pressure level 4 is above the cap of 2 for this patient; choose level 2 or lower."
+    )
+
+
+def test_no_limits_ask_nothing():
+    work = contraindications.Work("deep_tissue", frozenset({"lumbar"}), 5)
+    assert contraindications.check_work(work, contraindications.TreatmentLimits()) == ()
+
+
+@pytest.mark.parametrize("pressure", [0, 6, "3"])
+def test_a_pressure_level_outside_one_to_five_is_an_error(pressure):
+    work = contraindications.Work("swedish", frozenset(), pressure)
+    with pytest.raises(ClinicalInputError):
+        contraindications.check_work(work, LIMITS)
