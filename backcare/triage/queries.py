@@ -224,6 +224,27 @@ def hold_status(patient: Patient) -> HoldStatus:
     return hold_from(screenings, clearances, overrides, patient.clinic.local_date())
 
 
+def limits_from(hold: HoldStatus) -> contraindications.TreatmentLimits:
+    """The limits treatment must keep, from the hold's latest screening (its contraindication
+    result) and its clearances in force (their restricted regions, excluded techniques and
+    pressure caps, which add to the screening's). No query."""
+    result = hold.assessment.contraindication_result if hold.assessment else {}
+    caps = [result.get("max_pressure_level")]
+    caps += [c.max_pressure_level for c in hold.clearances]
+    known = [cap for cap in caps if cap is not None]
+    regional: dict[str, int] = {}
+    for region, level in result.get("regional_pressure_caps", []):
+        regional[region] = min(level, regional.get(region, level))
+    return contraindications.TreatmentLimits(
+        max_pressure_level=min(known) if known else None,
+        regional_pressure_caps=regional,
+        excluded_techniques=frozenset(result.get("excluded_techniques", []))
+        | {t for c in hold.clearances for t in c.excluded_techniques},
+        avoid_regions=frozenset(result.get("region_restrictions", []))
+        | {r for c in hold.clearances for r in c.restricted_regions},
+    )
+
+
 def hold_from(
     screenings: list[TriageAssessment],
     clearances: Iterable[Clearance],

@@ -483,3 +483,34 @@ def test_an_emergency_contraindication_outranks_an_unanswered_question(world):
         conditions={"suspected_dvt": True, "dvt_chest_pain_or_breathless": True},
     )
     assert hold_status(world.patient).level == "emergency"
+
+
+# --- limits_from: what treatment must keep --------------------------------------------------------
+
+
+def test_limits_combine_the_screenings_result_with_the_clearances_in_force(world):
+    make_screening(
+        world.therapist,
+        world.patient,
+        yes=("history_of_cancer",),
+        conditions={"anticoagulant_or_bleeding_disorder": True},
+    )
+    limits = queries.limits_from(hold_status(world.patient))
+    assert limits.max_pressure_level == 3  # RULES.md §2: anticoagulants, level 3 default
+    assert "deep_tissue" in limits.excluded_techniques
+    make_clearance(
+        world.therapist,
+        world.patient,
+        max_pressure_level=2,
+        excluded_techniques=["cupping"],
+        restricted_regions=["leg_left"],
+    )
+    limits = queries.limits_from(hold_status(world.patient))
+    assert limits.max_pressure_level == 2
+    assert {"deep_tissue", "cupping"} <= limits.excluded_techniques
+    assert limits.avoid_regions == frozenset({"leg_left"})
+
+
+def test_no_screening_means_no_limits_to_show(world):
+    limits = queries.limits_from(hold_status(world.patient))
+    assert limits == queries.contraindications.TreatmentLimits()
