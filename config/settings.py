@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "backcare.triage",
     "backcare.outcomes",
     "backcare.intake",
+    "backcare.plans",
     "backcare.scheduling",
     "backcare.reports",
 ]

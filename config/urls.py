@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("backcare.triage.urls")),
     path("", include("backcare.outcomes.urls")),
     path("", include("backcare.intake.urls")),
+    path("", include("backcare.plans.urls")),
     path("", include("backcare.scheduling.urls")),
 ]
 

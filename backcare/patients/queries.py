@@ -173,3 +173,9 @@ def patient_names(
 
 def is_patient_of(viewer: Viewer, clinic: Clinic, patient_id: uuid.UUID) -> bool:
     return visible_patients(viewer).filter(clinic=clinic, pk=patient_id).exists()
+
+
+def preferences_of(patient: Patient) -> PatientPreferences | None:
+    """The patient's preferences, or None if never given. Not audited: for queries that
+    checked the viewer and show them beside a plan or note."""
+    return PatientPreferences.objects.filter(clinic_id=patient.clinic_id, patient=patient).first()

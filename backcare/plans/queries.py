@@ -1,0 +1,87 @@
+"""Reads of treatment plans, scoped to the viewer; and, for scheduling, the techniques a
+patient's active plan needs."""
+
+import uuid
+from dataclasses import dataclass
+
+from backcare.accounts.models import Role, Technique
+from backcare.accounts.queries import Viewer, list_techniques
+from backcare.clinical.contraindications import TreatmentLimits
+from backcare.core.audit import record_event
+from backcare.patients.models import Patient, PatientPreferences
+from backcare.patients.queries import find_patient, preferences_of
+from backcare.plans.models import HomeCareAdvice, PlanStatus, PlanTechnique, TreatmentPlan
+from backcare.triage.queries import HoldStatus, hold_status, limits_from
+
+# Who plans: therapists and clinic admins of the patient's clinic. The front desk and the
+# patient read the plan; changing it is clinical work.
+PLAN_ROLES = frozenset({Role.THERAPIST, Role.CLINIC_ADMIN})
+READ_ROLES = PLAN_ROLES | {Role.FRONT_DESK}
+
+
+@dataclass(frozen=True)
+class PlanPage:
+    """What planning shows: the active plan (None before the first), its live techniques and
+    goals, the limits of the screening and clearances, the hold, and the patient's
+    preferences."""
+
+    patient: Patient
+    plan: TreatmentPlan | None
+    techniques: list[PlanTechnique]
+    hold: HoldStatus
+    limits: TreatmentLimits
+    preferences: PatientPreferences | None
+    offered: list[Technique]
+    home_care: list[HomeCareAdvice]
+
+
+def get_plan_page(viewer: Viewer, patient_id: uuid.UUID) -> PlanPage:
+    """The patient's active plan with its limits and preferences, for the patient's clinic
+    staff; one `plan.view` event. `NotFoundError` (audited) for anyone else."""
+    patient = find_patient(
+        viewer, patient_id, roles=READ_ROLES, allow_self=False, action="plan.view"
+    )
+    plan = (
+        TreatmentPlan.objects.filter(
+            clinic_id=patient.clinic_id, patient=patient, status=PlanStatus.ACTIVE
+        )
+        .prefetch_related("goals", "home_care")
+        .first()
+    )
+    techniques = (
+        list(
+            PlanTechnique.objects.filter(clinic_id=patient.clinic_id, plan=plan, removed_at=None)
+            .select_related("technique", "acknowledged_by")
+            .order_by("created_at")
+        )
+        if plan
+        else []
+    )
+    hold = hold_status(patient)
+    record_event(
+        actor=viewer,
+        action="plan.view",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        obj=plan,
+    )
+    return PlanPage(
+        patient=patient,
+        plan=plan,
+        techniques=techniques,
+        hold=hold,
+        limits=limits_from(hold),
+        preferences=preferences_of(patient),
+        offered=list(list_techniques()),
+        home_care=list(HomeCareAdvice.objects.filter(is_active=True)),
+    )
+
+
+def techniques_needed(patient_id: uuid.UUID) -> frozenset[str]:
+    """Codes of the techniques the patient's active plan needs (none without a plan). Not
+    audited: for the booking service, which checked the actor."""
+    return frozenset(
+        PlanTechnique.objects.filter(
+            plan__patient_id=patient_id, plan__status=PlanStatus.ACTIVE, removed_at=None
+        ).values_list("technique__code", flat=True)
+    )
