@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q
 
 from backcare.accounts.models import Clinic, Role, Therapist
-from backcare.accounts.queries import CLINIC_STAFF_ROLES, Viewer, require_roles
+from backcare.accounts.queries import CLINIC_STAFF_ROLES, Viewer, clinics_where, require_roles
 from backcare.core.audit import record_event
 from backcare.patients.models import Patient
-from backcare.patients.queries import find_patient
+from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 from backcare.scheduling.models import (
     ACTIVE_STATUSES,
     CHANGEABLE_STATUSES,
@@ -193,6 +193,28 @@ def list_patient_appointments(
         detail={"count": len(rows)},
     )
     return AppointmentListing(patient=patient, upcoming=upcoming, past=past)
+
+
+def change_refusal(
+    viewer: Viewer, appointment: Appointment, clinic: Clinic, *, verb: str, now: datetime
+) -> str:
+    """Why the viewer may not change (`verb`: "moved", "cancelled") the appointment at `now`,
+    or "" when they may: only booked or requested appointments change; a patient changes theirs
+    only before the clinic's cancellation window, clinic staff always. For services and queries
+    that checked the viewer may see the appointment (not audited)."""
+    if appointment.status not in CHANGEABLE_STATUSES:
+        return f"Only a booked or requested appointment can be {verb}."
+    if clinic.pk in clinics_where(viewer, SEE_ALL_ROLES):
+        return ""
+    hours = scheduling_settings(clinic.pk).cancellation_window_hours
+    if appointment.starts_at - now < timedelta(hours=hours):
+        unit = "hour" if hours == 1 else "hours"
+        phone = f" on {clinic.phone}" if clinic.phone else ""
+        return (
+            f"Appointments can be changed up to {hours} {unit} before; "
+            f"please call the clinic{phone}."
+        )
+    return ""
 
 
 def feed_appointments(feed: CalendarFeed, *, start: datetime, end: datetime) -> list[Appointment]:
