@@ -19,4 +19,9 @@ urlpatterns = [
         views.appointment_cancel,
         name="appointment_cancel",
     ),
+    path(
+        "appointments/<uuid:appointment_id>/move/",
+        views.appointment_reschedule,
+        name="appointment_reschedule",
+    ),
 ]
