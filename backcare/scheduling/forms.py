@@ -159,3 +159,28 @@ class WaitlistForm(DomainErrorFormMixin, forms.Form):
     def therapist_id(self) -> uuid.UUID | None:
         value = self.cleaned_data["therapist"]
         return None if value == ANY_THERAPIST else uuid.UUID(value)
+
+
+class RescheduleForm(forms.Form):
+    """The new time chosen for an appointment, and whether the later sessions of its course
+    move along (the week it was chosen in comes back through `WeekForm`)."""
+
+    starts_at = forms.DateTimeField(
+        error_messages={
+            "required": "Choose a new time from the list of free times.",
+            "invalid": "That time could not be read; choose a time from the list of free times.",
+        }
+    )
+    remaining_in_course = forms.BooleanField(required=False)
+
+
+class WeekForm(forms.Form):
+    """The week of free times to show (seven days from this date)."""
+
+    week = forms.DateField(
+        label="Week starting",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        required=False,
+        help_text="We show free times for seven days from this date.",
+        error_messages={"invalid": "Enter a date, for example 2025-05-12."},
+    )

@@ -9,7 +9,14 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q
 
 from backcare.accounts.models import Clinic, Role, Therapist
-from backcare.accounts.queries import CLINIC_STAFF_ROLES, Viewer, deny, require_roles
+from backcare.accounts.queries import (
+    CLINIC_STAFF_ROLES,
+    Viewer,
+    clinics_where,
+    deny,
+    list_bookable_therapists,
+    require_roles,
+)
 from backcare.core.audit import record_event
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
@@ -33,8 +40,12 @@ from backcare.scheduling.slots import (
     subtract,
     working_intervals,
 )
+from backcare.triage.queries import HoldStatus, hold_status
 
 SLOT_STEP = timedelta(minutes=15)
+WEEK = timedelta(days=7)
+# Free times are offered up to a year ahead, as on the booking page.
+WEEKS_AHEAD_LIMIT = timedelta(days=365)
 
 
 def list_services(viewer: Viewer, clinic: Clinic | None) -> list[Service]:
@@ -167,11 +178,14 @@ def get_availability(
 @dataclass(frozen=True)
 class AppointmentListing:
     """A patient's appointments: `upcoming` (booked or waiting for approval, not yet over),
-    soonest first; `past` (over, cancelled or not attended), latest first."""
+    soonest first; `past` (over, cancelled or not attended), latest first. `movable_ids`: the
+    upcoming ones that have not started, when the viewer may move them (the patient or clinic
+    staff, not a referring clinician)."""
 
     patient: Patient
     upcoming: list[Appointment]
     past: list[Appointment]
+    movable_ids: frozenset[uuid.UUID] = frozenset()
 
 
 def list_patient_appointments(
@@ -195,7 +209,186 @@ def list_patient_appointments(
         patient_id=patient.pk,
         detail={"count": len(rows)},
     )
-    return AppointmentListing(patient=patient, upcoming=upcoming, past=past)
+    may_move = patient.user_id == viewer.pk or patient.clinic_id in clinics_where(
+        viewer, SEE_ALL_ROLES
+    )
+    movable = frozenset(a.pk for a in upcoming if may_move and a.starts_at > now)
+    return AppointmentListing(patient=patient, upcoming=upcoming, past=past, movable_ids=movable)
+
+
+def change_refusal(
+    viewer: Viewer, appointment: Appointment, clinic: Clinic, *, verb: str, now: datetime
+) -> str:
+    """Why the viewer may not change (`verb`: "moved", "cancelled") the appointment at `now`,
+    or "" when they may: only booked or requested appointments change; a patient changes theirs
+    only before the clinic's cancellation window, clinic staff always. For services and queries
+    that checked the viewer may see the appointment (not audited)."""
+    if appointment.status not in CHANGEABLE_STATUSES:
+        return f"Only a booked or requested appointment can be {verb}."
+    if clinic.pk in clinics_where(viewer, SEE_ALL_ROLES):
+        return ""
+    hours = scheduling_settings(clinic.pk).cancellation_window_hours
+    if appointment.starts_at - now < timedelta(hours=hours):
+        unit = "hour" if hours == 1 else "hours"
+        phone = f" on {clinic.phone}" if clinic.phone else ""
+        return (
+            f"Appointments can be changed up to {hours} {unit} before; "
+            f"please call the clinic{phone}."
+        )
+    return ""
+
+
+@dataclass(frozen=True)
+class RescheduleOptions:
+    """What the page for moving an appointment shows: the appointment (with its service,
+    therapist and room), its patient (with the clinic), and the free starts with the same
+    therapist and service in the seven days from `week_start`, as aware UTC datetimes.
+
+    `refusal` says why the viewer may not move it now ("" when they may) and `hold` whether the
+    patient may be booked at all; `free` is empty unless both allow. `later_sessions` counts the
+    booked or requested sessions of its course after it (0 outside a course). `week_error` says
+    why the week asked for was not shown (the default week is shown instead)."""
+
+    appointment: Appointment
+    patient: Patient
+    today: date
+    week_start: date
+    free: list[datetime]
+    refusal: str
+    hold: HoldStatus
+    later_sessions: int
+    week_error: str = ""
+
+    @property
+    def clinic(self) -> Clinic:
+        return self.patient.clinic
+
+    @property
+    def previous_week(self) -> date | None:
+        """The start of the week before (never before today), or None from today."""
+        if self.week_start <= self.today:
+            return None
+        return max(self.today, self.week_start - WEEK)
+
+    @property
+    def next_week(self) -> date | None:
+        """The start of the week after, or None when it would be more than a year ahead."""
+        following = self.week_start + WEEK
+        return following if following <= self.today + WEEKS_AHEAD_LIMIT else None
+
+
+def get_reschedule_options(
+    viewer: Viewer, appointment_id: uuid.UUID, week_start: date | None, *, now: datetime
+) -> RescheduleOptions:
+    """The appointment and where it may move to in the week from `week_start` (by default the
+    week of the appointment, from Monday, but never before today): free starts with the same
+    therapist (on days their licence allows booking) and service, clear of the patient's
+    other appointments and of the room, the appointment's own time not in its way (its current
+    start itself is left out). A week before today or more than a year ahead is not shown:
+    `week_error` says so.
+
+    For the patient and their clinic's staff; anyone else gets `NotFoundError` (audited). One
+    `appointment.view` event. A fixed number of queries, whatever the number of appointments.
+    """
+    appointment = (
+        Appointment.objects.filter(pk=appointment_id)
+        .select_related("service", "therapist__user", "room")
+        .first()
+    )
+    if appointment is None:
+        raise deny(
+            viewer,
+            action="appointment.view",
+            object_type="scheduling.appointment",
+            object_id=str(appointment_id),
+        )
+    patient = find_patient(
+        viewer, appointment.patient_id, roles=SEE_ALL_ROLES, action="appointment.view"
+    )
+    clinic = patient.clinic
+    today = clinic.local_date(now)
+    week_error = ""
+    if week_start is not None and not today <= week_start <= today + WEEKS_AHEAD_LIMIT:
+        week_error = (
+            "Choose today or a later date."
+            if week_start < today
+            else "Choose a date within the next year."
+        )
+    if week_start is None or week_error:
+        day = clinic.local_date(appointment.starts_at)
+        week_start = max(today, day - timedelta(days=day.weekday()))
+    refusal = change_refusal(viewer, appointment, clinic, verb="moved", now=now)
+    hold = hold_status(patient)
+    later_sessions = 0
+    if appointment.course_id is not None:
+        later_sessions = Appointment.objects.filter(
+            clinic_id=clinic.pk,
+            course_id=appointment.course_id,
+            status__in=CHANGEABLE_STATUSES,
+            starts_at__gt=appointment.starts_at,
+        ).count()
+    free: list[datetime] = []
+    if not refusal and hold.may_book:
+        free = _move_starts(viewer, clinic, appointment, week_start, now=now)
+    record_event(
+        actor=viewer,
+        action="appointment.view",
+        clinic_id=clinic.pk,
+        patient_id=patient.pk,
+        obj=appointment,
+        detail={"purpose": "reschedule", "week": week_start.isoformat(), "free": len(free)},
+    )
+    return RescheduleOptions(
+        appointment=appointment,
+        patient=patient,
+        today=today,
+        week_start=week_start,
+        free=free,
+        refusal=refusal,
+        hold=hold,
+        later_sessions=later_sessions,
+        week_error=week_error,
+    )
+
+
+def _move_starts(
+    viewer: Viewer, clinic: Clinic, appointment: Appointment, first_day: date, *, now: datetime
+) -> list[datetime]:
+    """Free starts for the appointment in the seven days from `first_day` (three queries for
+    the times, one for the licence; a day more per day when the licence ends that week)."""
+    last_day = first_day + timedelta(days=6)
+    starts = free_starts(
+        clinic,
+        therapist_id=appointment.therapist_id,
+        service=appointment.service,
+        first_day=first_day,
+        last_day=last_day,
+        not_before=now,
+        room_id=appointment.room_id,
+        patient_id=appointment.patient_id,
+        exclude_appointment_ids={appointment.pk},
+    )
+    starts = [start for start in starts if start != appointment.starts_at]
+    if not starts:
+        return []
+    days = _bookable_days(viewer, clinic, appointment.therapist_id, first_day, last_day)
+    return [start for start in starts if clinic.local_date(start) in days]
+
+
+def _bookable_days(
+    viewer: Viewer, clinic: Clinic, therapist_id: uuid.UUID, first_day: date, last_day: date
+) -> set[date]:
+    """The days from `first_day` to `last_day` on which the therapist may be booked. A licence
+    bookable on a day is bookable on every day before it (it only expires), so one query
+    settles a week unless the licence ends during it."""
+
+    def bookable(day: date) -> bool:
+        return list_bookable_therapists(viewer, clinic, on=day).filter(pk=therapist_id).exists()
+
+    span = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    if bookable(last_day):
+        return set(span)
+    return {day for day in span[:-1] if bookable(day)}
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ from backcare.scheduling.models import (
     WaitlistStatus,
 )
 from backcare.scheduling.queries import (
+    change_refusal,
     feed_appointments,
     free_starts,
     scheduling_settings,
@@ -743,19 +744,11 @@ def _locked(appointment_id: uuid.UUID) -> Appointment:
 
 def _check_changeable(actor: Viewer, appointment: Appointment, clinic: Clinic, verb: str) -> None:
     """Only appointments still ahead change; patients change them only before the clinic's
-    cancellation window, clinic staff always."""
-    if appointment.status not in CHANGEABLE_STATUSES:
-        raise ConflictError(f"Only a booked or requested appointment can be {verb}.")
-    if _is_clinic_staff(actor, clinic.pk):
-        return
-    hours = scheduling_settings(clinic.pk).cancellation_window_hours
-    if appointment.starts_at - timezone.now() < timedelta(hours=hours):
-        unit = "hour" if hours == 1 else "hours"
-        phone = f" on {clinic.phone}" if clinic.phone else ""
-        raise ConflictError(
-            f"Appointments can be changed up to {hours} {unit} before; "
-            f"please call the clinic{phone}."
-        )
+    cancellation window, clinic staff always (`queries.change_refusal`, so that a page can say
+    so before anyone tries)."""
+    refusal = change_refusal(actor, appointment, clinic, verb=verb, now=timezone.now())
+    if refusal:
+        raise ConflictError(refusal)
 
 
 def reschedule_appointment(

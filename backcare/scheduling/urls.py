@@ -24,4 +24,9 @@ urlpatterns = [
     path("waitlist/<uuid:entry_id>/leave/", views.waitlist_leave, name="waitlist_leave"),
     path("waitlist/offers/<str:token>/", views.waitlist_offer, name="waitlist_offer"),
     path("clinic/waitlist/", views.clinic_waitlist, name="clinic_waitlist"),
+    path(
+        "appointments/<uuid:appointment_id>/move/",
+        views.appointment_reschedule,
+        name="appointment_reschedule",
+    ),
 ]

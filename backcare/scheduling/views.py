@@ -1,5 +1,5 @@
 """Booking pages: a patient books online, the front desk books for a patient; the patient's
-appointments, with cancelling."""
+appointments, with moving and cancelling."""
 
 import uuid
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backcare.accounts.context import clinic_context
@@ -34,9 +35,13 @@ from backcare.scheduling.forms import (
     ANY_THERAPIST,
     BookingSearchForm,
     CalendarForm,
+    RescheduleForm,
     SlotForm,
     WaitlistForm,
+    WeekForm,
 )
+from backcare.scheduling.models import Appointment
+from backcare.scheduling.queries import RescheduleOptions
 from backcare.scheduling.services import SlotTakenError
 from backcare.triage.queries import get_hold_status
 
@@ -239,6 +244,102 @@ def appointment_cancel(request: HttpRequest, appointment_id: uuid.UUID) -> HttpR
     messages.success(request, "The appointment is cancelled; its time is free again.")
     portal = appointment.patient.user_id == request.user.pk
     return redirect(_appointments_url(appointment.patient, portal))
+
+
+@dataclass(frozen=True)
+class TimeChoice:
+    """One radio button of the reschedule page; `id` ties its label and the error summary."""
+
+    id: str
+    starts_at: datetime
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def appointment_reschedule(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
+    """Move an appointment to another free time with the same therapist and service, a week of
+    free times at a time: the patient (before the clinic's cancellation window) or their
+    clinic's staff; 404 for anyone else. A taken time or a refusal shows the page again with
+    the reason (409); a garbled time is a 422."""
+    taken: SlotTakenError | None = None
+    refusal: DomainError | None = None
+    choice = RescheduleForm(request.POST) if request.method == "POST" else None
+    if choice is not None:
+        if choice.is_valid():
+            data = choice.cleaned_data
+            try:
+                moved = services.reschedule_appointment(
+                    actor=request.user,
+                    appointment_id=appointment_id,
+                    starts_at=data["starts_at"],
+                    remaining_in_course=data["remaining_in_course"],
+                )
+            except SlotTakenError as error:
+                taken = error
+            except NotFoundError:
+                raise
+            except DomainError as error:
+                refusal = error
+            else:
+                messages.success(request, _moved_message(moved, data["remaining_in_course"]))
+                portal = moved.patient.user_id == request.user.pk
+                return redirect(_appointments_url(moved.patient, portal))
+        else:
+            message = " ".join(str(e) for e in choice.errors.get("starts_at", []))
+            refusal = InvalidInputError(message, field_errors={"starts_at": message})
+        week_form = WeekForm({"week": request.POST.get("week", "")})
+    else:
+        week_form = WeekForm(request.GET)
+    week = week_form.cleaned_data["week"] if week_form.is_valid() else None
+    options = queries.get_reschedule_options(request.user, appointment_id, week, now=timezone.now())
+    if options.week_error:
+        week_form.add_error("week", options.week_error)
+    failed = taken or refusal
+    status = http_status_for(failed) if failed else UNPROCESSABLE if week_form.errors else 200
+    chosen = choice.cleaned_data.get("starts_at") if choice is not None else None
+    keep_course = bool(choice is not None and choice.cleaned_data.get("remaining_in_course"))
+    portal = options.patient.user_id == request.user.pk
+    context = {
+        "options": options,
+        "appointment": options.appointment,
+        "patient": options.patient,
+        "clinic": options.clinic,
+        "portal": portal,
+        "back_url": _appointments_url(options.patient, portal),
+        "week_form": week_form,
+        "week_end": options.week_start + timedelta(days=6),
+        "days": _time_choices(options),
+        "alternatives": _alternatives(taken),
+        "taken": taken,
+        "refusal": refusal,
+        "chosen": chosen,
+        "keep_course": keep_course,
+    }
+    return render(request, "scheduling/reschedule.html", context, status=status)
+
+
+def _time_choices(options: RescheduleOptions) -> list[tuple[date, list[TimeChoice]]]:
+    by_day: dict[date, list[TimeChoice]] = {}
+    for number, start in enumerate(options.free, 1):
+        day = options.clinic.local_date(start)
+        by_day.setdefault(day, []).append(TimeChoice(f"time-{number}", start))
+    return sorted(by_day.items())
+
+
+def _alternatives(taken: SlotTakenError | None) -> list[TimeChoice]:
+    """The next free times a lost single move offers (a course's refused session offers times
+    in its own week instead, named in the message: they are not starts for this one)."""
+    if taken is None or taken.session is not None:
+        return []
+    return [TimeChoice(f"next-{n}", start) for n, start in enumerate(taken.alternatives, 1)]
+
+
+def _moved_message(moved: Appointment, with_course: bool) -> str:
+    local = moved.starts_at.astimezone(moved.clinic.zone)
+    message = f"Moved to {date_format(local, 'D j M Y, H:i')}."
+    if with_course and moved.course_id is not None:
+        message += " The later sessions of the course moved to the same weekday and time."
+    return message
 
 
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:

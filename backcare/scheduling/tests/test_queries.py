@@ -1,0 +1,113 @@
+"""Reads behind the reschedule page: where an appointment may move (the same therapist and
+service, clear of the patient's other appointments, only on days the therapist's licence allows
+booking), who may look (audited), and the week shown."""
+
+from datetime import time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from backcare.accounts.models import Role
+from backcare.core.errors import NotFoundError
+from backcare.core.models import AuditEvent
+from backcare.scheduling.models import WorkingHours
+from backcare.scheduling.queries import get_reschedule_options, list_patient_appointments
+from backcare.scheduling.tests.test_services import World
+from backcare.triage.tests.factories import make_screening
+from tests.factories import make_clinic, make_member, make_patient, make_therapist
+
+
+@pytest.fixture
+def world(db) -> World:
+    return World()
+
+
+def _work_every_day(world: World, therapist) -> None:
+    for weekday in range(1, 7):
+        WorkingHours.objects.create(
+            clinic=world.clinic, therapist=therapist, weekday=weekday, starts=time(9), ends=time(17)
+        )
+
+
+def test_a_move_is_offered_only_on_days_the_therapists_licence_allows(world):
+    # A licence that ends on the Wednesday of the week shown: Thursday on, nothing is offered.
+    days_to_wednesday = (world.monday - world.clinic.local_date()).days + 2
+    lapsing = make_therapist(world.clinic, expires_in_days=days_to_wednesday)
+    WorkingHours.objects.create(
+        clinic=world.clinic, therapist=lapsing, weekday=0, starts=time(9), ends=time(17)
+    )
+    _work_every_day(world, lapsing)
+    appointment = world.book(world.at(10), therapist=lapsing)
+
+    options = get_reschedule_options(world.desk, appointment.pk, world.monday, now=timezone.now())
+
+    offered = {world.clinic.local_date(start) for start in options.free}
+    assert offered == {world.monday + timedelta(days=n) for n in range(3)}
+
+
+def test_a_move_is_not_offered_onto_the_patients_other_appointments(world):
+    other_therapist = make_therapist(world.clinic)
+    WorkingHours.objects.create(
+        clinic=world.clinic, therapist=other_therapist, weekday=0, starts=time(9), ends=time(17)
+    )
+    appointment = world.book(world.at(10))
+    world.book(world.at(14), therapist=other_therapist)
+
+    options = get_reschedule_options(world.desk, appointment.pk, world.monday, now=timezone.now())
+
+    # `free_starts` keeps the patient's buffers too: 12:45 is clear (until 14:00 with its
+    # buffer), 13:00 is not, and after the other appointment 15:15 is the first start again.
+    free = [start.astimezone(world.clinic.zone) for start in options.free]
+    assert world.at(12, 45) in free
+    assert world.at(13) not in free
+    assert world.at(14) not in free
+    assert world.at(15) not in free
+    assert world.at(15, 15) in free
+
+
+def test_the_default_week_is_the_appointments_own_from_monday(world):
+    appointment = world.book(world.at(10, days=14))
+    options = get_reschedule_options(world.desk, appointment.pk, None, now=timezone.now())
+    assert options.week_start == world.monday + timedelta(days=14)
+    assert options.previous_week == world.monday + timedelta(days=7)
+    assert options.next_week == world.monday + timedelta(days=21)
+
+
+def test_a_week_out_of_range_is_reported_and_the_default_week_shown(world):
+    appointment = world.book(world.at(10))
+    today = world.clinic.local_date()
+    options = get_reschedule_options(
+        world.desk, appointment.pk, today + timedelta(days=400), now=timezone.now()
+    )
+    assert options.week_error == "Choose a date within the next year."
+    assert options.week_start == world.monday
+
+
+def test_looking_is_audited_and_outsiders_get_not_found(world):
+    appointment = world.book(world.at(10))
+    get_reschedule_options(world.desk, appointment.pk, None, now=timezone.now())
+    event = AuditEvent.objects.get(action="appointment.view", outcome="allowed")
+    assert event.patient_id == world.patient.pk
+    assert event.detail["purpose"] == "reschedule"
+
+    outsider = make_member(make_clinic("Elsewhere"), Role.CLINIC_ADMIN)
+    with pytest.raises(NotFoundError):
+        get_reschedule_options(outsider, appointment.pk, None, now=timezone.now())
+    assert AuditEvent.objects.filter(action="appointment.view", outcome="denied").count() == 1
+
+
+def test_only_appointments_not_yet_started_are_listed_as_movable_and_not_to_referrers(world):
+    referrer = make_member(world.clinic, Role.REFERRING_CLINICIAN)
+    referred = make_patient(world.clinic, referred_by=referrer)
+    make_screening(world.desk, referred)
+    started = world.book(world.at(10), patient=referred)
+    ahead = world.book(world.at(13), patient=referred)
+    during = world.at(10, 30)
+
+    staff = list_patient_appointments(world.desk, referred.pk, now=during)
+    referring = list_patient_appointments(referrer, referred.pk, now=during)
+
+    assert [a.pk for a in staff.upcoming] == [started.pk, ahead.pk]
+    assert staff.movable_ids == {ahead.pk}
+    assert [a.pk for a in referring.upcoming] == [started.pk, ahead.pk]
+    assert referring.movable_ids == frozenset()
