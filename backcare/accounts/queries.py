@@ -388,6 +388,13 @@ def get_therapist(
     return therapist
 
 
+def therapist_at_clinic(clinic: Clinic, therapist_id: uuid.UUID) -> Therapist | None:
+    """The therapist if they currently work at `clinic` (a therapist role in force there), with
+    their user; else None. Unscoped primitive: for queries and services that check the viewer
+    themselves (scheduling's working hours and time off)."""
+    return _therapists_of(clinic).filter(pk=therapist_id).select_related("user").first()
+
+
 def therapist_clinic_ids(therapist: Therapist) -> list[uuid.UUID]:
     """The clinics where the therapist currently works (their admins follow the licence)."""
     return sorted(

@@ -242,6 +242,9 @@ def therapist_detail(request: HttpRequest, therapist_id: uuid.UUID) -> HttpRespo
         "profile": profile,
         "is_self": profile.therapist.user_id == request.user.pk,
         "is_admin": ctx.has(Role.CLINIC_ADMIN),
+        # Hours and time off are per clinic: offered where the therapist works now.
+        "works_here": ctx.clinic is not None
+        and ctx.clinic.pk in queries.therapist_clinic_ids(profile.therapist),
     }
     return render(request, "accounts/therapist_detail.html", context)
 

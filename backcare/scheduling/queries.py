@@ -10,12 +10,15 @@ from django.db.models import Q
 
 from backcare.accounts.models import Clinic, Role, Therapist
 from backcare.accounts.queries import (
+    ADMIN_ROLES,
     CLINIC_STAFF_ROLES,
     Viewer,
     clinics_where,
     deny,
     list_bookable_therapists,
     require_roles,
+    roles_in,
+    therapist_at_clinic,
 )
 from backcare.core.audit import record_event
 from backcare.patients.models import Patient
@@ -532,3 +535,157 @@ def get_calendar(
         detail={"appointments": len(listed), "patients": len({r.patient_id for r in listed})},
     )
     return CalendarPage(clinic, first_day, sorted(by_day.items()), therapist_id, room_id)
+
+
+# --- Clinic configuration -------------------------------------------------------------------------
+
+
+def list_clinic_services(viewer: Viewer, clinic: Clinic | None) -> list[Service]:
+    """Every service of the clinic, offered ones first, then retired ones, each by name, with
+    its techniques (two queries). For clinic staff; clinic admins change them."""
+    clinic = require_roles(viewer, clinic, CLINIC_STAFF_ROLES, action="service.list")
+    return list(
+        Service.objects.filter(clinic=clinic)
+        .prefetch_related("techniques")
+        .order_by("-is_active", "name")
+    )
+
+
+def get_service_for_change(viewer: Viewer, clinic: Clinic | None, service_id: uuid.UUID) -> Service:
+    """A service of the clinic (offered or retired), for its clinic admins; `NotFoundError`
+    (audited) for anyone else and for a service of another clinic."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="service.change")
+    service = (
+        Service.objects.filter(clinic=clinic, pk=service_id).prefetch_related("techniques").first()
+    )
+    if service is None:
+        raise deny(
+            viewer,
+            action="service.change",
+            clinic_id=clinic.pk,
+            object_type="scheduling.service",
+            object_id=str(service_id),
+        )
+    return service
+
+
+def therapist_for_schedule(
+    viewer: Viewer, clinic: Clinic | None, therapist_id: uuid.UUID, *, action: str
+) -> tuple[Clinic, Therapist]:
+    """The clinic and a therapist working there, when the viewer may see and change the
+    therapist's working hours and time off at that clinic: its clinic admins, and the therapist
+    themself (with their therapist role there). `NotFoundError` (audited) for anyone else,
+    and for a therapist who does not work at the clinic."""
+    roles = roles_in(viewer, clinic)
+    therapist = therapist_at_clinic(clinic, therapist_id) if clinic and roles else None
+    own = therapist is not None and therapist.user_id == viewer.pk and Role.THERAPIST in roles
+    if clinic is None or therapist is None or not (own or Role.CLINIC_ADMIN in roles):
+        raise deny(
+            viewer,
+            action=action,
+            clinic_id=clinic.pk if clinic else None,
+            object_type="accounts.therapist",
+            object_id=str(therapist_id),
+        )
+    return clinic, therapist
+
+
+def appointments_outside_working_time(
+    clinic: Clinic, therapist_id: uuid.UUID, *, now: datetime
+) -> list[Appointment]:
+    """The therapist's booked and requested appointments at the clinic, from `now` on, that no
+    longer fit in their working time (weekly pattern, one-off dates, time off): the rule that
+    booking applies, the appointment and its turnover buffer inside one working interval.
+    Soonest first; at most three queries. Not audited: for queries that checked the viewer."""
+    coming = list(
+        Appointment.objects.filter(
+            clinic=clinic,
+            therapist_id=therapist_id,
+            status__in=CHANGEABLE_STATUSES,
+            starts_at__gte=now,
+        )
+        .select_related("patient", "service")
+        .order_by("starts_at")
+    )
+    if not coming:
+        return []
+    working = working_time(
+        clinic,
+        therapist_id,
+        clinic.local_date(coming[0].starts_at),
+        clinic.local_date(coming[-1].starts_at),
+    )
+    return [
+        appointment
+        for appointment in coming
+        if not any(
+            block.start <= appointment.starts_at and appointment.blocked_until <= block.end
+            for block in working
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class TherapistSchedule:
+    """A therapist's working hours and time off at one clinic, as of `today` (clinic date):
+    the weekly pattern (by weekday and start), the one-off dates from today on, the time off not
+    yet over, and the booked or requested appointments that lie outside working time."""
+
+    clinic: Clinic
+    therapist: Therapist
+    today: date
+    weekly: list[WorkingHours]
+    dated: list[WorkingHours]
+    time_off: list[TimeOff]
+    outside: list[Appointment]
+
+
+def get_therapist_schedule(
+    viewer: Viewer, clinic: Clinic | None, therapist_id: uuid.UUID, *, now: datetime
+) -> TherapistSchedule:
+    """The therapist's schedule page, for the clinic's admins and the therapist themself
+    (`therapist_for_schedule`; `NotFoundError`, audited, for anyone else). Names the patients of
+    appointments outside working time, so it records one `working_hours.view` event saying how
+    many appointments and patients were shown."""
+    clinic, therapist = therapist_for_schedule(
+        viewer, clinic, therapist_id, action="working_hours.view"
+    )
+    today = clinic.local_date(now)
+    hours = list(
+        WorkingHours.objects.filter(clinic=clinic, therapist=therapist)
+        .filter(Q(on_date__isnull=True) | Q(on_date__gte=today))
+        .select_related("room")
+        .order_by("on_date", "weekday", "starts")
+    )
+    time_off = list(
+        TimeOff.objects.filter(clinic=clinic, therapist=therapist, ends_at__gt=now).order_by(
+            "starts_at"
+        )
+    )
+    outside = appointments_outside_working_time(clinic, therapist.pk, now=now)
+    record_event(
+        actor=viewer,
+        action="working_hours.view",
+        clinic_id=clinic.pk,
+        obj=therapist,
+        detail={
+            "appointments_outside": len(outside),
+            "patients": len({a.patient_id for a in outside}),
+        },
+    )
+    return TherapistSchedule(
+        clinic=clinic,
+        therapist=therapist,
+        today=today,
+        weekly=[row for row in hours if row.on_date is None],
+        dated=[row for row in hours if row.on_date is not None],
+        time_off=time_off,
+        outside=outside,
+    )
+
+
+def get_scheduling_settings(viewer: Viewer, clinic: Clinic | None) -> SchedulingSettings:
+    """The clinic's scheduling settings (defaults when never changed), for its clinic admins;
+    `NotFoundError` (audited) for anyone else."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="scheduling.settings")
+    return scheduling_settings(clinic.pk)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from types import MappingProxyType
 
 from django.conf import settings
@@ -34,6 +35,8 @@ from backcare.accounts.queries import (
     deny,
     get_own_therapist,
     list_bookable_therapists,
+    list_rooms,
+    list_techniques,
     require_roles,
     therapist_bookable_for_system,
 )
@@ -52,8 +55,10 @@ from backcare.scheduling import ical, messages
 from backcare.scheduling.models import (
     ACTIVE_STATUSES,
     CHANGEABLE_STATUSES,
+    MAX_CANCELLATION_WINDOW_HOURS,
     MAX_COURSE_EVERY_WEEKS,
     MAX_COURSE_SESSIONS,
+    MAX_REMINDER_HOURS,
     MAX_WAITLIST_OFFER_HOURS,
     Appointment,
     AppointmentStatus,
@@ -66,17 +71,21 @@ from backcare.scheduling.models import (
     NotificationStatus,
     SchedulingSettings,
     Service,
+    TimeOff,
     WaitlistEntry,
     WaitlistOffer,
     WaitlistOfferStatus,
     WaitlistStatus,
+    WorkingHours,
 )
 from backcare.scheduling.queries import (
     change_refusal,
     feed_appointments,
     free_starts,
+    get_service_for_change,
     scheduling_settings,
     service_of,
+    therapist_for_schedule,
     working_time,
 )
 from backcare.scheduling.slots import Interval, weekly_series
@@ -1729,14 +1738,44 @@ def change_scheduling_settings(
     clinic: Clinic | None,
     cancellation_window_hours: int,
     new_patients_need_approval: bool,
+    reminder_hours_before: int | None = None,
+    sms_enabled: bool | None = None,
+    waitlist_offer_hours: int | None = None,
 ) -> SchedulingSettings:
-    """Set the clinic's cancellation window (0 to 336 hours) and whether new patients' own
-    bookings wait for approval. Clinic admins only (`NotFoundError`, audited, for others);
-    `InvalidInputError` for a window out of range."""
+    """Set the clinic's booking rules: the cancellation window (0 to 336 hours), whether new
+    patients' own bookings wait for approval, how long before an appointment reminders go out
+    (0 to 168 hours; 0 sends none), whether confirmations and reminders also go by text message,
+    and how long a waitlist offer stays open (1 to 72 hours). The last three keep their current
+    values when not given. Clinic admins only (`NotFoundError`, audited, for others);
+    `InvalidInputError` naming each value out of range. One audit event lists every value."""
     clinic = require_roles(changed_by, clinic, ADMIN_ROLES, action="scheduling.settings")
     settings = scheduling_settings(clinic.pk)
+    if reminder_hours_before is None:
+        reminder_hours_before = settings.reminder_hours_before
+    if sms_enabled is None:
+        sms_enabled = settings.sms_enabled
+    if waitlist_offer_hours is None:
+        waitlist_offer_hours = settings.waitlist_offer_hours
+    errors = {}
+    if not _whole_in(cancellation_window_hours, 0, MAX_CANCELLATION_WINDOW_HOURS):
+        errors["cancellation_window_hours"] = (
+            f"Choose 0 to {MAX_CANCELLATION_WINDOW_HOURS} hours for the cancellation window."
+        )
+    if not _whole_in(reminder_hours_before, 0, MAX_REMINDER_HOURS):
+        errors["reminder_hours_before"] = (
+            f"Choose 0 to {MAX_REMINDER_HOURS} hours before for reminders (0 sends none)."
+        )
+    if not _whole_in(waitlist_offer_hours, 1, MAX_WAITLIST_OFFER_HOURS):
+        errors["waitlist_offer_hours"] = (
+            f"Choose 1 to {MAX_WAITLIST_OFFER_HOURS} hours for a waitlist offer."
+        )
+    if errors:
+        raise InvalidInputError(" ".join(errors.values()), field_errors=errors)
     settings.cancellation_window_hours = cancellation_window_hours
     settings.new_patients_need_approval = new_patients_need_approval
+    settings.reminder_hours_before = reminder_hours_before
+    settings.sms_enabled = sms_enabled
+    settings.waitlist_offer_hours = waitlist_offer_hours
     full_clean_or_invalid(settings)
     with transaction.atomic():
         settings.save()
@@ -1748,6 +1787,9 @@ def change_scheduling_settings(
             detail={
                 "cancellation_window_hours": cancellation_window_hours,
                 "new_patients_need_approval": new_patients_need_approval,
+                "reminder_hours_before": reminder_hours_before,
+                "sms_enabled": sms_enabled,
+                "waitlist_offer_hours": waitlist_offer_hours,
             },
         )
         return settings
@@ -1858,3 +1900,363 @@ def _feed_event(feed: CalendarFeed, row: Appointment) -> ical.FeedEvent:
         location=place,
         tentative=row.status == AppointmentStatus.REQUESTED,
     )
+
+
+# --- Clinic configuration -------------------------------------------------------------------------
+# Services, therapists' working hours and time off: the clinic's own pages for what the Django
+# admin also edits. Changing hours or adding time off never cancels an appointment: the hours page
+# lists the appointments left outside working time (`queries.get_therapist_schedule`), so that
+# the front desk can move them.
+
+
+def add_service(
+    *,
+    actor: Viewer,
+    clinic: Clinic | None,
+    name: str,
+    description: str,
+    duration_minutes: int,
+    buffer_minutes: int,
+    price: Decimal,
+    technique_ids: Collection[int],
+    is_active: bool = True,
+) -> Service:
+    """Add a service the clinic offers (clinic admins only; `NotFoundError`, audited, for
+    others). `technique_ids` name techniques of the managed list that are in use. Raises
+    `InvalidInputError` for a name the clinic already uses (whatever its case), a negative price,
+    an unknown technique or a value out of the model's range (5 to 480 minutes, a buffer of at
+    most 120)."""
+    clinic = require_roles(actor, clinic, ADMIN_ROLES, action="service.create")
+    service = Service(clinic=clinic)
+    with transaction.atomic():
+        _save_service(
+            service,
+            name=name,
+            description=description,
+            duration_minutes=duration_minutes,
+            buffer_minutes=buffer_minutes,
+            price=price,
+            technique_ids=technique_ids,
+            is_active=is_active,
+        )
+        record_event(
+            actor=actor,
+            action="service.create",
+            clinic_id=clinic.pk,
+            obj=service,
+            detail={"active": service.is_active},
+        )
+        return service
+
+
+def change_service(
+    *,
+    actor: Viewer,
+    clinic: Clinic | None,
+    service_id: uuid.UUID,
+    name: str,
+    description: str,
+    duration_minutes: int,
+    buffer_minutes: int,
+    price: Decimal,
+    technique_ids: Collection[int],
+    is_active: bool,
+) -> Service:
+    """Change a service of the clinic; `is_active=False` retires it (services are never deleted:
+    appointments point at them). Booked appointments keep their times; the new duration and
+    buffer apply to bookings from now on. Clinic admins only (`NotFoundError`, audited, for
+    others and for another clinic's service); `InvalidInputError` as for `add_service`."""
+    service = get_service_for_change(actor, clinic, service_id)
+    with transaction.atomic():
+        changed = _save_service(
+            service,
+            name=name,
+            description=description,
+            duration_minutes=duration_minutes,
+            buffer_minutes=buffer_minutes,
+            price=price,
+            technique_ids=technique_ids,
+            is_active=is_active,
+        )
+        record_event(
+            actor=actor,
+            action="service.update",
+            clinic_id=service.clinic_id,
+            obj=service,
+            detail={"fields": changed, "active": service.is_active},
+        )
+        return service
+
+
+def _save_service(
+    service: Service,
+    *,
+    name: str,
+    description: str,
+    duration_minutes: int,
+    buffer_minutes: int,
+    price: Decimal,
+    technique_ids: Collection[int],
+    is_active: bool,
+) -> list[str]:
+    """Validate and save the service with its techniques; the names of the changed fields."""
+    name = name.strip()
+    same_name = Service.objects.filter(clinic_id=service.clinic_id, name__iexact=name)
+    if same_name.exclude(pk=service.pk).exists():
+        raise InvalidInputError(
+            f"The clinic already has a service called “{name}”. Choose another name.",
+            field_errors={"name": "A service with this name already exists."},
+        )
+    if price < 0:
+        raise InvalidInputError(
+            "A price cannot be negative; use 0 for a free service.",
+            field_errors={"price": "Must be 0 or more."},
+        )
+    wanted = set(technique_ids)
+    techniques = list(list_techniques().filter(pk__in=wanted))
+    if len(techniques) != len(wanted):
+        raise InvalidInputError(
+            "Choose techniques from the list.", field_errors={"techniques": "Unknown technique."}
+        )
+    before = set() if service._state.adding else {t.pk for t in service.techniques.all()}
+    values = {
+        "name": name,
+        "description": description.strip(),
+        "duration_minutes": duration_minutes,
+        "buffer_minutes": buffer_minutes,
+        "price": price,
+        "is_active": is_active,
+    }
+    changed = [key for key, value in values.items() if getattr(service, key) != value]
+    for key, value in values.items():
+        setattr(service, key, value)
+    full_clean_or_invalid(service, exclude=["techniques"])
+    try:
+        with transaction.atomic():
+            service.save()
+    except IntegrityError as error:
+        raise ConflictError(
+            f"A service called “{name}” was just added. Reload the page."
+        ) from error
+    service.techniques.set(techniques)
+    if before != wanted:
+        changed.append("techniques")
+    return sorted(changed)
+
+
+def add_working_hours(
+    *,
+    actor: Viewer,
+    clinic: Clinic | None,
+    therapist_id: uuid.UUID,
+    starts: time,
+    ends: time,
+    weekday: int | None = None,
+    on_date: date | None = None,
+    room_id: uuid.UUID | None = None,
+) -> WorkingHours:
+    """Add a block of the therapist's working hours at the clinic, in the clinic's local time:
+    to the weekly pattern (give `weekday`, 0 for Monday to 6 for Sunday), or as a one-off change
+    on `on_date` (its weekday is set from the date). The blocks of a date replace the weekly
+    pattern that day; a day not worked at all is time off (`add_time_off`). Appointments are
+    never cancelled: those left outside working time are listed on the hours page.
+
+    For the clinic's admins and the therapist themself (`NotFoundError`, audited, for anyone
+    else). `InvalidInputError` when neither or both of `weekday` and `on_date` are given, for a
+    date already past (clinic date), a block that does not end after it starts, one that
+    overlaps another block of the same weekday (weekly) or date (one-off), or a room that is not
+    one of the clinic's rooms in use.
+    """
+    clinic, therapist = therapist_for_schedule(
+        actor, clinic, therapist_id, action="working_hours.create"
+    )
+    if (weekday is None) == (on_date is None):
+        raise InvalidInputError("Give either a weekday or a date for the working hours.")
+    if on_date is not None:
+        if on_date < clinic.local_date():
+            raise InvalidInputError(
+                "That date has passed; choose today or a later date.",
+                field_errors={"on_date": "Choose today or a later date."},
+            )
+        weekday = on_date.weekday()
+    if weekday is None or not _whole_in(weekday, 0, 6):
+        raise InvalidInputError(
+            "Choose a day of the week.", field_errors={"weekday": "Choose a day of the week."}
+        )
+    if ends <= starts:
+        raise InvalidInputError(
+            "The block must end after it starts. Split a block that runs past midnight in two.",
+            field_errors={"ends": "Must be after the start."},
+        )
+    rooms = list_rooms(actor, clinic)
+    if room_id is not None and not rooms.filter(pk=room_id, is_active=True).exists():
+        raise InvalidInputError(
+            "Choose one of the clinic's rooms in use, or no room.",
+            field_errors={"room": "Unknown room."},
+        )
+    with transaction.atomic():
+        same_day = WorkingHours.objects.filter(
+            clinic=clinic, therapist=therapist, starts__lt=ends, ends__gt=starts
+        )
+        if on_date is None:
+            same_day = same_day.filter(on_date__isnull=True, weekday=weekday)
+        else:
+            same_day = same_day.filter(on_date=on_date)
+        clash = same_day.order_by("starts").first()
+        if clash is not None:
+            message = (
+                f"This block overlaps {_hours_label(clash)}. Change the times, or remove that "
+                "block first."
+            )
+            raise InvalidInputError(message, field_errors={"starts": "Overlaps another block."})
+        hours = WorkingHours(
+            clinic=clinic,
+            therapist=therapist,
+            weekday=weekday,
+            on_date=on_date,
+            starts=starts,
+            ends=ends,
+            room_id=room_id,
+        )
+        full_clean_or_invalid(hours)
+        hours.save()
+        record_event(
+            actor=actor,
+            action="working_hours.create",
+            clinic_id=clinic.pk,
+            obj=hours,
+            detail=_hours_detail(hours),
+        )
+        return hours
+
+
+def remove_working_hours(
+    *, actor: Viewer, clinic: Clinic | None, therapist_id: uuid.UUID, hours_id: uuid.UUID
+) -> WorkingHours:
+    """Remove a block of the therapist's weekly pattern, or of a one-off date not yet past
+    (past dates stay on record: `ConflictError`). Returns the removed block (unsaved).
+    Appointments are never cancelled. Who may: as for `add_working_hours`; `NotFoundError`
+    (audited) for anyone else and for a block of another therapist or clinic."""
+    clinic, therapist = therapist_for_schedule(
+        actor, clinic, therapist_id, action="working_hours.delete"
+    )
+    hours = WorkingHours.objects.filter(clinic=clinic, therapist=therapist, pk=hours_id).first()
+    if hours is None:
+        raise deny(
+            actor,
+            action="working_hours.delete",
+            clinic_id=clinic.pk,
+            object_type="scheduling.workinghours",
+            object_id=str(hours_id),
+        )
+    if hours.on_date is not None and hours.on_date < clinic.local_date():
+        raise ConflictError("That date has passed; its working hours stay on record.")
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            action="working_hours.delete",
+            clinic_id=clinic.pk,
+            obj=hours,
+            detail=_hours_detail(hours),
+        )
+        hours.delete()
+        return hours
+
+
+def _hours_label(hours: WorkingHours) -> str:
+    day = f"{hours.on_date:%a %d %b %Y}" if hours.on_date else hours.get_weekday_display()
+    return f"{day} {hours.starts:%H:%M}\N{EN DASH}{hours.ends:%H:%M}"
+
+
+def _hours_detail(hours: WorkingHours) -> dict[str, object]:
+    return {
+        "therapist_id": str(hours.therapist_id),
+        "weekday": hours.weekday,
+        "on_date": hours.on_date.isoformat() if hours.on_date else None,
+        "starts": hours.starts.isoformat(timespec="minutes"),
+        "ends": hours.ends.isoformat(timespec="minutes"),
+        "room_id": str(hours.room_id) if hours.room_id else None,
+    }
+
+
+def add_time_off(
+    *,
+    actor: Viewer,
+    clinic: Clinic | None,
+    therapist_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str = "",
+) -> TimeOff:
+    """Record the therapist's time off (holiday, training, illness): no free times in it.
+    Appointments in it are never cancelled: the hours page lists them. Who may: as for
+    `add_working_hours`. `InvalidInputError` for times without a zone, an end not after the
+    start, or a reason longer than 200 characters. The reason is not copied to the audit log."""
+    clinic, therapist = therapist_for_schedule(
+        actor, clinic, therapist_id, action="time_off.create"
+    )
+    _aware(starts_at, "starts_at")
+    _aware(ends_at, "ends_at")
+    if ends_at <= starts_at:
+        raise InvalidInputError(
+            "The time off must end after it starts.",
+            field_errors={"ends_at": "Must be after the start."},
+        )
+    with transaction.atomic():
+        time_off = TimeOff(
+            clinic=clinic,
+            therapist=therapist,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=reason.strip(),
+        )
+        full_clean_or_invalid(time_off)
+        time_off.save()
+        record_event(
+            actor=actor,
+            action="time_off.create",
+            clinic_id=clinic.pk,
+            obj=time_off,
+            detail=_time_off_detail(time_off),
+        )
+        return time_off
+
+
+def remove_time_off(
+    *, actor: Viewer, clinic: Clinic | None, therapist_id: uuid.UUID, time_off_id: uuid.UUID
+) -> TimeOff:
+    """Remove time off that is current or still to come; time off already over stays on record
+    (`ConflictError`). Returns the removed row (unsaved). Who may: as for `add_working_hours`;
+    `NotFoundError` (audited) for anyone else and for another therapist's or clinic's time off."""
+    clinic, therapist = therapist_for_schedule(
+        actor, clinic, therapist_id, action="time_off.delete"
+    )
+    time_off = TimeOff.objects.filter(clinic=clinic, therapist=therapist, pk=time_off_id).first()
+    if time_off is None:
+        raise deny(
+            actor,
+            action="time_off.delete",
+            clinic_id=clinic.pk,
+            object_type="scheduling.timeoff",
+            object_id=str(time_off_id),
+        )
+    if time_off.ends_at <= timezone.now():
+        raise ConflictError("That time off is over; past time off stays on record.")
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            action="time_off.delete",
+            clinic_id=clinic.pk,
+            obj=time_off,
+            detail=_time_off_detail(time_off),
+        )
+        time_off.delete()
+        return time_off
+
+
+def _time_off_detail(time_off: TimeOff) -> dict[str, object]:
+    return {
+        "therapist_id": str(time_off.therapist_id),
+        "starts_at": time_off.starts_at.isoformat(),
+        "ends_at": time_off.ends_at.isoformat(),
+    }

@@ -30,3 +30,41 @@ urlpatterns = [
         name="appointment_reschedule",
     ),
 ]
+
+# The clinic's scheduling configuration.
+urlpatterns += [
+    path("clinic/services/", views.service_list, name="service_list"),
+    path("clinic/services/add/", views.service_add, name="service_add"),
+    path("clinic/services/<uuid:service_id>/edit/", views.service_edit, name="service_edit"),
+    path(
+        "clinic/scheduling-settings/",
+        views.scheduling_settings_edit,
+        name="scheduling_settings",
+    ),
+    path("therapists/<uuid:therapist_id>/hours/", views.therapist_hours, name="therapist_hours"),
+    path(
+        "therapists/<uuid:therapist_id>/hours/weekly/",
+        views.working_hours_add,
+        name="working_hours_add",
+    ),
+    path(
+        "therapists/<uuid:therapist_id>/hours/dated/",
+        views.dated_hours_add,
+        name="dated_hours_add",
+    ),
+    path(
+        "therapists/<uuid:therapist_id>/hours/<uuid:hours_id>/remove/",
+        views.working_hours_remove,
+        name="working_hours_remove",
+    ),
+    path(
+        "therapists/<uuid:therapist_id>/time-off/",
+        views.time_off_add,
+        name="time_off_add",
+    ),
+    path(
+        "therapists/<uuid:therapist_id>/time-off/<uuid:time_off_id>/remove/",
+        views.time_off_remove,
+        name="time_off_remove",
+    ),
+]

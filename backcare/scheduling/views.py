@@ -1,5 +1,6 @@
 """Booking pages: a patient books online, the front desk books for a patient; the patient's
-appointments, with moving and cancelling."""
+appointments, with moving and cancelling. The clinic's scheduling configuration: services,
+therapists' working hours and time off, scheduling settings."""
 
 import uuid
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +21,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from backcare.accounts.context import clinic_context
 from backcare.accounts.models import Clinic, Role, Therapist
-from backcare.accounts.queries import list_bookable_therapists, list_rooms, list_therapists
+from backcare.accounts.queries import (
+    ADMIN_ROLES,
+    list_bookable_therapists,
+    list_rooms,
+    list_therapists,
+    require_roles,
+)
 from backcare.core.errors import (
     ConflictError,
     DomainError,
@@ -35,10 +43,15 @@ from backcare.scheduling.forms import (
     ANY_THERAPIST,
     BookingSearchForm,
     CalendarForm,
+    DatedHoursForm,
     RescheduleForm,
+    SchedulingSettingsForm,
+    ServiceForm,
     SlotForm,
+    TimeOffForm,
     WaitlistForm,
     WeekForm,
+    WeeklyHoursForm,
 )
 from backcare.scheduling.models import Appointment
 from backcare.scheduling.queries import RescheduleOptions
@@ -427,6 +440,20 @@ def staff_calendar(request: HttpRequest) -> HttpResponse:
 # --- Waitlist ---------------------------------------------------------------------------------
 
 
+# --- Clinic configuration -------------------------------------------------------------------------
+
+
+@login_required
+def service_list(request: HttpRequest) -> HttpResponse:
+    """The clinic's services, offered and retired, for clinic staff; admins add and edit."""
+    ctx = clinic_context(request)
+    context = {
+        "services": queries.list_clinic_services(request.user, ctx.clinic),
+        "can_change": ctx.has(Role.CLINIC_ADMIN),
+    }
+    return render(request, "scheduling/service_list.html", context)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def portal_waitlist(request: HttpRequest) -> HttpResponse:
@@ -488,6 +515,96 @@ def _waitlist_url(patient: Patient, portal: bool) -> str:
     return reverse("patient_waitlist", args=[patient.pk])
 
 
+def service_add(request: HttpRequest) -> HttpResponse:
+    clinic = require_roles(
+        request.user, clinic_context(request).clinic, ADMIN_ROLES, action="service.create"
+    )
+    form = ServiceForm(request.POST or None, initial={"is_active": True})
+    if request.method == "POST" and form.is_valid():
+        try:
+            service = services.add_service(actor=request.user, clinic=clinic, **form.service_args())
+        except InvalidInputError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, f"Service “{service.name}” added.")
+            return redirect("service_list")
+    context = {"form": form, "service": None}
+    return render_form(
+        request, "scheduling/service_form.html", context, invalid=request.method == "POST"
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def service_edit(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
+    clinic = clinic_context(request).clinic
+    service = queries.get_service_for_change(request.user, clinic, service_id)
+    if request.method == "GET":
+        form = ServiceForm(initial=model_to_dict(service))
+    else:
+        form = ServiceForm(request.POST)
+        if form.is_valid():
+            try:
+                services.change_service(
+                    actor=request.user, clinic=clinic, service_id=service.pk, **form.service_args()
+                )
+            except InvalidInputError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(request, f"Service “{form.cleaned_data['name']}” saved.")
+                return redirect("service_list")
+    context = {"form": form, "service": service}
+    return render_form(
+        request, "scheduling/service_form.html", context, invalid=request.method == "POST"
+    )
+
+
+def _hours_page(
+    request: HttpRequest,
+    therapist_id: uuid.UUID,
+    *,
+    weekly: WeeklyHoursForm | None = None,
+    dated: DatedHoursForm | None = None,
+    time_off: TimeOffForm | None = None,
+) -> HttpResponse:
+    """The therapist's hours page; a bound, refused form is shown with what was typed (422)."""
+    clinic = clinic_context(request).clinic
+    schedule = queries.get_therapist_schedule(
+        request.user, clinic, therapist_id, now=timezone.now()
+    )
+    rooms = list(list_rooms(request.user, schedule.clinic))
+    context = {
+        "schedule": schedule,
+        "therapist": schedule.therapist,
+        "weekly_form": weekly or WeeklyHoursForm(prefix="weekly", rooms=rooms),
+        "dated_form": dated or DatedHoursForm(prefix="dated", rooms=rooms, today=schedule.today),
+        "time_off_form": time_off or TimeOffForm(prefix="off", zone=schedule.clinic.zone),
+    }
+    invalid = any(form is not None for form in (weekly, dated, time_off))
+    return render_form(request, "scheduling/therapist_hours.html", context, invalid=invalid)
+
+
+@login_required
+def therapist_hours(request: HttpRequest, therapist_id: uuid.UUID) -> HttpResponse:
+    """A therapist's weekly pattern, one-off dates and time off at the current clinic, with the
+    appointments left outside working time; for the clinic's admins and the therapist."""
+    return _hours_page(request, therapist_id)
+
+
+def _schedule_clinic(request: HttpRequest, therapist_id: uuid.UUID, *, action: str) -> Clinic:
+    """The current clinic, once the viewer may change the therapist's hours there (checked
+    before the form reads the clinic's rooms, so a refusal is audited as `action`)."""
+    clinic, _ = queries.therapist_for_schedule(
+        request.user, clinic_context(request).clinic, therapist_id, action=action
+    )
+    return clinic
+
+
+def _hours_saved(request: HttpRequest, therapist_id: uuid.UUID, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect("therapist_hours", therapist_id=therapist_id)
+
+
 @login_required
 @require_POST
 def waitlist_leave(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
@@ -505,6 +622,97 @@ def clinic_waitlist(request: HttpRequest) -> HttpResponse:
     """The clinic's waitlist, first come first, for the front desk."""
     entries = queries.list_clinic_waitlist(request.user, clinic_context(request).clinic)
     return render(request, "scheduling/clinic_waitlist.html", {"entries": entries})
+
+
+def working_hours_add(request: HttpRequest, therapist_id: uuid.UUID) -> HttpResponse:
+    """Add a block to the weekly pattern."""
+    clinic = _schedule_clinic(request, therapist_id, action="working_hours.create")
+    form = WeeklyHoursForm(
+        request.POST, prefix="weekly", rooms=list(list_rooms(request.user, clinic))
+    )
+    if form.is_valid():
+        try:
+            services.add_working_hours(
+                actor=request.user, clinic=clinic, therapist_id=therapist_id, **form.hours_args()
+            )
+        except InvalidInputError as error:
+            form.add_domain_error(error)
+        else:
+            return _hours_saved(request, therapist_id, "Weekly hours added.")
+    return _hours_page(request, therapist_id, weekly=form)
+
+
+@login_required
+@require_POST
+def dated_hours_add(request: HttpRequest, therapist_id: uuid.UUID) -> HttpResponse:
+    """Add a block of a one-off change on a date (it replaces the weekly pattern that day)."""
+    clinic = _schedule_clinic(request, therapist_id, action="working_hours.create")
+    rooms = list(list_rooms(request.user, clinic))
+    form = DatedHoursForm(request.POST, prefix="dated", rooms=rooms, today=clinic.local_date())
+    if form.is_valid():
+        try:
+            services.add_working_hours(
+                actor=request.user, clinic=clinic, therapist_id=therapist_id, **form.hours_args()
+            )
+        except InvalidInputError as error:
+            form.add_domain_error(error)
+        else:
+            day = form.cleaned_data["on_date"]
+            return _hours_saved(request, therapist_id, f"Hours for {day:%a %d %b %Y} added.")
+    return _hours_page(request, therapist_id, dated=form)
+
+
+@login_required
+@require_POST
+def working_hours_remove(
+    request: HttpRequest, therapist_id: uuid.UUID, hours_id: uuid.UUID
+) -> HttpResponse:
+    try:
+        services.remove_working_hours(
+            actor=request.user,
+            clinic=clinic_context(request).clinic,
+            therapist_id=therapist_id,
+            hours_id=hours_id,
+        )
+    except ConflictError as error:
+        back = reverse("therapist_hours", args=[therapist_id])
+        return render_refusal(request, error, back_url=back)
+    return _hours_saved(request, therapist_id, "Working hours removed.")
+
+
+@login_required
+@require_POST
+def time_off_add(request: HttpRequest, therapist_id: uuid.UUID) -> HttpResponse:
+    clinic = _schedule_clinic(request, therapist_id, action="time_off.create")
+    form = TimeOffForm(request.POST, prefix="off", zone=clinic.zone)
+    if form.is_valid():
+        try:
+            services.add_time_off(
+                actor=request.user, clinic=clinic, therapist_id=therapist_id, **form.cleaned_data
+            )
+        except InvalidInputError as error:
+            form.add_domain_error(error)
+        else:
+            return _hours_saved(request, therapist_id, "Time off added.")
+    return _hours_page(request, therapist_id, time_off=form)
+
+
+@login_required
+@require_POST
+def time_off_remove(
+    request: HttpRequest, therapist_id: uuid.UUID, time_off_id: uuid.UUID
+) -> HttpResponse:
+    try:
+        services.remove_time_off(
+            actor=request.user,
+            clinic=clinic_context(request).clinic,
+            therapist_id=therapist_id,
+            time_off_id=time_off_id,
+        )
+    except ConflictError as error:
+        back = reverse("therapist_hours", args=[therapist_id])
+        return render_refusal(request, error, back_url=back)
+    return _hours_saved(request, therapist_id, "Time off removed.")
 
 
 @login_required
@@ -533,3 +741,29 @@ def waitlist_offer(request: HttpRequest, token: str) -> HttpResponse:
         "zone": offer.clinic.zone,
     }
     return render(request, "scheduling/waitlist_offer.html", context)
+
+
+def scheduling_settings_edit(request: HttpRequest) -> HttpResponse:
+    """The clinic's booking rules, reminders, text messages and waitlist offers (admins)."""
+    clinic = clinic_context(request).clinic
+    current = queries.get_scheduling_settings(request.user, clinic)
+    if request.method == "GET":
+        form = SchedulingSettingsForm(initial=model_to_dict(current))
+    else:
+        form = SchedulingSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.change_scheduling_settings(
+                    changed_by=request.user, clinic=clinic, **form.cleaned_data
+                )
+            except InvalidInputError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(request, "Scheduling settings saved.")
+                return redirect("scheduling_settings")
+    return render_form(
+        request,
+        "scheduling/scheduling_settings.html",
+        {"form": form},
+        invalid=request.method == "POST",
+    )

@@ -3,7 +3,7 @@ patient search works through htmx under our Content-Security-Policy; a refused f
 error summary."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from backcare.accounts.models import Licence, Role, Therapist, User
 from backcare.patients.models import Patient
+from backcare.scheduling.models import Appointment, Service, TimeOff, WorkingHours
 from backcare.triage.models import ReferralLetter, TriageAssessment
 from backcare.triage.services import write_referral_letter
 from backcare.triage.tests.factories import make_screening
@@ -59,7 +60,7 @@ class Clinic:
         self.patient: Patient = make_patient(
             self.clinic, user=self.patient_user, given_name="Harriet"
         )
-        make_patient(self.clinic, given_name="Zelda", family_name="Zephyr")
+        self.other_patient = make_patient(self.clinic, given_name="Zelda", family_name="Zephyr")
         make_consent_text(self.clinic)
         # On hold (history of cancer) with a referral letter: every safety page has content.
         self.screening: TriageAssessment = make_screening(
@@ -67,6 +68,32 @@ class Clinic:
         )
         self.letter: ReferralLetter = write_referral_letter(
             actor=self.admin, patient_id=self.patient.pk, recipient_name="Dr Rhea Review"
+        )
+        self._schedule()
+
+    def _schedule(self) -> None:
+        """A service, weekly and one-off hours, time off, and an appointment left outside
+        working time: every section of the hours page has rows."""
+        self.service = Service.objects.create(
+            clinic=self.clinic, name="Back massage 60", duration_minutes=60, buffer_minutes=15
+        )
+        today = self.clinic.local_date()
+        monday = today + timedelta(days=7 - today.weekday())
+        hours = {"clinic": self.clinic, "therapist": self.therapist}
+        WorkingHours.objects.create(**hours, weekday=0, starts=time(9), ends=time(17))
+        WorkingHours.objects.create(
+            **hours, weekday=1, on_date=monday + timedelta(days=1), starts=time(9), ends=time(12)
+        )
+        local = datetime.combine(monday + timedelta(days=7), time(10), tzinfo=self.clinic.zone)
+        TimeOff.objects.create(**hours, starts_at=local, ends_at=local + timedelta(hours=8))
+        Appointment.objects.create(
+            **hours,
+            patient=self.other_patient,
+            service=self.service,
+            starts_at=local,
+            ends_at=local + timedelta(hours=1),
+            blocked_until=local + timedelta(hours=1, minutes=15),
+            booked_by=self.admin,
         )
 
 
@@ -97,6 +124,11 @@ STAFF_PAGES = [
     ("team_list", lambda w: []),
     ("member_add", lambda w: []),
     ("clinic_settings", lambda w: []),
+    ("service_list", lambda w: []),
+    ("service_add", lambda w: []),
+    ("service_edit", lambda w: [w.service.pk]),
+    ("scheduling_settings", lambda w: []),
+    ("therapist_hours", lambda w: [w.therapist.pk]),
     ("audit_log", lambda w: []),
     ("clinical_settings", lambda w: []),
     ("triage_queue", lambda w: []),
@@ -179,4 +211,22 @@ def test_a_refused_form_shows_an_error_summary_and_keeps_what_was_typed(
     expect(summary.get_by_role("link", name="Family name: This field is required.")).to_be_visible()
     expect(page.get_by_label("Given name")).to_have_value("Nia")
     expect(page.get_by_label("Family name")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+
+
+def test_a_refused_hours_block_shows_its_error_summary_and_keeps_what_was_typed(
+    page: Page, world: Clinic, sign_in_by_cookie: Callable[[Page, User], None]
+):
+    sign_in_by_cookie(page, world.admin)
+    page.goto(reverse("therapist_hours", args=[world.therapist.pk]))
+    weekly = page.get_by_role("form", name="Add to the weekly pattern")
+    weekly.get_by_label("Day").select_option("Monday")
+    weekly.get_by_label("Starts").fill("16:00")
+    weekly.get_by_label("Ends").fill("18:00")
+    weekly.get_by_role("button", name="Add weekly hours").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("This block overlaps Monday 09:00\N{EN DASH}17:00.")
+    weekly = page.get_by_role("form", name="Add to the weekly pattern")
+    expect(weekly.get_by_label("Starts")).to_have_value("16:00")
+    expect(weekly.get_by_label("Starts")).to_have_attribute("aria-invalid", "true")
     assert_accessible(page)

@@ -161,3 +161,16 @@ def test_only_admins_may_change_a_therapist_other_than_themselves():
         make_member(clinic, Role.CLINIC_ADMIN), therapist.pk, for_change=True
     )
     assert queries.get_therapist(therapist.user, therapist.pk, for_change=True)
+
+
+def test_therapist_at_clinic_finds_only_therapists_working_there_now():
+    clinic, other = make_clinic(), make_clinic()
+    therapist = make_therapist(clinic)
+    former = make_therapist(clinic)
+    Membership.objects.filter(user=former.user).update(is_active=False)
+    invited = make_therapist(clinic)
+    Membership.objects.filter(user=invited.user).update(accepted_at=None)
+    assert queries.therapist_at_clinic(clinic, therapist.pk) == therapist
+    assert queries.therapist_at_clinic(other, therapist.pk) is None
+    assert queries.therapist_at_clinic(clinic, former.pk) is None
+    assert queries.therapist_at_clinic(clinic, invited.pk) is None
