@@ -23,6 +23,7 @@ from backcare.accounts.queries import (
 from backcare.core.audit import record_event
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
+from backcare.plans.queries import techniques_needed
 from backcare.scheduling.models import (
     ACTIVE_STATUSES,
     CHANGEABLE_STATUSES,
@@ -176,6 +177,18 @@ def get_availability(
         last_day=last_day,
         not_before=now,
     )
+
+
+def list_suitable_therapists(
+    viewer: Viewer, clinic: Clinic | None, patient_id: uuid.UUID, *, on: date
+) -> list[Therapist]:
+    """Therapists who may be booked on `on` (a verified licence in force) and offer every
+    technique the patient's active treatment plan needs: "any suitable therapist". For anyone
+    with a role at the clinic; one query for the plan and one for the therapists."""
+    found = list_bookable_therapists(viewer, clinic, on=on)
+    for code in sorted(techniques_needed(patient_id)):
+        found = found.filter(techniques__code=code)
+    return list(found.distinct())
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from backcare.core.errors import (
 from backcare.core.sms import TextMessage, send_text_message
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
+from backcare.plans.queries import techniques_needed
 from backcare.scheduling import ical, messages
 from backcare.scheduling.models import (
     ACTIVE_STATUSES,
@@ -174,6 +175,7 @@ def book_appointment(
     start = _future(starts_at)
     therapist = _bookable_therapist(booked_by, clinic, therapist_id, clinic.local_date(start))
     _check_hold(patient)
+    _check_techniques(patient, therapist)
     times = _Times.of(service, start)
     _check_working(clinic, therapist, times)
     with transaction.atomic():
@@ -251,6 +253,20 @@ def _check_hold(patient: Patient) -> None:
     hold = hold_status(patient)
     if not hold.may_book:
         raise ConflictError(f"{patient.display_name} cannot be booked yet. {hold.reason}")
+
+
+def _check_techniques(patient: Patient, therapist: Therapist) -> None:
+    """Refuse a therapist who does not offer every technique of the patient's active plan."""
+    needed = techniques_needed(patient.pk)
+    if not needed:
+        return
+    offered = set(therapist.techniques.values_list("code", flat=True))
+    missing = [t.name for t in list_techniques().filter(code__in=needed - offered)]
+    if missing:
+        raise ConflictError(
+            f"{therapist.user.full_name} does not offer {', '.join(missing)}, which "
+            f"{patient.display_name}'s treatment plan needs. Choose another therapist."
+        )
 
 
 def _check_working(clinic: Clinic, therapist: Therapist, times: _Times) -> None:
@@ -655,6 +671,7 @@ def book_course(
     therapist = therapists.on(first_day) or _bookable_therapist(
         booked_by, clinic, therapist_id, first_day
     )
+    _check_techniques(patient, therapist)
     with transaction.atomic():
         status = _initial_status(booked_by, patient)
         course = Course.objects.create(

@@ -170,7 +170,7 @@ def _render_search(
     refusal: DomainError | None,
 ) -> HttpResponse:
     today = clinic.local_date()
-    therapists = list(list_bookable_therapists(request.user, clinic, on=today))
+    therapists = queries.list_suitable_therapists(request.user, clinic, patient.pk, on=today)
     form = BookingSearchForm(
         request.GET or None,
         services=queries.list_services(request.user, clinic),

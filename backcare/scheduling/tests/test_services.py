@@ -313,3 +313,51 @@ def test_a_deadlock_postgresql_breaks_between_two_bookings_is_a_lost_race_not_a_
     assert services._lost_race(deadlock)
     assert services._lost_race(IntegrityError("conflicting key value violates exclusion"))
     assert not services._lost_race(OperationalError("server closed the connection"))
+
+
+# --- The techniques the patient's plan needs -----------------------------------------------------
+
+
+def _plan_needing_myofascial_release(world: World) -> None:
+    from backcare.plans.tests.factories import make_plan, plan_technique
+
+    therapist_user = make_member(world.clinic, Role.THERAPIST)
+    plan = make_plan(therapist_user, world.patient)
+    plan_technique(therapist_user, plan, technique_code="myofascial_release")
+
+
+def test_a_therapist_who_does_not_offer_a_planned_technique_is_refused_with_the_reason(world):
+    from backcare.accounts.models import Technique
+
+    _plan_needing_myofascial_release(world)
+    with pytest.raises(ConflictError) as refused:
+        world.book(world.at(10))
+    assert refused.value.message == (
+        f"{world.therapist.user.full_name} does not offer Myofascial release, which "
+        f"{world.patient.display_name}'s treatment plan needs. Choose another therapist."
+    )
+    with pytest.raises(ConflictError, match="does not offer Myofascial release"):
+        services.book_course(
+            booked_by=world.desk,
+            patient_id=world.patient.pk,
+            therapist_id=world.therapist.pk,
+            service_id=world.service.pk,
+            first_starts_at=world.at(10),
+            sessions_count=3,
+        )
+    world.therapist.techniques.add(Technique.objects.get(code="myofascial_release"))
+    assert world.book(world.at(10))
+    assert world.book(world.at(12), patient=world.other_patient)  # no plan: anyone
+
+
+def test_any_suitable_therapist_means_one_offering_the_plans_techniques(world):
+    from backcare.accounts.models import Technique
+    from backcare.scheduling.queries import list_suitable_therapists
+
+    other = make_therapist(world.clinic)
+    other.techniques.add(Technique.objects.get(code="myofascial_release"))
+    day = world.monday
+    everyone = list_suitable_therapists(world.desk, world.clinic, world.patient.pk, on=day)
+    assert {world.therapist, other} <= set(everyone)
+    _plan_needing_myofascial_release(world)
+    assert list_suitable_therapists(world.desk, world.clinic, world.patient.pk, on=day) == [other]
