@@ -107,9 +107,11 @@ def busy_times(
     patient_id: uuid.UUID | None = None,
     exclude_appointment_ids: Collection[uuid.UUID] = (),
 ) -> list[Interval]:
-    """Busy intervals of the therapist (with buffers), the room and the patient between `start`
-    and `end`: one query on the appointment time indexes. `exclude_appointment_ids` leaves out
-    appointments being moved (their own times are not in their way)."""
+    """Busy intervals of the therapist and the room (each appointment with its turnover
+    buffer) and of the patient (their appointments without the buffer, which is the
+    therapist's) between `start` and `end`: one query on the appointment time indexes.
+    `exclude_appointment_ids` leaves out appointments being moved (their own times are not in
+    their way)."""
     who = Q(therapist_id=therapist_id)
     if room_id is not None:
         who |= Q(room_id=room_id)
@@ -120,8 +122,11 @@ def busy_times(
     )
     if exclude_appointment_ids:
         found = found.exclude(pk__in=list(exclude_appointment_ids))
-    rows = found.values_list("starts_at", "blocked_until")
-    return [Interval(s, e) for s, e in rows]
+    rows = found.values_list("therapist_id", "room_id", "starts_at", "ends_at", "blocked_until")
+    return [
+        Interval(starts, blocked if who == therapist_id or (room and room == room_id) else ends)
+        for who, room, starts, ends, blocked in rows
+    ]
 
 
 def free_starts(
@@ -162,9 +167,11 @@ def get_availability(
     first_day: date,
     last_day: date,
     now: datetime,
+    patient_id: uuid.UUID | None = None,
 ) -> list[datetime]:
     """Free start instants for a service with a therapist, for anyone with a role at the clinic.
-    Slots only, never who is booked (no patient data)."""
+    Slots only, never who is booked (no patient data). With `patient_id` (a patient the caller
+    already found for the viewer), times the patient is already booked elsewhere are not free."""
     clinic = require_roles(viewer, clinic, list(Role), action="availability.view")
     service = service_of(clinic.pk, service_id)
     if service is None:
@@ -176,6 +183,7 @@ def get_availability(
         first_day=first_day,
         last_day=last_day,
         not_before=now,
+        patient_id=patient_id,
     )
 
 

@@ -181,7 +181,7 @@ def _render_search(
     searched = form.cleaned_data if form.is_bound and form.is_valid() else {}
     days: list[tuple[date, list[Slot]]] = []
     if hold.may_book and searched:
-        days = _free_days(request, clinic, searched, therapists)
+        days = _free_days(request, clinic, patient, searched, therapists)
     context: dict[str, Any] = {
         "form": form,
         "patient": patient,
@@ -201,7 +201,11 @@ def _render_search(
 
 
 def _free_days(
-    request: HttpRequest, clinic: Clinic, data: dict[str, Any], therapists: list[Therapist]
+    request: HttpRequest,
+    clinic: Clinic,
+    patient: Patient,
+    data: dict[str, Any],
+    therapists: list[Therapist],
 ) -> list[tuple[date, list[Slot]]]:
     chosen = data["therapist"] or ANY_THERAPIST
     pool = therapists if chosen == ANY_THERAPIST else [t for t in therapists if str(t.pk) == chosen]
@@ -216,6 +220,7 @@ def _free_days(
             first_day=week,
             last_day=week + timedelta(days=6),
             now=timezone.now(),
+            patient_id=patient.pk,
         )
         slots += [Slot(start, therapist) for start in starts]
     by_day: dict[date, list[Slot]] = {}

@@ -469,3 +469,18 @@ def test_the_move_page_takes_a_fixed_number_of_queries_whatever_the_history(
     _past_appointments(world, 990, offset=10)
     with django_assert_num_queries(MOVE_PAGE_QUERIES):
         assert client.get(_move(appointment)).status_code == 200
+
+
+def test_the_booking_page_does_not_offer_times_the_patient_is_booked_elsewhere(world):
+    other = make_therapist(world.clinic)
+    WorkingHours.objects.create(
+        clinic=world.clinic, therapist=other, weekday=0, starts=time(9), ends=time(17)
+    )
+    world.book(world.at(10), patient=world.portal_patient)  # 10:00-11:00 (+15 buffer) with one
+    client = client_for(world.patient_user)
+    page = client.get(reverse("portal_booking"), world.search(therapist=str(other.pk)))
+    offered = {slot.starts_at for _, slots in page.context["days"] for slot in slots}
+    monday = {t.astimezone(world.clinic.zone).time() for t in offered if t.date() == world.monday}
+    assert time(10) not in monday
+    assert time(10, 30) not in monday
+    assert time(11) in monday  # the first therapist's buffer is not the patient's
