@@ -55,14 +55,14 @@ def test_a_move_is_not_offered_onto_the_patients_other_appointments(world):
 
     options = get_reschedule_options(world.desk, appointment.pk, world.monday, now=timezone.now())
 
-    # `free_starts` keeps the patient's buffers too: 12:45 is clear (until 14:00 with its
-    # buffer), 13:00 is not, and after the other appointment 15:15 is the first start again.
+    # The moved session needs its own buffer before the patient's 14:00 (12:45 fits, 13:00
+    # does not); the other appointment's buffer is its therapist's, so 15:00 is free again.
     free = [start.astimezone(world.clinic.zone) for start in options.free]
     assert world.at(12, 45) in free
     assert world.at(13) not in free
     assert world.at(14) not in free
-    assert world.at(15) not in free
-    assert world.at(15, 15) in free
+    assert world.at(14, 45) not in free
+    assert world.at(15) in free
 
 
 def test_the_default_week_is_the_appointments_own_from_monday(world):
