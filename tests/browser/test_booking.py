@@ -33,7 +33,13 @@ def booking_world(clinic: Clinic) -> dict:
             WorkingHours.objects.create(
                 clinic=clinic, therapist=therapist, weekday=weekday, starts=time(9), ends=time(17)
             )
-    return {"user": user, "service": service, "valid": valid, "lapsed": lapsed}
+    return {
+        "user": user,
+        "patient": patient,
+        "service": service,
+        "valid": valid,
+        "lapsed": lapsed,
+    }
 
 
 def test_a_patient_books_a_session_and_sees_it_and_a_lapsed_therapist_is_not_offered(
@@ -93,3 +99,35 @@ def test_a_patient_books_a_ten_week_course_online_and_sees_it(
     rows = page.get_by_role("table", name="Upcoming appointments").locator("tbody tr")
     expect(rows).to_have_count(10)
     assert_accessible(page)
+
+
+def test_my_appointments_with_an_upcoming_session_fits_a_phone(
+    phone_page: Page, clinic: Clinic, booking_world: dict, live_server
+):
+    from datetime import datetime
+
+    from django.conf import settings
+    from django.test import Client
+
+    from backcare.scheduling import services
+
+    user: User = booking_world["user"]
+    day = clinic.local_date() + timedelta(days=3)
+    services.book_appointment(
+        booked_by=user,
+        patient_id=booking_world["patient"].pk,
+        therapist_id=booking_world["valid"].pk,
+        service_id=booking_world["service"].pk,
+        starts_at=datetime.combine(day, time(10)).replace(tzinfo=clinic.zone),
+    )
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    phone_page.context.add_cookies(
+        [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
+    )
+    phone_page.goto(live_server.url + "/portal/appointments/")
+    expect(phone_page.get_by_role("table", name="Upcoming appointments")).to_be_visible()
+    # Hidden labels inside a scrolling table must not widen the page.
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(phone_page)
