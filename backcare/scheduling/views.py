@@ -253,13 +253,19 @@ def _appointments_page(
 @login_required
 @require_POST
 def appointment_cancel(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
+    remaining = request.POST.get("remaining") == "1"
     try:
         appointment = services.cancel_appointment(
-            cancelled_by=request.user, appointment_id=appointment_id
+            cancelled_by=request.user, appointment_id=appointment_id, remaining_in_course=remaining
         )
     except ConflictError as error:
         return render_refusal(request, error, back_url=reverse("dashboard"))
-    messages.success(request, "The appointment is cancelled; its time is free again.")
+    messages.success(
+        request,
+        "The appointment and the later sessions of its course are cancelled."
+        if remaining
+        else "The appointment is cancelled; its time is free again.",
+    )
     portal = appointment.patient.user_id == request.user.pk
     return redirect(_appointments_url(appointment.patient, portal))
 

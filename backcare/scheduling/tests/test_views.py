@@ -484,3 +484,24 @@ def test_the_booking_page_does_not_offer_times_the_patient_is_booked_elsewhere(w
     assert time(10) not in monday
     assert time(10, 30) not in monday
     assert time(11) in monday  # the first therapist's buffer is not the patient's
+
+
+def test_a_patient_cancels_the_rest_of_a_course_in_one_step(world):
+    from backcare.scheduling import services
+
+    course = services.book_course(
+        booked_by=world.patient_user,
+        patient_id=world.portal_patient.pk,
+        therapist_id=world.therapist.pk,
+        service_id=world.service.pk,
+        first_starts_at=world.at(10),
+        sessions_count=4,
+    )
+    sessions = list(Appointment.objects.filter(course=course).order_by("starts_at"))
+    client = client_for(world.patient_user)
+    listing = client.get(reverse("portal_appointments")).content.decode()
+    assert "Cancel this and later sessions" in listing
+    response = client.post(reverse("appointment_cancel", args=[sessions[1].pk]), {"remaining": "1"})
+    assert response.status_code == 302
+    statuses = [a.status for a in Appointment.objects.filter(course=course).order_by("starts_at")]
+    assert statuses == ["booked", "cancelled", "cancelled", "cancelled"]
