@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from backcare.accounts.models import Role, Technique
 from backcare.accounts.queries import Viewer, list_techniques
+from backcare.clinical.body import CLINICAL_REGIONS
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.audit import record_event
 from backcare.patients.models import Patient, PatientPreferences
@@ -33,6 +34,23 @@ class PlanPage:
     preferences: PatientPreferences | None
     offered: list[Technique]
     home_care: list[HomeCareAdvice]
+
+    @property
+    def avoid_region_labels(self) -> list[str]:
+        return [_REGION_LABELS.get(c, c) for c in sorted(self.limits.avoid_regions)]
+
+    @property
+    def regional_caps(self) -> list[tuple[str, int]]:
+        caps = self.limits.regional_pressure_caps.items()
+        return [(_REGION_LABELS.get(region, region), level) for region, level in sorted(caps)]
+
+    @property
+    def excluded_names(self) -> list[str]:
+        names = {t.code: t.name for t in self.offered}
+        return [names.get(c, c.replace("_", " ")) for c in sorted(self.limits.excluded_techniques)]
+
+
+_REGION_LABELS = {region.code: region.label for region in CLINICAL_REGIONS}
 
 
 def get_plan_page(viewer: Viewer, patient_id: uuid.UUID) -> PlanPage:

@@ -29,8 +29,8 @@ def test_the_plan_page_shows_precautions_and_preferences(world):
     assert page.status_code == 200
     text = page.content.decode()
     assert "Pressure cap: level 3" in text
-    assert "deep_tissue" in text  # excluded by the screening (anticoagulants)
-    assert "leg_left" in text  # the clearance's region to avoid
+    assert "Deep tissue (structural), Instrument-assisted soft tissue" in text  # anticoagulants
+    assert "Regions to avoid: Left leg" in text  # the clearance's restriction
     assert "left knee" in text
     assert "Lower back stiffness" in text
     assert "Deep tissue (structural) (excluded by the screening: needs your reason)" in text
