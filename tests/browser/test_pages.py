@@ -12,8 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from backcare.accounts.models import Licence, Role, Therapist, User
+from backcare.accounts.models import Licence, Role, Technique, Therapist, User
 from backcare.patients.models import Patient
+from backcare.plans.services import GoalInput
+from backcare.plans.tests.factories import make_plan, plan_technique
 from backcare.scheduling.models import Appointment, Service, TimeOff, WorkingHours
 from backcare.triage.models import ReferralLetter, TriageAssessment
 from backcare.triage.services import write_referral_letter
@@ -70,6 +72,11 @@ class Clinic:
             actor=self.admin, patient_id=self.patient.pk, recipient_name="Dr Rhea Review"
         )
         self._schedule()
+        # A plan with a technique acknowledged against the screening: the plan page in full.
+        # (Live-server tests flush the tables between tests, seeded techniques included.)
+        Technique.objects.get_or_create(code="deep_tissue", defaults={"name": "Deep tissue"})
+        plan = make_plan(self.admin, self.patient, goals=[GoalInput("Walk the dog", 8, 4)])
+        plan_technique(self.admin, plan, technique_code="deep_tissue", acknowledged_reason="Agreed")
 
     def _schedule(self) -> None:
         """A service, weekly and one-off hours, time off, and an appointment left outside
@@ -108,6 +115,8 @@ STAFF_PAGES = [
     ("staff_calendar", lambda w: []),
     ("patient_appointments", lambda w: [w.patient.pk]),
     ("patient_waitlist", lambda w: [w.patient.pk]),
+    ("plan_detail", lambda w: [w.patient.pk]),
+    ("plan_create", lambda w: [w.patient.pk]),
     ("clinic_waitlist", lambda w: []),
     ("patient_list", lambda w: []),
     ("patient_create", lambda w: []),
