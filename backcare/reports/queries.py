@@ -1,8 +1,10 @@
 """Read-only views across apps: the dashboards per role and the clinic's audit log."""
 
+import base64
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from fractions import Fraction
 
 from django.core.paginator import Page, Paginator
 
@@ -10,12 +12,18 @@ from backcare.accounts import queries as accounts
 from backcare.accounts.licensing import LicenceStatus
 from backcare.accounts.models import Clinic, Role
 from backcare.accounts.queries import ADMIN_ROLES, OFFICE_ROLES, Viewer, require_roles
+from backcare.clinical import change as change_rules
+from backcare.clinical.instruments import Direction, get_instrument
+from backcare.clinical.numbers import half_up
 from backcare.core.audit import events_for_clinic, record_event
 from backcare.core.errors import InvalidInputError
 from backcare.core.models import AuditEvent
 from backcare.intake.queries import has_draft, list_intakes
+from backcare.outcomes.queries import list_measurements, outcome_settings
 from backcare.patients import queries as patients
 from backcare.patients.models import Patient
+from backcare.reports import charts
+from backcare.scheduling.queries import list_patient_appointments
 from backcare.triage.queries import HoldStatus, get_hold_status
 
 AUDIT_PAGE_SIZE = 50
@@ -173,3 +181,148 @@ def audit_log(
         patients.list_patients(viewer, clinic, search=patient_search) if patient_search else []
     )
     return AuditLogPage(page, rows, people, patient_id, actor_id, label, matches[:20])
+
+
+# --- Progress: each measure over time, with its change from the start ---------------------------
+
+# The measures a progress page charts, in this order, when the patient has any.
+PROGRESS_MEASURES = (
+    "pain_nrs",
+    "rmdq",
+    "odi",
+    "psfs",
+    "peg",
+    "analgesic_days",
+    "stress_nrs",
+    "sleep_nrs",
+    "schober",
+    "fingertip_floor",
+)
+_UNITS = {"analgesic_days": "days a week", "schober": "cm", "fingertip_floor": "cm"}
+_PLAIN_NAMES = {
+    "pain_nrs": "back pain",
+    "rmdq": "disability (Roland-Morris)",
+    "odi": "disability (Oswestry)",
+    "psfs": "function in chosen activities",
+    "peg": "pain and its interference",
+    "analgesic_days": "pain medicine use",
+    "stress_nrs": "stress",
+    "sleep_nrs": "sleep disturbance",
+    "schober": "lower-back bending (Schober)",
+    "fingertip_floor": "fingertip-to-floor distance",
+}
+
+
+@dataclass(frozen=True)
+class MeasureProgress:
+    """One measure: its readings (date, value shown), the chart as a data: URL, the text
+    alternative and the plain-words summary of the change from the first reading."""
+
+    code: str
+    name: str
+    unit: str
+    readings: list[tuple[date, str]]
+    chart_url: str
+    summary: str
+    change: change_rules.Change | None
+
+
+@dataclass(frozen=True)
+class ProgressPage:
+    patient: Patient
+    measures: list[MeasureProgress]
+    sessions: list[date]
+
+
+def get_progress(viewer: Viewer, patient_id: uuid.UUID, *, now: datetime) -> ProgressPage:
+    """The patient's progress for the patient, their clinic's staff and their referring
+    clinician: each measure over time with the clinic's important-change thresholds, and the
+    sessions attended. Audited through the reads it makes (`measurement.list`,
+    `appointment.list`); `NotFoundError` (audited) for anyone else."""
+    listing = list_patient_appointments(viewer, patient_id, now=now)
+    patient = listing.patient
+    measurements = list_measurements(viewer, patient_id)
+    _, thresholds = outcome_settings(patient.clinic_id)
+    zone = patient.clinic.zone
+    sessions = sorted(
+        a.starts_at.astimezone(zone).date()
+        for a in listing.past
+        if a.status in ("booked", "completed") and a.ends_at <= now
+    )
+    by_code: dict[str, list[tuple[date, Fraction]]] = {}
+    for m in sorted(measurements, key=lambda row: row.measured_at):
+        if m.valid and m.score_exact and m.instrument in PROGRESS_MEASURES:
+            day = m.measured_at.astimezone(zone).date()
+            by_code.setdefault(m.instrument, []).append((day, Fraction(m.score_exact)))
+    measures = [
+        _measure(code, by_code[code], thresholds.get(code), sessions)
+        for code in PROGRESS_MEASURES
+        if code in by_code
+    ]
+    return ProgressPage(patient=patient, measures=measures, sessions=sessions)
+
+
+def _measure(
+    code: str,
+    readings: list[tuple[date, Fraction]],
+    rules: change_rules.Thresholds | None,
+    sessions: list[date],
+) -> MeasureProgress:
+    definition = get_instrument(code)
+    lower_better = definition.direction == Direction.LOWER_IS_BETTER
+    name = _PLAIN_NAMES[code]
+    series = charts.Series(
+        title=definition.name,
+        unit=_UNITS.get(code, f"{definition.score_low}-{definition.score_high}"),
+        low=int(definition.score_low),
+        high=int(definition.score_high),
+        points=tuple(charts.Point(day, value) for day, value in readings),
+        lower_is_better=lower_better,
+        important_change=rules.abs_points if rules else None,
+        sessions=tuple(d for d in sessions if readings[0][0] <= d),
+    )
+    svg = charts.chart_svg(series)
+    found = (
+        change_rules.change(code, readings[0][1], readings[-1][1], rules)
+        if len(readings) > 1
+        else None
+    )
+    return MeasureProgress(
+        code=code,
+        name=definition.name,
+        unit=series.unit,
+        readings=[(day, _shown(value)) for day, value in readings],
+        chart_url="data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode(),
+        summary=progress_sentence(name, found, lower_better),
+        change=found,
+    )
+
+
+def _shown(value: Fraction) -> str:
+    return str(half_up(value, 1)).removesuffix(".0")
+
+
+def progress_sentence(name: str, found: change_rules.Change | None, lower_better: bool) -> str:
+    """Plain words for the change from the first reading to the last, e.g. "Your back pain is 3
+    points lower than when you started: an important improvement." The judgement (important
+    or not) is the clinical core's (`clinical.change`), never worked out here."""
+    if found is None:
+        return f"One reading of {name} so far; the next shows the change."
+    points = _shown(abs(found.improvement))
+    unit = "point" if points == "1" else "points"
+    if found.improvement == 0:
+        return f"Your {name} is the same as when you started."
+    better = found.improvement > 0
+    direction = (
+        ("lower" if lower_better else "higher")
+        if better
+        else ("higher" if lower_better else "lower")
+    )
+    start = f"Your {name} is {points} {unit} {direction} than when you started"
+    if not better:
+        return f"{start}: worse, worth talking over with your therapist."
+    if found.meets_abs is None and found.meets_pct is None:
+        return f"{start}."
+    if found.responder:
+        return f"{start}: an important improvement."
+    return f"{start}: better, though not yet an important change."

@@ -5,4 +5,6 @@ from backcare.reports import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("clinic/audit/", views.audit_log, name="audit_log"),
+    path("portal/progress/", views.portal_progress, name="portal_progress"),
+    path("patients/<uuid:patient_id>/progress/", views.patient_progress, name="patient_progress"),
 ]

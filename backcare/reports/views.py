@@ -1,13 +1,17 @@
 """The dashboard each role lands on, and the clinic's audit log."""
 
+import uuid
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from backcare.accounts.context import clinic_context
 from backcare.accounts.models import Role
 from backcare.accounts.queries import list_invitations
 from backcare.core.errors import InvalidInputError
+from backcare.patients.queries import own_patient_id
 from backcare.reports import queries
 from backcare.reports.forms import AuditFilterForm
 
@@ -51,3 +55,22 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         log = queries.audit_log(request.user, clinic, patient_id=None, actor_id=None, page_number=1)
     form.fields["actor"].widget.choices = [("", "Everyone"), *log.people]
     return render(request, "reports/audit_log.html", {"form": form, "log": log}, status=status)
+
+
+@login_required
+def portal_progress(request: HttpRequest) -> HttpResponse:
+    """The patient's own progress: each measure over time, with what the change means."""
+    patient_id = own_patient_id(request.user, clinic_context(request).clinic)
+    return _progress(request, patient_id, portal=True)
+
+
+@login_required
+def patient_progress(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """A patient's progress, for clinic staff and the referring clinician."""
+    return _progress(request, patient_id, portal=False)
+
+
+def _progress(request: HttpRequest, patient_id: uuid.UUID, *, portal: bool) -> HttpResponse:
+    page = queries.get_progress(request.user, patient_id, now=timezone.now())
+    context = {"page": page, "patient": page.patient, "portal": portal}
+    return render(request, "reports/progress.html", context)

@@ -10,9 +10,11 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from backcare.accounts.models import Licence, Role, Technique, Therapist, User
+from backcare.outcomes.services import record_measurement
 from backcare.patients.models import Patient
 from backcare.plans.services import GoalInput
 from backcare.plans.tests.factories import make_plan, plan_technique
@@ -77,6 +79,16 @@ class Clinic:
         Technique.objects.get_or_create(code="deep_tissue", defaults={"name": "Deep tissue"})
         plan = make_plan(self.admin, self.patient, goals=[GoalInput("Walk the dog", 8, 4)])
         plan_technique(self.admin, plan, technique_code="deep_tissue", acknowledged_reason="Agreed")
+        # Two pain readings: the progress pages draw a chart.
+        for value, days in ((7, 21), (4, 1)):
+            record_measurement(
+                actor=self.admin,
+                patient_id=self.patient.pk,
+                instrument="pain_nrs",
+                answers={"now": value},
+                measured_at=timezone.now() - timedelta(days=days),
+                method="paper",
+            )
 
     def _schedule(self) -> None:
         """A service, weekly and one-off hours, time off, and an appointment left outside
@@ -116,6 +128,7 @@ STAFF_PAGES = [
     ("patient_appointments", lambda w: [w.patient.pk]),
     ("patient_waitlist", lambda w: [w.patient.pk]),
     ("plan_detail", lambda w: [w.patient.pk]),
+    ("patient_progress", lambda w: [w.patient.pk]),
     ("plan_create", lambda w: [w.patient.pk]),
     ("clinic_waitlist", lambda w: []),
     ("patient_list", lambda w: []),
@@ -159,6 +172,7 @@ PORTAL_PAGES = [
     "portal_booking",
     "portal_appointments",
     "portal_waitlist",
+    "portal_progress",
     "calendar_feeds",
 ]
 
