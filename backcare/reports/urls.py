@@ -7,4 +7,5 @@ urlpatterns = [
     path("clinic/audit/", views.audit_log, name="audit_log"),
     path("portal/progress/", views.portal_progress, name="portal_progress"),
     path("patients/<uuid:patient_id>/progress/", views.patient_progress, name="patient_progress"),
+    path("patients/<uuid:patient_id>/progress.pdf", views.progress_pdf, name="progress_pdf"),
 ]

@@ -5,12 +5,16 @@ import uuid
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET
 
 from backcare.accounts.context import clinic_context
 from backcare.accounts.models import Role
 from backcare.accounts.queries import list_invitations
 from backcare.core.errors import InvalidInputError
+from backcare.core.pdf import render_pdf
 from backcare.patients.queries import own_patient_id
 from backcare.reports import queries
 from backcare.reports.forms import AuditFilterForm
@@ -74,3 +78,23 @@ def _progress(request: HttpRequest, patient_id: uuid.UUID, *, portal: bool) -> H
     page = queries.get_progress(request.user, patient_id, now=timezone.now())
     context = {"page": page, "patient": page.patient, "portal": portal}
     return render(request, "reports/progress.html", context)
+
+
+@login_required
+@require_GET
+def progress_pdf(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """The progress report as a PDF, for the patient, their clinic's staff and their referring
+    clinician: the same charts and summaries as the page."""
+    page = queries.get_progress(request.user, patient_id, now=timezone.now())
+    clinic = page.patient.clinic
+    with timezone.override(clinic.zone):
+        html = render_to_string(
+            "reports/progress_pdf.html",
+            {"page": page, "patient": page.patient, "today": clinic.local_date()},
+        )
+    response = HttpResponse(render_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="progress-report-{clinic.local_date():%Y-%m-%d}.pdf"'
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response

@@ -4,7 +4,6 @@ hold overrides and the re-screen before a visit."""
 import uuid
 from typing import Any
 
-import weasyprint
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -19,6 +18,7 @@ from backcare.accounts.models import Clinic, Role
 from backcare.accounts.queries import CLINIC_STAFF_ROLES, require_roles
 from backcare.core.errors import InvalidInputError, NotFoundError
 from backcare.core.http import render_form
+from backcare.core.pdf import render_pdf
 from backcare.patients.models import Patient
 from backcare.patients.queries import find_patient, own_patient_id
 from backcare.triage import queries, services
@@ -141,11 +141,6 @@ def referral_letter_detail(request: HttpRequest, letter_id: uuid.UUID) -> HttpRe
     return _render_in_zone(request, detail.letter.clinic, "triage/referral_letter.html", context)
 
 
-def _refuse_to_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    # A letter is made only of our template: nothing is loaded from the network or the disk.
-    raise ValueError(f"Referral letters load no external resources ({url}).")
-
-
 @login_required
 @require_GET
 def referral_letter_pdf(request: HttpRequest, letter_id: uuid.UUID) -> HttpResponse:
@@ -157,7 +152,7 @@ def referral_letter_pdf(request: HttpRequest, letter_id: uuid.UUID) -> HttpRespo
             {"detail": detail, "letter": letter, "patient": letter.patient},
         )
         written_on = timezone.localdate(letter.written_at)
-    pdf = weasyprint.HTML(string=html, url_fetcher=_refuse_to_fetch, base_url=None).write_pdf()
+    pdf = render_pdf(html)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'inline; filename="referral-letter-{written_on:%Y-%m-%d}.pdf"'

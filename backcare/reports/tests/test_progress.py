@@ -171,3 +171,20 @@ def test_sessions_attended_are_counted_and_cancelled_ones_are_not():
     page = get_progress(world.desk, world.patient.pk, now=world.at(18))
     assert page.sessions == [world.monday]
     assert get_progress(world.desk, world.patient.pk, now=world.at(10, 30)).sessions == []
+
+
+def test_the_progress_report_pdf_for_the_referrer_and_404_for_others(world):
+    world.pain(7, days_ago=10)
+    world.pain(4, days_ago=1)
+    url = reverse("progress_pdf", args=[world.patient.pk])
+    response = client_for(world.clinician).get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert "no-store" in response["Cache-Control"]
+    assert AuditEvent.objects.filter(
+        action="measurement.list", actor_id=world.clinician.pk, patient_id=world.patient.pk
+    ).exists()
+    assert client_for(make_user()).get(url).status_code == 404
+    mine = client_for(world.user).get(reverse("portal_progress")).content.decode()
+    assert url in mine

@@ -442,16 +442,16 @@ def test_the_letter_pdf_is_rendered_inline_for_staff_and_the_referring_clinician
 
 
 def test_the_letter_pdf_is_rendered_with_a_fetcher_that_refuses_every_url(world, monkeypatch):
-    from backcare.triage import views
+    from backcare.core import pdf
 
     seen = []
-    real = views.weasyprint.HTML
+    real = pdf.weasyprint.HTML
 
     def spy(**kwargs):
         seen.append(kwargs["url_fetcher"])
         return real(**kwargs)
 
-    monkeypatch.setattr(views.weasyprint, "HTML", spy)
+    monkeypatch.setattr(pdf.weasyprint, "HTML", spy)
     client_for(world.desk).get(reverse("referral_letter_pdf", args=[world.letter.pk]))
     [fetcher] = seen
     for url in ("https://example.com/logo.png", "file:///etc/passwd"):
