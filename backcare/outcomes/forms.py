@@ -7,8 +7,9 @@ from typing import Any
 
 from django import forms
 
-from backcare.clinical import change, contraindications, red_flags
+from backcare.clinical import change, contraindications, instruments, red_flags
 from backcare.core.forms import DomainErrorFormMixin
+from backcare.outcomes.models import Soreness
 
 
 def _label(name: str) -> str:
@@ -102,3 +103,31 @@ class OutcomeSettingsForm(DomainErrorFormMixin, forms.Form):
                 code, name = key.split("__", 1)
                 grouped.setdefault(code, {})[name] = value
         return grouped
+
+
+class CheckInForm(DomainErrorFormMixin, forms.Form):
+    """The three check-in questions, in our own words; PGIC wording after Guy 1976 (public
+    domain, RULES.md §3.9)."""
+
+    pain_now = forms.TypedChoiceField(
+        label="How bad is your back pain right now? (0 = no pain, 10 = worst imaginable)",
+        coerce=int,
+        choices=[(n, str(n)) for n in range(11)],
+        widget=forms.RadioSelect,
+    )
+    global_change = forms.TypedChoiceField(
+        label=instruments.PGIC.items[0].text,
+        coerce=int,
+        choices=[(o.value, o.label) for o in instruments.PGIC_OPTIONS],
+        widget=forms.RadioSelect,
+    )
+    soreness = forms.ChoiceField(
+        label="Since the massage, have you had soreness?",
+        choices=Soreness.choices,
+        widget=forms.RadioSelect,
+    )
+    other_effects = forms.CharField(
+        label="Anything else you noticed (bruising, dizziness, tingling...)?",
+        max_length=300,
+        required=False,
+    )

@@ -13,6 +13,7 @@ class MeasurementMethod(models.TextChoices):
     PORTAL = "portal", "Patient, online"
     PAPER = "paper", "Staff, from a paper form"
     THERAPIST = "therapist", "Therapist, measured or asked at a visit"
+    CHECK_IN = "check_in", "Patient, from an emailed check-in link"
 
 
 class OutcomeMeasurement(ClinicScopedModel):
@@ -25,7 +26,14 @@ class OutcomeMeasurement(ClinicScopedModel):
     instrument_version = models.CharField(max_length=80)
     measured_at = models.DateTimeField()
     method = models.CharField(max_length=10, choices=MeasurementMethod.choices)
-    entered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    entered_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty for answers from a check-in link (no login).",
+    )
     answers = models.JSONField()
     valid = models.BooleanField()
     reason = models.CharField(max_length=40, blank=True, help_text="Why there is no score.")
@@ -99,3 +107,42 @@ class OutcomeSettings(ClinicScopedModel):
 
     def __str__(self) -> str:
         return f"Outcome settings of clinic {self.clinic_id}"
+
+
+class Soreness(models.TextChoices):
+    NONE = "none", "None"
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
+CHECK_IN_SENT_AFTER_HOURS = 24
+CHECK_IN_OPEN_HOURS = 72
+
+
+class CheckIn(ClinicScopedModel):
+    """A short check-in after a visit (pain now, global change, soreness or other effects),
+    answered once from an emailed link that needs no login and expires `CHECK_IN_OPEN_HOURS`
+    after the visit. The link carries a signed token of the check-in's id; nothing secret is
+    stored. `visit_ref` is the appointment it follows (scheduling owns appointments)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    visit_ref = models.UUIDField(unique=True, help_text="The appointment this check-in follows.")
+    visit_ended_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    soreness = models.CharField(max_length=10, choices=Soreness.choices, blank=True)
+    other_effects = models.CharField(max_length=300, blank=True)
+    pain = models.ForeignKey(
+        OutcomeMeasurement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    global_change = models.ForeignKey(
+        OutcomeMeasurement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-visit_ended_at"]
+        indexes = [models.Index(fields=["clinic", "patient"], name="checkin_patient")]
+
+    def __str__(self) -> str:
+        return f"Check-in after {self.visit_ended_at:%Y-%m-%d}"

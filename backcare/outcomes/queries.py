@@ -7,7 +7,7 @@ from backcare.accounts.models import Clinic
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
 from backcare.clinical import change
 from backcare.core.audit import record_event
-from backcare.outcomes.models import InstrumentText, OutcomeMeasurement, OutcomeSettings
+from backcare.outcomes.models import CheckIn, InstrumentText, OutcomeMeasurement, OutcomeSettings
 from backcare.patients.queries import find_patient
 
 
@@ -56,3 +56,9 @@ def instrument_wording(
     """The loaded wording of an instrument's items, by item id (empty when none was loaded)."""
     rows = InstrumentText.objects.filter(instrument=instrument, version=version, language=language)
     return {row.item_id: row for row in rows}
+
+
+def check_in_for_visit(visit_ref: uuid.UUID) -> CheckIn | None:
+    """The check-in that follows a visit, if written. For the job that sends its link (a
+    system read; the link itself is the patient's key)."""
+    return CheckIn.objects.filter(visit_ref=visit_ref).first()

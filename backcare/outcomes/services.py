@@ -3,27 +3,32 @@ settings."""
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
-from backcare.accounts.models import Clinic
+from backcare.accounts.models import Clinic, User
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, acting_user, require_roles
 from backcare.clinical import change, instruments
 from backcare.clinical.errors import ClinicalInputError
 from backcare.clinical.numbers import exact, half_up
 from backcare.core.audit import record_event
-from backcare.core.errors import InvalidInputError
+from backcare.core.errors import ConflictError, InvalidInputError, NotFoundError
 from backcare.core.jsonable import to_json
 from backcare.outcomes.models import (
+    CHECK_IN_OPEN_HOURS,
+    CheckIn,
     InstrumentText,
     MeasurementMethod,
     OutcomeMeasurement,
     OutcomeSettings,
+    Soreness,
 )
 from backcare.outcomes.queries import outcome_settings
+from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 from backcare.triage.services import invalid
 
@@ -48,28 +53,14 @@ def record_measurement(
     patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="measurement.create")
     is_self = patient.user_id == actor.pk
     chosen = _method(method, is_self)
-    odi_max_missing, _ = outcome_settings(patient.clinic_id)
-    try:
-        result = instruments.score(instrument, answers, odi_max_missing=odi_max_missing)
-    except ClinicalInputError as error:
-        raise invalid(error) from error
     with transaction.atomic():
-        measurement = OutcomeMeasurement.objects.create(
-            clinic_id=patient.clinic_id,
-            patient=patient,
-            instrument=instrument,
-            instrument_version=result.version,
-            measured_at=measured_at or timezone.now(),
+        measurement = _store(
+            patient,
+            instrument,
+            answers,
             method=chosen,
             entered_by=acting_user(actor),
-            answers=to_json(answers),
-            valid=result.valid,
-            reason=result.reason or "",
-            score_exact="" if result.value is None else str(result.value),
-            score_display=None if result.value is None else half_up(result.value, 2),
-            band=result.band or "",
-            details=to_json(result.details),
-            policy=to_json(result.policy),
+            measured_at=measured_at,
         )
         record_event(
             actor=actor,
@@ -80,6 +71,39 @@ def record_measurement(
             detail={"instrument": instrument, "method": chosen},
         )
         return measurement
+
+
+def _store(
+    patient: Patient,
+    instrument: str,
+    answers: Mapping[str, Any],
+    *,
+    method: str,
+    entered_by: User | None,
+    measured_at: datetime | None,
+) -> OutcomeMeasurement:
+    odi_max_missing, _ = outcome_settings(patient.clinic_id)
+    try:
+        result = instruments.score(instrument, answers, odi_max_missing=odi_max_missing)
+    except ClinicalInputError as error:
+        raise invalid(error) from error
+    return OutcomeMeasurement.objects.create(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        instrument=instrument,
+        instrument_version=result.version,
+        measured_at=measured_at or timezone.now(),
+        method=method,
+        entered_by=entered_by,
+        answers=to_json(answers),
+        valid=result.valid,
+        reason=result.reason or "",
+        score_exact="" if result.value is None else str(result.value),
+        score_display=None if result.value is None else half_up(result.value, 2),
+        band=result.band or "",
+        details=to_json(result.details),
+        policy=to_json(result.policy),
+    )
 
 
 def _method(method: str | None, is_self: bool) -> str:
@@ -201,3 +225,119 @@ def save_outcome_settings(
             detail={"changed": sorted(kept), "odi_max_missing": odi_max_missing},
         )
         return stored
+
+
+# --- Check-ins after a visit, answered from an emailed link without a login ----------------------
+
+CHECK_IN_SALT = "backcare.outcomes.check-in"
+
+
+def create_check_in(
+    *, patient: Patient, visit_ref: uuid.UUID, visit_ended_at: datetime
+) -> CheckIn | None:
+    """Write the check-in that follows a visit, once (None when it exists): it opens
+    `CHECK_IN_SENT_AFTER_HOURS` after the visit and expires `CHECK_IN_OPEN_HOURS` after it. A
+    system action for the scheduling job, which found the visit; audited without an actor."""
+    with transaction.atomic():
+        check_in, created = CheckIn.objects.get_or_create(
+            visit_ref=visit_ref,
+            defaults={
+                "clinic_id": patient.clinic_id,
+                "patient": patient,
+                "visit_ended_at": visit_ended_at,
+                "expires_at": visit_ended_at + timedelta(hours=CHECK_IN_OPEN_HOURS),
+            },
+        )
+        if not created:
+            return None
+        record_event(
+            actor=None,
+            action="check_in.create",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=check_in,
+        )
+        return check_in
+
+
+def check_in_token(check_in: CheckIn) -> str:
+    """The signed token of the check-in's link (its id; nothing secret is stored)."""
+    return signing.dumps(str(check_in.pk), salt=CHECK_IN_SALT)
+
+
+def _check_in_of(token: str) -> uuid.UUID:
+    try:
+        value = signing.loads(
+            token, salt=CHECK_IN_SALT, max_age=timedelta(hours=CHECK_IN_OPEN_HOURS)
+        )
+        return uuid.UUID(str(value))
+    except (signing.BadSignature, ValueError) as error:
+        raise NotFoundError(
+            "This check-in link is not valid. Please use the link from your latest email."
+        ) from error
+
+
+def open_check_in(token: str, *, now: datetime | None = None) -> CheckIn:
+    """The check-in a link opens. `NotFoundError` for an altered or foreign link; a
+    `ConflictError` saying so for one already answered or expired. Reads only."""
+    check_in = CheckIn.objects.select_related("clinic").filter(pk=_check_in_of(token)).first()
+    if check_in is None:
+        raise NotFoundError("This check-in link is not valid.")
+    _check_open(check_in, now or timezone.now())
+    return check_in
+
+
+def _check_open(check_in: CheckIn, now: datetime) -> None:
+    if check_in.answered_at is not None:
+        raise ConflictError("This check-in has been answered already. Thank you!")
+    if check_in.expires_at <= now:
+        raise ConflictError(
+            "This check-in has closed (it is open for three days after a visit). You can tell "
+            "your therapist at your next visit."
+        )
+
+
+def _by_link(
+    patient: Patient, instrument: str, answers: Mapping[str, Any], moment: datetime
+) -> OutcomeMeasurement:
+    method = MeasurementMethod.CHECK_IN
+    return _store(patient, instrument, answers, method=method, entered_by=None, measured_at=moment)
+
+
+def answer_check_in(
+    *,
+    token: str,
+    pain_now: int,
+    global_change: int,
+    soreness: str,
+    other_effects: str = "",
+    now: datetime | None = None,
+) -> CheckIn:
+    """Record a check-in's answers once: pain now (a pain NRS measurement), the global
+    impression of change (PGIC) and soreness or other effects, all or nothing. Raises as
+    `open_check_in` for a bad, answered or expired link, and `InvalidInputError` for answers
+    out of range; nothing is written then."""
+    moment = now or timezone.now()
+    check_in_id = open_check_in(token, now=moment).pk
+    if soreness not in Soreness.values:
+        raise InvalidInputError(
+            "Choose how sore you were.", field_errors={"soreness": "Choose one."}
+        )
+    with transaction.atomic():
+        check_in = CheckIn.objects.select_for_update().select_related("patient").get(pk=check_in_id)
+        _check_open(check_in, moment)
+        patient = check_in.patient
+        check_in.pain = _by_link(patient, "pain_nrs", {"now": pain_now}, moment)
+        check_in.global_change = _by_link(patient, "pgic", {"change": global_change}, moment)
+        check_in.soreness = soreness
+        check_in.other_effects = other_effects.strip()[:300]
+        check_in.answered_at = moment
+        check_in.save()
+        record_event(
+            actor=None,
+            action="check_in.answer",
+            clinic_id=check_in.clinic_id,
+            patient_id=patient.pk,
+            obj=check_in,
+        )
+        return check_in

@@ -10,4 +10,5 @@ urlpatterns = [
         views.outcome_settings_save,
         name="outcome_settings_save",
     ),
+    path("check-in/<str:token>/", views.check_in, name="check_in"),
 ]

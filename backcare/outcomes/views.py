@@ -3,14 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backcare.accounts.context import clinic_context
-from backcare.core.errors import InvalidInputError
-from backcare.core.http import render_form
+from backcare.core.errors import DomainError, InvalidInputError, http_status_for
+from backcare.core.http import UNPROCESSABLE, render_form
 from backcare.outcomes import queries, services
-from backcare.outcomes.forms import OutcomeSettingsForm, RuleSettingsForm
+from backcare.outcomes.forms import CheckInForm, OutcomeSettingsForm, RuleSettingsForm
 from backcare.triage import queries as triage_queries
 from backcare.triage import services as triage_services
 
@@ -77,3 +77,29 @@ def outcome_settings_save(request: HttpRequest) -> HttpResponse:
             return redirect("clinical_settings")
     rules = RuleSettingsForm(in_use=triage_queries.get_rule_settings(request.user, clinic))
     return _page(request, rules, form, invalid=True)
+
+
+@require_http_methods(["GET", "POST"])
+def check_in(request: HttpRequest, token: str) -> HttpResponse:
+    """The check-in after a visit, from the emailed link: no login, answered once. A link
+    altered, answered or expired gets a page saying so, and nothing is written."""
+    try:
+        found = services.open_check_in(token)
+    except DomainError as error:
+        return render(
+            request,
+            "outcomes/check_in_closed.html",
+            {"message": error.message},
+            status=http_status_for(error),
+        )
+    form = CheckInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.answer_check_in(token=token, **form.cleaned_data)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            return render(request, "outcomes/check_in_done.html", {"clinic": found.clinic})
+    status = UNPROCESSABLE if form.errors else 200
+    context = {"form": form, "clinic": found.clinic}
+    return render(request, "outcomes/check_in.html", context, status=status)

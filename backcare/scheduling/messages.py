@@ -7,7 +7,15 @@ read on lock screens and shared devices.
 from dataclasses import dataclass
 from datetime import datetime
 
-KINDS = ("confirmation", "request", "reminder", "moved", "cancelled", "waitlist_offer")
+KINDS = (
+    "confirmation",
+    "request",
+    "reminder",
+    "moved",
+    "cancelled",
+    "waitlist_offer",
+    "check_in",
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ _SUBJECTS = {
     "moved": "Your appointment has moved",
     "cancelled": "Your appointment is cancelled",
     "waitlist_offer": "A time has become free",
+    "check_in": "How are you since your massage?",
 }
 
 
@@ -65,6 +74,8 @@ def _headline(facts: MessageFacts) -> str:
         "cancelled": f"Your {length}{with_whom} on {when}{course} is cancelled.",
         "waitlist_offer": f"A {length}{with_whom} on {when} has become free, and you are first "
         "on the waitlist.",
+        "check_in": f"How have you been since your appointment{with_whom} on {when}? Three "
+        "short questions help your therapist plan the next session.",
     }
     return lines[facts.kind]
 
@@ -79,6 +90,10 @@ def email_body(facts: MessageFacts) -> str:
             facts.link,
             "",
             "If you do not want it, do nothing: it goes to the next person.",
+        ]
+    elif facts.kind == "check_in":
+        lines += [
+            f"Answer here (no login needed; the link works for three days): {facts.link}",
         ]
     elif facts.kind == "cancelled":
         lines += [f"To book another time, visit {facts.link}{_call(facts)}."]

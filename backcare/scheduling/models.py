@@ -373,6 +373,7 @@ class NotificationKind(models.TextChoices):
     MOVED = "moved", "Appointment moved"
     CANCELLED = "cancelled", "Appointment cancelled"
     WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+    CHECK_IN = "check_in", "Check-in after a visit"
 
 
 class NotificationChannel(models.TextChoices):

@@ -49,6 +49,9 @@ from backcare.core.errors import (
     full_clean_or_invalid,
 )
 from backcare.core.sms import TextMessage, send_text_message
+from backcare.outcomes.models import CHECK_IN_OPEN_HOURS, CHECK_IN_SENT_AFTER_HOURS
+from backcare.outcomes.queries import check_in_for_visit
+from backcare.outcomes.services import check_in_token, create_check_in
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
 from backcare.plans.queries import techniques_needed
@@ -1010,6 +1013,7 @@ def _queue_notice(
     *,
     covers_course: bool = False,
     change: datetime | None = None,
+    channels_email_only: bool = False,
 ) -> None:
     """Write the notice of `kind` about `appointment` to the outbox, in the caller's
     transaction (it is sent only if that commits), by email and, where the clinic turned text
@@ -1017,7 +1021,7 @@ def _queue_notice(
     a notice of a change unique to that change (the same move twice is two notices)."""
     now = timezone.now()
     channels = [NotificationChannel.EMAIL]
-    if scheduling_settings(appointment.clinic_id).sms_enabled:
+    if not channels_email_only and scheduling_settings(appointment.clinic_id).sms_enabled:
         channels.append(NotificationChannel.SMS)
     stamp = appointment.starts_at.isoformat()
     suffix = f":{change.isoformat()}" if change is not None else ""
@@ -1108,6 +1112,40 @@ def enqueue_due_reminders(*, now: datetime | None = None) -> int:
             written += _write_batch(batch)
             batch = []
     return written + _write_batch(batch)
+
+
+def enqueue_check_ins(*, now: datetime | None = None) -> int:
+    """Write a check-in (outcomes) and its email to the outbox for every attended appointment
+    that ended between `CHECK_IN_SENT_AFTER_HOURS` and `CHECK_IN_OPEN_HOURS` ago and has none
+    yet. Returns how many it wrote. Safe to run repeatedly and in parallel: a visit has one
+    check-in and one notice."""
+    moment = now or timezone.now()
+    ended = (
+        Appointment.objects.filter(
+            status__in=(AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED),
+            ends_at__lte=moment - timedelta(hours=CHECK_IN_SENT_AFTER_HOURS),
+            ends_at__gt=moment - timedelta(hours=CHECK_IN_OPEN_HOURS),
+        )
+        .filter(
+            ~Exists(
+                Notification.objects.filter(
+                    appointment=OuterRef("pk"), kind=NotificationKind.CHECK_IN
+                )
+            )
+        )
+        .select_related("patient")
+    )
+    written = 0
+    for appointment in ended.iterator(chunk_size=500):
+        create_check_in(
+            patient=appointment.patient,
+            visit_ref=appointment.pk,
+            visit_ended_at=appointment.ends_at,
+        )
+        with transaction.atomic():
+            _queue_notice(appointment, NotificationKind.CHECK_IN, channels_email_only=True)
+        written += 1
+    return written
 
 
 def _write_batch(rows: list[Notification]) -> int:
@@ -1225,6 +1263,13 @@ def _no_longer_true(row: Notification, now: datetime) -> str:
         return "No appointment."
     if row.kind == NotificationKind.CANCELLED:
         return ""
+    if row.kind == NotificationKind.CHECK_IN:
+        check_in = check_in_for_visit(appointment.pk)
+        if check_in is None or check_in.answered_at or check_in.expires_at <= now:
+            return "The check-in is answered or closed."
+        if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED):
+            return f"The appointment is {appointment.get_status_display().lower()}."
+        return ""
     if appointment.status not in _STILL_TRUE[NotificationKind(row.kind)]:
         return f"The appointment is {appointment.get_status_display().lower()}."
     if appointment.starts_at != row.about_starts_at:
@@ -1259,8 +1304,7 @@ def _facts(row: Notification) -> messages.MessageFacts:
         assert row.appointment is not None
         therapist = row.appointment.therapist
         minutes = row.appointment.service.duration_minutes
-        page = "portal_booking" if row.kind == NotificationKind.CANCELLED else "portal_appointments"
-        link = settings.SITE_URL + reverse(page)
+        link = settings.SITE_URL + _appointment_link(row)
         expires = None
     return messages.MessageFacts(
         kind=row.kind,
@@ -1273,6 +1317,17 @@ def _facts(row: Notification) -> messages.MessageFacts:
         covers_course=row.covers_course,
         offer_expires_local=expires,
     )
+
+
+def _appointment_link(row: Notification) -> str:
+    if row.kind == NotificationKind.CHECK_IN:
+        assert row.appointment is not None
+        check_in = check_in_for_visit(row.appointment.pk)
+        assert check_in is not None  # checked by _no_longer_true
+        return reverse("check_in", args=[check_in_token(check_in)])
+    if row.kind == NotificationKind.CANCELLED:
+        return reverse("portal_booking")
+    return reverse("portal_appointments")
 
 
 def _hand_over(row: Notification) -> None:

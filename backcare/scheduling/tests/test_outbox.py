@@ -323,3 +323,26 @@ def test_sending_is_audited_without_clinical_detail(world):
     event = AuditEvent.objects.get(action="notification.sent")
     assert event.patient_id == world.patient.pk
     assert event.detail == {"kind": "confirmation", "channel": "email"}
+
+
+def test_a_check_in_follows_each_attended_visit_once_with_a_working_link(world):
+    from backcare.outcomes.models import CheckIn
+    from django.test import Client
+
+    attended = world.book(world.at(10))
+    cancelled = world.book(world.at(12), patient=world.other_patient)
+    services.cancel_appointment(cancelled_by=world.desk, appointment_id=cancelled.pk)
+    Notification.objects.all().delete()
+    mail.outbox.clear()
+    too_soon = world.at(10, days=1)  # 23 hours after the visit ended
+    assert services.enqueue_check_ins(now=too_soon) == 0
+    later = world.at(12, days=1)
+    assert [services.enqueue_check_ins(now=later) for _ in range(3)] == [1, 0, 0]
+    assert CheckIn.objects.get().visit_ref == attended.pk
+    services.deliver_due_notifications(now=later)
+    [message] = mail.outbox
+    assert message.subject.startswith("How are you since your massage?")
+    link = next(line for line in message.body.splitlines() if "/check-in/" in line)
+    path = "/" + link.split("http://", 1)[1].split("/", 1)[1].split(" ")[0]
+    assert Client().get(path).status_code == 200
+    assert services.enqueue_check_ins(now=world.at(12, days=4)) == 0  # past three days

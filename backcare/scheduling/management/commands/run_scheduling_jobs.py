@@ -1,6 +1,6 @@
 """The periodic work of scheduling, for cron or a systemd timer every few minutes: write due
-reminders to the outbox, end expired waitlist offers (offering their times to the next in
-line), and send everything due. Safe to run twice at once."""
+reminders and check-ins after visits to the outbox, end expired waitlist offers (offering
+their times to the next in line), and send everything due. Safe to run twice at once."""
 
 from typing import Any
 
@@ -22,6 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         reminders = services.enqueue_due_reminders()
+        check_ins = services.enqueue_check_ins()
         expired = services.expire_waitlist_offers()
         sent = skipped = failed = 0
         for _ in range(options["batches"]):
@@ -34,6 +35,7 @@ class Command(BaseCommand):
             if not (report.sent or report.skipped or report.failed):
                 break
         self.stdout.write(
-            f"Reminders queued: {reminders}; waitlist offers ended: {expired}; "
+            f"Reminders queued: {reminders}; check-ins queued: {check_ins}; "
+            f"waitlist offers ended: {expired}; "
             f"sent: {sent}, skipped: {skipped}, failed: {failed}."
         )
