@@ -1,7 +1,7 @@
 """Reads of outcome measurements, instrument wording and a clinic's outcome settings."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
@@ -62,3 +62,29 @@ def check_in_for_visit(visit_ref: uuid.UUID) -> CheckIn | None:
     """The check-in that follows a visit, if written. For the job that sends its link (a
     system read; the link itself is the patient's key)."""
     return CheckIn.objects.filter(visit_ref=visit_ref).first()
+
+
+MEASUREMENT_COLUMNS = (
+    "patient_id",
+    "instrument",
+    "instrument_version",
+    "measured_at",
+    "method",
+    "valid",
+    "reason",
+    "score_exact",
+    "score_display",
+    "band",
+)
+
+
+def export_measurements(viewer: Viewer, clinic: Clinic | None) -> Iterator[tuple[object, ...]]:
+    """Every measurement of the clinic as rows of `MEASUREMENT_COLUMNS`, oldest first, read in
+    chunks (constant memory), for clinic admins only (`NotFoundError`, audited, for others).
+    One `measurement.export` event, written before the first row."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="measurement.export")
+    rows = OutcomeMeasurement.objects.filter(clinic=clinic).order_by("measured_at", "id")
+    record_event(
+        actor=viewer, action="measurement.export", clinic_id=clinic.pk, detail={"format": "csv"}
+    )
+    return rows.values_list(*MEASUREMENT_COLUMNS).iterator(chunk_size=2000)

@@ -1,9 +1,11 @@
 """The dashboard each role lands on, and the clinic's audit log."""
 
+import csv
+import itertools
 import uuid
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -15,6 +17,7 @@ from backcare.accounts.models import Role
 from backcare.accounts.queries import list_invitations
 from backcare.core.errors import InvalidInputError
 from backcare.core.pdf import render_pdf
+from backcare.outcomes.queries import MEASUREMENT_COLUMNS, export_measurements
 from backcare.patients.queries import own_patient_id
 from backcare.reports import queries
 from backcare.reports.forms import AuditFilterForm
@@ -96,5 +99,25 @@ def progress_pdf(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     response["Content-Disposition"] = (
         f'inline; filename="progress-report-{clinic.local_date():%Y-%m-%d}.pdf"'
     )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+class _Echo:
+    """A file-like object that hands each CSV line back (streamed, never held in memory)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+@require_GET
+def measurements_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """Every outcome measurement of the clinic as CSV, for clinic admins (audited)."""
+    rows = export_measurements(request.user, clinic_context(request).clinic)
+    writer = csv.writer(_Echo())
+    lines = itertools.chain([writer.writerow(MEASUREMENT_COLUMNS)], map(writer.writerow, rows))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="measurements.csv"'
     patch_cache_control(response, private=True, no_store=True)
     return response

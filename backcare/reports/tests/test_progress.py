@@ -188,3 +188,25 @@ def test_the_progress_report_pdf_for_the_referrer_and_404_for_others(world):
     assert client_for(make_user()).get(url).status_code == 404
     mine = client_for(world.user).get(reverse("portal_progress")).content.decode()
     assert url in mine
+
+
+def test_the_measurements_csv_is_for_admins_and_audited(world):
+    import csv
+    import io
+
+    world.pain(7, days_ago=10)
+    world.pain(4, days_ago=1)
+    other = make_clinic("Other")
+    make_patient(other)
+    admin = make_member(world.clinic, Role.CLINIC_ADMIN)
+    response = client_for(admin).get(reverse("measurements_csv"))
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:2] == ["patient_id", "instrument"]
+    assert [(r[1], r[7]) for r in rows[1:]] == [("pain_nrs", "7"), ("pain_nrs", "4")]
+    assert {r[0] for r in rows[1:]} == {str(world.patient.pk)}
+    assert AuditEvent.objects.filter(action="measurement.export", actor_id=admin.pk).exists()
+    assert client_for(world.therapist).get(reverse("measurements_csv")).status_code == 404
+    theirs = client_for(make_member(other, Role.CLINIC_ADMIN)).get(reverse("measurements_csv"))
+    assert len(b"".join(theirs.streaming_content).decode().splitlines()) == 1  # header only

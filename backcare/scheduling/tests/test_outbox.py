@@ -326,8 +326,9 @@ def test_sending_is_audited_without_clinical_detail(world):
 
 
 def test_a_check_in_follows_each_attended_visit_once_with_a_working_link(world):
-    from backcare.outcomes.models import CheckIn
     from django.test import Client
+
+    from backcare.outcomes.models import CheckIn
 
     attended = world.book(world.at(10))
     cancelled = world.book(world.at(12), patient=world.other_patient)
