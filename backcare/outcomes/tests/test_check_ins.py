@@ -64,7 +64,11 @@ def test_an_expired_check_in_writes_nothing(check_in):
     assert not OutcomeMeasurement.objects.exists()
 
 
-@pytest.mark.parametrize("make", [lambda t: t + "x", lambda t: signing.dumps("x"), lambda t: "a"])
+@pytest.mark.parametrize(
+    "make",
+    [lambda t: t + "x", lambda t: signing.dumps("x"), lambda t: "a"],
+    ids=["altered", "other-salt", "nonsense"],
+)
 def test_an_altered_or_foreign_link_is_not_found(check_in, make):
     with pytest.raises(NotFoundError):
         _answer(make(services.check_in_token(check_in)))
