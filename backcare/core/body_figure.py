@@ -1,9 +1,9 @@
 """The drawing behind the body map: a plain front and back figure and one area per muscle and
 side, in SVG user units. Our own simple shapes, not an anatomical atlas: each area is a tile
 placed where the muscle lies and big enough to tap (at least 26 units square; the widget never
-draws a unit smaller than a CSS pixel on a 390 px phone, so over the 24 px of WCAG 2.5.8). Deep and overlapping muscles
-(multifidus under erector spinae, piriformis under gluteus maximus) get tiles of their own
-beside each other, so every tile can be chosen.
+draws a unit smaller than a CSS pixel on a 390 px phone, so over the 24 px of WCAG 2.5.8).
+Deep and overlapping muscles (multifidus under erector spinae, piriformis under gluteus
+maximus) get tiles of their own beside each other, so every tile can be chosen.
 
 Shapes are drawn once, for the half of the figure on the viewer's left, and mirrored for the
 other half. On the back view the viewer's left is the patient's left; on the front view it is
