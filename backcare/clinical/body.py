@@ -108,6 +108,18 @@ def body_map_codes() -> list[tuple[str, str]]:
     ]
 
 
+def body_map_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """`body_map_codes()` grouped under each muscle's region heading, in vocabulary order:
+    [("Neck and shoulders", [("trapezius_upper:left", ...), ...]), ...] (Django's grouped
+    choices)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for m in MUSCLES:
+        groups.setdefault(m.region, []).extend(
+            (f"{m.code}:{side}", f"{m.label}, {label.lower()}") for side, label in SIDES
+        )
+    return list(groups.items())
+
+
 # The clinical regions (CLINICAL_REGIONS) each muscle lies in, from the region column of RULES.md
 # §4.2; "{side}" is the side worked. Used to keep planned and recorded work out of regions the
 # contraindication result says to avoid.

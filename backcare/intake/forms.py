@@ -7,8 +7,9 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils.choices import flatten_choices
 
-from backcare.clinical.body import BODY_AREAS, body_map_codes
+from backcare.clinical.body import BODY_AREAS, body_map_groups
 from backcare.clinical.instruments import (
     ANALGESIC_DAYS,
     PAIN_NRS,
@@ -17,6 +18,7 @@ from backcare.clinical.instruments import (
     STRESS,
 )
 from backcare.core.forms import DomainErrorFormMixin
+from backcare.core.widgets import BodyMapWidget
 from backcare.intake.questions import (
     LIMB_OPTIONS,
     NO,
@@ -206,9 +208,9 @@ def _back_fields(*_: Any) -> list[tuple[str, dict[str, forms.Field]]]:
             "Where it hurts",
             {
                 "pain_regions": forms.MultipleChoiceField(
-                    label="Tick where you feel the pain",
-                    choices=body_map_codes(),
-                    widget=forms.CheckboxSelectMultiple,
+                    label="Where do you feel the pain?",
+                    choices=body_map_groups(),
+                    widget=BodyMapWidget,
                     required=False,
                 ),
                 "pain_regions_note": forms.CharField(
@@ -450,7 +452,7 @@ def answer_rows(form: StepForm, answers: Mapping[str, Any]) -> list[tuple[str, s
         elif value is True:
             shown = "Yes"
         else:
-            choices = dict(getattr(field, "choices", []) or [])
+            choices = dict(flatten_choices(getattr(field, "choices", []) or []))
             values = value if isinstance(value, list) else [value]
             shown = ", ".join(str(choices.get(v, v)) for v in values)
         if name == "pain_started_on" and isinstance(value, str):

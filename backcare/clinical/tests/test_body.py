@@ -31,3 +31,21 @@ def test_every_muscle_has_regions_that_are_clinical_regions():
 def test_an_unknown_muscle_or_side_is_refused(muscle, side):
     with pytest.raises(ValueError, match=r"unknown muscle|side must be"):
         body.regions_of(muscle, side)
+
+
+# --- body-map choices ------------------------------------------------------------------------
+
+
+def test_body_map_groups_hold_every_code_once_under_its_muscles_region():
+    groups = body.body_map_groups()
+    flat = [choice for _, choices in groups for choice in choices]
+    assert sorted(flat) == sorted(body.body_map_codes())
+    region = {m.code: m.region for m in body.MUSCLES}
+    assert all(region[code.split(":")[0]] == title for title, ch in groups for code, _ in ch)
+    assert [title for title, _ in groups] == [
+        "Neck and shoulders",
+        "Upper back",
+        "Lower back",
+        "Hips and buttocks",
+        "Legs",
+    ]

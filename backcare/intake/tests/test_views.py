@@ -286,6 +286,10 @@ def test_staff_and_the_patient_read_the_answers_back(clinic, patient_user, patie
     )
     assert "Garden without pain" in page
     assert "(acute)</dd>" in page  # started 35 days ago: under 6 weeks
+    assert (  # the body map's grouped choices read back in words
+        "Where do you feel the pain?</dt><dd>Erector spinae (muscles beside the spine), left, "
+        "Quadratus lumborum (between ribs and hip), left</dd>" in page
+    )
     therapist = make_member(clinic, Role.THERAPIST)
     staff_page = client_for(therapist).get(reverse("intake_detail", args=[intake.pk]))
     assert staff_page.status_code == 200
@@ -444,3 +448,12 @@ def test_pregnancy_needs_the_weeks_within_45(clinic, patient_user):
     response = client.post(reverse("intake_step", args=[intake.pk, "conditions"]), conditions)
     assert response.status_code == 422
     assert "less than or equal to 45" in response.content.decode()
+
+
+def test_the_pain_regions_are_asked_on_the_body_map(clinic, patient_user, patient):
+    client = client_for(patient_user)
+    intake, _ = _start(client)
+    page = client.get(reverse("intake_step", args=[intake.pk, "back"])).content.decode()
+    assert 'data-body-map id="id_pain_regions"' in page
+    assert 'data-value="piriformis:left"' in page
+    assert '<script src="/static/js/body-map.js" defer></script>' in page
