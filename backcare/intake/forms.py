@@ -454,7 +454,7 @@ def answer_rows(form: StepForm, answers: Mapping[str, Any]) -> list[tuple[str, s
         else:
             choices = dict(flatten_choices(getattr(field, "choices", []) or []))
             values = value if isinstance(value, list) else [value]
-            shown = ", ".join(str(choices.get(v, v)) for v in values)
+            shown = "; ".join(str(choices.get(v, v)) for v in values)
         if name == "pain_started_on" and isinstance(value, str):
             shown += _phase(value, form.today)
         rows.append((str(field.label), shown))
