@@ -287,7 +287,7 @@ def test_staff_and_the_patient_read_the_answers_back(clinic, patient_user, patie
     assert "Garden without pain" in page
     assert "(acute)</dd>" in page  # started 35 days ago: under 6 weeks
     assert (  # the body map's grouped choices read back in words
-        "Where do you feel the pain?</dt><dd>Erector spinae (muscles beside the spine), left, "
+        "Where do you feel the pain?</dt><dd>Erector spinae (muscles beside the spine), left; "
         "Quadratus lumborum (between ribs and hip), left</dd>" in page
     )
     therapist = make_member(clinic, Role.THERAPIST)
