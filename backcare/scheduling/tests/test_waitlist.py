@@ -257,6 +257,9 @@ def test_leaving_the_waitlist_ends_an_open_offer(line, django_capture_on_commit_
 @pytest.mark.parametrize(
     "token",
     ["nonsense", signing.dumps("not-a-uuid", salt=services.OFFER_SALT), signing.dumps("x")],
+    # Fixed ids: signed tokens carry the time, so pytest-xdist workers collecting in different
+    # seconds would otherwise see different test names and refuse to run.
+    ids=["nonsense", "not-a-uuid", "another-salt"],
 )
 def test_an_altered_or_foreign_link_is_not_found(token):
     with pytest.raises(NotFoundError):
