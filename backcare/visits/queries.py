@@ -134,6 +134,14 @@ def last_signed_values(patient: Patient, before: datetime) -> dict[str, Any] | N
 
 
 @dataclass(frozen=True)
+class PreviousVisit:
+    """An earlier visit on the visit page, with its note's fields as amended."""
+
+    visit: Visit
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class VisitPage:
     """Everything the visit page shows: the visit and its appointment, the note with its live
     applied techniques and amendments (oldest first), the active plan and its techniques, the
@@ -153,7 +161,7 @@ class VisitPage:
     limits: TreatmentLimits
     preferences: PatientPreferences | None
     offered: list[Technique]
-    previous: list[Visit]
+    previous: list[PreviousVisit]
     can_write: bool
 
     @property
@@ -208,6 +216,7 @@ def get_visit_page(viewer: Viewer, visit_id: uuid.UUID) -> VisitPage:
             appointment__starts_at__lt=visit.appointment.starts_at,
         )
         .exclude(pk=visit.pk)
+        .prefetch_related("note__amendments")
         .order_by("-appointment__starts_at")[:PREVIOUS_VISITS_SHOWN]
     )
     record_event(
@@ -230,7 +239,10 @@ def get_visit_page(viewer: Viewer, visit_id: uuid.UUID) -> VisitPage:
         limits=limits_from(hold),
         preferences=getattr(patient, "preferences", None),
         offered=list(list_techniques()),
-        previous=previous,
+        previous=[
+            PreviousVisit(v, effective_values(v.note, list(v.note.amendments.all())))
+            for v in previous
+        ],
         can_write=may_write(viewer, visit),
     )
 
@@ -249,3 +261,9 @@ def get_visit_page_for_writing(viewer: Viewer, visit_id: uuid.UUID, *, action: s
             object_id=str(visit_id),
         )
     return page
+
+
+def visit_of_appointment(appointment: Appointment) -> Visit | None:
+    """The visit opened for `appointment`, if any. Not audited: for the page that opens it,
+    which checked the viewer (`scheduling.queries.get_appointment_for_visit`)."""
+    return Visit.objects.filter(clinic_id=appointment.clinic_id, appointment=appointment).first()

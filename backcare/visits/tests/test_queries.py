@@ -33,7 +33,7 @@ def test_the_page_has_the_note_plan_limits_preferences_and_last_visits(world):
     assert page.hold.may_book
     assert page.preferences is not None
     assert page.preferences.avoid_areas == ["feet"]
-    assert [v.note.next_focus for v in page.previous] == ["Glutes, visit 7"]
+    assert [v.values["next_focus"] for v in page.previous] == ["Gluteals, visit 7"]  # amended
     assert page.can_write
     assert page.may_edit
     event = AuditEvent.objects.get(action="visit.view")
@@ -44,7 +44,9 @@ def test_the_last_visits_are_newest_first_and_at_most_five(world):
     for days in range(1, 8):
         make_signed_visit(world, days_ago=days)
     page = queries.get_visit_page(world.user, world.open().pk)
-    assert [v.note.next_focus for v in page.previous] == [f"Glutes, visit {d}" for d in range(1, 6)]
+    assert [v.visit.note.next_focus for v in page.previous] == [
+        f"Glutes, visit {d}" for d in range(1, 6)
+    ]
 
 
 def test_a_colleague_at_the_clinic_reads_the_note_but_may_not_write_it(world):
@@ -107,5 +109,6 @@ def test_the_page_costs_the_same_queries_whatever_the_history(
 
 
 # Visit with note; patient; techniques; amendments; plan, its home care and its techniques;
-# hold (screenings, clearances, overrides); offered techniques; last visits; the audit event.
-PAGE_QUERIES = 13
+# hold (screenings, clearances, overrides); offered techniques; last visits and their
+# amendments; the audit event.
+PAGE_QUERIES = 14
