@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from backcare.accounts.models import Licence, Role, Therapist, User
@@ -18,6 +19,7 @@ from backcare.scheduling.models import Appointment, Service, TimeOff, WorkingHou
 from backcare.triage.models import ReferralLetter, TriageAssessment
 from backcare.triage.services import write_referral_letter
 from backcare.triage.tests.factories import make_screening
+from backcare.visits.services import open_visit
 from tests.browser.conftest import assert_accessible
 from tests.factories import (
     make_clinic,
@@ -95,6 +97,24 @@ class Clinic:
             blocked_until=local + timedelta(hours=1, minutes=15),
             booked_by=self.admin,
         )
+        # Today's appointment with its visit opened, and yesterday's not yet opened.
+        now = timezone.now()
+        self.today, self.yesterday = (
+            Appointment.objects.create(
+                **hours,
+                patient=patient,
+                service=self.service,
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                blocked_until=start + timedelta(hours=1, minutes=15),
+                booked_by=self.admin,
+            )
+            for patient, start in (
+                (self.other_patient, now - timedelta(minutes=30)),
+                (self.patient, now - timedelta(days=1)),
+            )
+        )
+        self.visit = open_visit(actor=self.admin, appointment_id=self.today.pk)
 
 
 @pytest.fixture
@@ -139,6 +159,8 @@ STAFF_PAGES = [
     ("clearance_create", lambda w: [w.patient.pk]),
     ("hold_override", lambda w: [w.patient.pk]),
     ("rescreen", lambda w: [w.patient.pk]),
+    ("visit_open", lambda w: [w.yesterday.pk]),
+    ("visit_detail", lambda w: [w.visit.pk]),
 ]
 PORTAL_PAGES = [
     "dashboard",
