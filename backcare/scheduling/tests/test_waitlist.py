@@ -257,9 +257,8 @@ def test_leaving_the_waitlist_ends_an_open_offer(line, django_capture_on_commit_
 @pytest.mark.parametrize(
     "token",
     ["nonsense", signing.dumps("not-a-uuid", salt=services.OFFER_SALT), signing.dumps("x")],
-    # Fixed ids: signed tokens carry the time, so pytest-xdist workers collecting in different
-    # seconds would otherwise see different test names and refuse to run.
-    ids=["nonsense", "not-a-uuid", "another-salt"],
+    # Signed tokens carry a timestamp: fixed ids keep parallel workers' collections equal.
+    ids=["nonsense", "not-a-uuid", "other-salt"],
 )
 def test_an_altered_or_foreign_link_is_not_found(token):
     with pytest.raises(NotFoundError):
