@@ -79,8 +79,9 @@
       status.textContent =
         "Not saved on the server: you were signed out. What you typed is kept in this tab; " +
         "sign in again to continue.";
-    } else if (xhr && xhr.status === 422) {
-      // Saved except some fields: the answer says which, in words.
+    } else if (xhr && (xhr.status === 422 || xhr.status === 409)) {
+      // Saved except some fields, or refused (the note was signed meanwhile): the answer says
+      // which, in words.
       status.textContent = xhr.responseText;
     } else if (!event.detail.successful) {
       status.textContent =
