@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "backcare.intake",
     "backcare.plans",
     "backcare.scheduling",
+    "backcare.visits",
     "backcare.reports",
 ]
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("backcare.intake.urls")),
     path("", include("backcare.plans.urls")),
     path("", include("backcare.scheduling.urls")),
+    path("", include("backcare.visits.urls")),
 ]
 
 handler400 = "backcare.core.views.bad_request"

@@ -2,7 +2,7 @@
 indexed range query per kind of busy time, whatever the size of the history."""
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -28,6 +28,7 @@ from backcare.scheduling.models import (
     ACTIVE_STATUSES,
     CHANGEABLE_STATUSES,
     Appointment,
+    AppointmentStatus,
     CalendarFeed,
     SchedulingSettings,
     Service,
@@ -710,3 +711,64 @@ def get_scheduling_settings(viewer: Viewer, clinic: Clinic | None) -> Scheduling
     `NotFoundError` (audited) for anyone else."""
     clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="scheduling.settings")
     return scheduling_settings(clinic.pk)
+
+
+# --- Visits (for the visits app) ------------------------------------------------------------------
+
+# A visit note is written for a booked (or completed) appointment, from its day on.
+VISIT_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED)
+
+
+def may_open_visit(viewer: Viewer, appointment: Appointment) -> bool:
+    """Whether the viewer may open (and write) the visit of `appointment`: its therapist, while
+    they work at its clinic, or a clinic admin there. Not audited. Needs the appointment's
+    therapist loaded (the listings select it)."""
+    if appointment.clinic_id in clinics_where(viewer, ADMIN_ROLES):
+        return True
+    return (
+        appointment.clinic_id in clinics_where(viewer, {Role.THERAPIST})
+        and appointment.therapist.user_id == viewer.pk
+    )
+
+
+def visit_refusal(appointment: Appointment, clinic: Clinic) -> str:
+    """Why no visit can be opened for `appointment` now, or "": it must be booked or completed
+    and start today or earlier (in the clinic's time zone)."""
+    if appointment.status not in VISIT_STATUSES:
+        return "A visit note is written for a booked appointment only."
+    if clinic.local_date(appointment.starts_at) > clinic.local_date():
+        return "A visit note opens on the day of the appointment."
+    return ""
+
+
+def visit_note_ids(
+    viewer: Viewer, clinic: Clinic, appointments: Iterable[Appointment]
+) -> frozenset[uuid.UUID]:
+    """The ids of those `appointments` (of `clinic`, with their therapists loaded) whose visit
+    the viewer may open now, for the "Visit note" buttons of the appointment lists and the
+    calendar. No query beyond the viewer's memberships; not audited (the lists audited what
+    they show)."""
+    return frozenset(
+        a.pk for a in appointments if may_open_visit(viewer, a) and not visit_refusal(a, clinic)
+    )
+
+
+def get_appointment_for_visit(viewer: Viewer, appointment_id: uuid.UUID) -> Appointment:
+    """The appointment, with its patient (and clinic), therapist, service and room, for
+    someone who may open its visit (`may_open_visit`). `NotFoundError`, audited as
+    `visit.open`, for anyone else. Callers check `visit_refusal` for a new visit."""
+    appointment = (
+        Appointment.objects.filter(pk=appointment_id)
+        .select_related("patient__clinic", "therapist__user", "service", "room")
+        .first()
+    )
+    if appointment is None or not may_open_visit(viewer, appointment):
+        raise deny(
+            viewer,
+            action="visit.open",
+            clinic_id=appointment.clinic_id if appointment else None,
+            patient_id=appointment.patient_id if appointment else None,
+            object_type="scheduling.appointment",
+            object_id=str(appointment_id),
+        )
+    return appointment

@@ -247,6 +247,10 @@ def _appointments_page(
 ) -> HttpResponse:
     listing = queries.list_patient_appointments(request.user, patient_id, now=timezone.now())
     context = {"listing": listing, "portal": portal, "patient": listing.patient}
+    if not portal:
+        context["note_ids"] = queries.visit_note_ids(
+            request.user, listing.patient.clinic, [*listing.upcoming, *listing.past]
+        )
     return render_form(request, "scheduling/appointments.html", context, invalid=False)
 
 
@@ -435,9 +439,11 @@ def staff_calendar(request: HttpRequest) -> HttpResponse:
     )
     step = timedelta(days=days)
     query = {k: v for k, v in request.GET.items() if k != "day"}
+    listed = [appointment for _, appointments in page.days for appointment in appointments]
     context = {
         "form": form,
         "page": page,
+        "note_ids": queries.visit_note_ids(request.user, page.clinic, listed),
         "view": "week" if days == 7 else "day",
         "previous": urlencode({**query, "day": (first_day - step).isoformat()}),
         "next": urlencode({**query, "day": (first_day + step).isoformat()}),

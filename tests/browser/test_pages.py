@@ -22,6 +22,7 @@ from backcare.scheduling.models import Appointment, Service, TimeOff, WorkingHou
 from backcare.triage.models import ReferralLetter, TriageAssessment
 from backcare.triage.services import write_referral_letter
 from backcare.triage.tests.factories import make_screening
+from backcare.visits.services import open_visit
 from tests.browser.conftest import assert_accessible
 from tests.factories import (
     make_clinic,
@@ -114,6 +115,24 @@ class Clinic:
             blocked_until=local + timedelta(hours=1, minutes=15),
             booked_by=self.admin,
         )
+        # Today's appointment with its visit opened, and yesterday's not yet opened.
+        now = timezone.now()
+        self.today, self.yesterday = (
+            Appointment.objects.create(
+                **hours,
+                patient=patient,
+                service=self.service,
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                blocked_until=start + timedelta(hours=1, minutes=15),
+                booked_by=self.admin,
+            )
+            for patient, start in (
+                (self.other_patient, now - timedelta(minutes=30)),
+                (self.patient, now - timedelta(days=1)),
+            )
+        )
+        self.visit = open_visit(actor=self.admin, appointment_id=self.today.pk)
 
 
 @pytest.fixture
@@ -161,6 +180,8 @@ STAFF_PAGES = [
     ("clearance_create", lambda w: [w.patient.pk]),
     ("hold_override", lambda w: [w.patient.pk]),
     ("rescreen", lambda w: [w.patient.pk]),
+    ("visit_open", lambda w: [w.yesterday.pk]),
+    ("visit_detail", lambda w: [w.visit.pk]),
 ]
 PORTAL_PAGES = [
     "dashboard",

@@ -1,0 +1,269 @@
+"""Reads of visits and their notes, scoped to the viewer and audited.
+
+Who reads a visit note: the therapists and clinic admins of the patient's clinic. Who writes it
+(draft, techniques, signing, amendments, entered in error): the visit's therapist or a clinic
+admin there. The front desk, the patient, a referring clinician and anyone at another clinic get
+`NotFoundError` (404), audited: a visit note is a clinical record for those who treat (the front
+desk sees the appointments, not what was found or done).
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from backcare.accounts.models import Role, Technique
+from backcare.accounts.queries import Viewer, clinics_where, deny, list_techniques
+from backcare.clinical.contraindications import TreatmentLimits
+from backcare.core.audit import record_event
+from backcare.patients.models import Patient, PatientPreferences
+from backcare.patients.queries import find_patient
+from backcare.plans.models import PlanTechnique, TreatmentPlan
+from backcare.plans.queries import active_plan_of
+from backcare.scheduling.models import Appointment
+from backcare.triage.queries import HoldStatus, hold_status, limits_from
+from backcare.visits.models import (
+    NOTE_FIELDS,
+    AppliedTechnique,
+    NoteAmendment,
+    NoteStatus,
+    Visit,
+    VisitNote,
+)
+
+READ_ROLES = frozenset({Role.THERAPIST, Role.CLINIC_ADMIN})
+# The last visits listed on a visit page: enough to see the trend, a constant cost.
+PREVIOUS_VISITS_SHOWN = 5
+
+
+def may_write(viewer: Viewer, visit: Visit) -> bool:
+    """Whether the viewer may write the visit's note: its therapist, while a therapist at the
+    clinic, or a clinic admin there. Needs the visit's therapist loaded."""
+    if visit.clinic_id in clinics_where(viewer, {Role.CLINIC_ADMIN}):
+        return True
+    return (
+        visit.clinic_id in clinics_where(viewer, {Role.THERAPIST})
+        and visit.therapist.user_id == viewer.pk
+    )
+
+
+def _visits() -> Any:
+    return Visit.objects.select_related(
+        "appointment__service",
+        "appointment__room",
+        "therapist__user",
+        "note__signed_by",
+        "note__entered_in_error_by",
+    )
+
+
+def _checked(viewer: Viewer, visit: Visit | None, object_id: uuid.UUID, action: str) -> Patient:
+    """The visit's patient when the viewer may read the visit; else audit and raise 404."""
+    if visit is None:
+        raise deny(viewer, action=action, object_type="visits.visit", object_id=str(object_id))
+    return find_patient(viewer, visit.patient_id, roles=READ_ROLES, allow_self=False, action=action)
+
+
+def find_note(viewer: Viewer, note_id: uuid.UUID, *, action: str) -> VisitNote:
+    """The note (with its visit, the visit's therapist and patient) for someone who may write
+    it; `NotFoundError`, audited as `action`, for anyone else. Audits only a denial: services
+    record what they then do."""
+    note = (
+        VisitNote.objects.filter(pk=note_id)
+        .select_related("visit__therapist__user", "visit__appointment")
+        .first()
+    )
+    patient = _checked(viewer, note.visit if note else None, note_id, action)
+    assert note is not None
+    if not may_write(viewer, note.visit):
+        raise deny(
+            viewer,
+            action=action,
+            clinic_id=note.clinic_id,
+            patient_id=patient.pk,
+            object_type="visits.visitnote",
+            object_id=str(note_id),
+        )
+    note.visit.patient = patient
+    return note
+
+
+def find_applied_technique(viewer: Viewer, technique_id: uuid.UUID, *, action: str) -> VisitNote:
+    """The note of a live applied technique, for someone who may write it (as `find_note`)."""
+    note_id = (
+        AppliedTechnique.objects.filter(pk=technique_id, removed_at=None)
+        .values_list("note_id", flat=True)
+        .first()
+    )
+    if note_id is None:
+        raise deny(
+            viewer,
+            action=action,
+            object_type="visits.appliedtechnique",
+            object_id=str(technique_id),
+        )
+    return find_note(viewer, note_id, action=action)
+
+
+def effective_values(note: VisitNote, amendments: list[NoteAmendment]) -> dict[str, Any]:
+    """The note's fields with its amendments applied in order (amended values as stored in
+    JSON: decimals as text). The note itself never changes."""
+    values = {name: getattr(note, name) for name in NOTE_FIELDS}
+    for amendment in amendments:
+        values.update({k: v for k, v in amendment.changes.items() if k in values})
+    return values
+
+
+def last_signed_values(patient: Patient, before: datetime) -> dict[str, Any] | None:
+    """The fields (amendments applied) of the patient's latest signed note of a visit that
+    started before `before`, or None. Two queries. Not audited: for the service opening a visit,
+    which checked the actor."""
+    note = (
+        VisitNote.objects.filter(
+            clinic_id=patient.clinic_id,
+            visit__patient=patient,
+            status=NoteStatus.SIGNED,
+            visit__appointment__starts_at__lt=before,
+        )
+        .order_by("-visit__appointment__starts_at")
+        .first()
+    )
+    if note is None:
+        return None
+    return effective_values(note, list(note.amendments.order_by("amended_at", "created_at")))
+
+
+@dataclass(frozen=True)
+class PreviousVisit:
+    """An earlier visit on the visit page, with its note's fields as amended."""
+
+    visit: Visit
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class VisitPage:
+    """Everything the visit page shows: the visit and its appointment, the note with its live
+    applied techniques and amendments (oldest first), the active plan and its techniques, the
+    hold and the limits treatment must keep, the patient's preferences, the techniques offered,
+    the last visits before this one (newest first, at most `PREVIOUS_VISITS_SHOWN`) and whether
+    the viewer may write the note."""
+
+    visit: Visit
+    patient: Patient
+    appointment: Appointment
+    note: VisitNote
+    techniques: list[AppliedTechnique]
+    amendments: list[NoteAmendment]
+    plan: TreatmentPlan | None
+    plan_techniques: list[PlanTechnique]
+    hold: HoldStatus
+    limits: TreatmentLimits
+    preferences: PatientPreferences | None
+    offered: list[Technique]
+    previous: list[PreviousVisit]
+    can_write: bool
+
+    @property
+    def is_draft(self) -> bool:
+        return self.note.status == NoteStatus.DRAFT
+
+    @property
+    def may_edit(self) -> bool:
+        """The draft form is shown: a draft, to someone who may write it."""
+        return self.can_write and self.is_draft
+
+    @property
+    def may_amend(self) -> bool:
+        """The amendment form is shown: a signed note, to someone who may write it."""
+        return self.can_write and self.note.status == NoteStatus.SIGNED
+
+    @property
+    def may_mark_in_error(self) -> bool:
+        return self.can_write and self.note.status != NoteStatus.ENTERED_IN_ERROR
+
+    @property
+    def effective(self) -> dict[str, Any]:
+        return effective_values(self.note, self.amendments)
+
+
+def get_visit_page(viewer: Viewer, visit_id: uuid.UUID) -> VisitPage:
+    """The visit page for the therapists and clinic admins of the patient's clinic; one
+    `visit.view` event. `NotFoundError` (audited) for anyone else. The number of queries does
+    not grow with the patient's history (tested)."""
+    visit = _visits().filter(pk=visit_id).first()
+    patient = _checked(viewer, visit, visit_id, "visit.view")
+    assert visit is not None
+    visit.patient = patient
+    note = visit.note
+    techniques = list(
+        AppliedTechnique.objects.filter(clinic_id=visit.clinic_id, note=note, removed_at=None)
+        .select_related("technique", "acknowledged_by")
+        .order_by("created_at")
+    )
+    amendments = list(
+        NoteAmendment.objects.filter(clinic_id=visit.clinic_id, note=note)
+        .select_related("amended_by")
+        .order_by("amended_at", "created_at")
+    )
+    plan, plan_techniques = active_plan_of(patient)
+    hold = hold_status(patient)
+    previous = list(
+        _visits()
+        .filter(
+            clinic_id=visit.clinic_id,
+            patient=patient,
+            appointment__starts_at__lt=visit.appointment.starts_at,
+        )
+        .exclude(pk=visit.pk)
+        .prefetch_related("note__amendments")
+        .order_by("-appointment__starts_at")[:PREVIOUS_VISITS_SHOWN]
+    )
+    record_event(
+        actor=viewer,
+        action="visit.view",
+        clinic_id=visit.clinic_id,
+        patient_id=patient.pk,
+        obj=visit,
+    )
+    return VisitPage(
+        visit=visit,
+        patient=patient,
+        appointment=visit.appointment,
+        note=note,
+        techniques=techniques,
+        amendments=amendments,
+        plan=plan,
+        plan_techniques=plan_techniques,
+        hold=hold,
+        limits=limits_from(hold),
+        preferences=getattr(patient, "preferences", None),
+        offered=list(list_techniques()),
+        previous=[
+            PreviousVisit(v, effective_values(v.note, list(v.note.amendments.all())))
+            for v in previous
+        ],
+        can_write=may_write(viewer, visit),
+    )
+
+
+def get_visit_page_for_writing(viewer: Viewer, visit_id: uuid.UUID, *, action: str) -> VisitPage:
+    """The visit page for someone who may write its note (the forms posting to it are shown
+    again with it); `NotFoundError`, audited as `action`, for a reader who may not write."""
+    page = get_visit_page(viewer, visit_id)
+    if not page.can_write:
+        raise deny(
+            viewer,
+            action=action,
+            clinic_id=page.visit.clinic_id,
+            patient_id=page.patient.pk,
+            object_type="visits.visit",
+            object_id=str(visit_id),
+        )
+    return page
+
+
+def visit_of_appointment(appointment: Appointment) -> Visit | None:
+    """The visit opened for `appointment`, if any. Not audited: for the page that opens it,
+    which checked the viewer (`scheduling.queries.get_appointment_for_visit`)."""
+    return Visit.objects.filter(clinic_id=appointment.clinic_id, appointment=appointment).first()

@@ -1,0 +1,559 @@
+"""Documenting a visit: opening it from the appointment (the note pre-filled from the plan and
+the last signed note), saving the draft, recording the techniques applied within the screening's
+limits, signing (which records the visit's measurements in outcomes), amending a signed note,
+and marking a note entered in error.
+
+A signed note never changes: every service refuses it with `ConflictError`, and
+`VisitNote.save()` refuses a changed field of a note loaded signed. Access is checked before the
+transaction (decision 0011), so a denial's audit event is kept.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from backcare.accounts.models import Technique
+from backcare.accounts.queries import Viewer, acting_user, list_techniques
+from backcare.clinical import body
+from backcare.clinical.contraindications import (
+    TreatmentLimits,
+    Work,
+    WorkProblem,
+    check_work,
+)
+from backcare.clinical.errors import ClinicalInputError
+from backcare.core.audit import record_event
+from backcare.core.changes import apply_changes
+from backcare.core.errors import (
+    ConflictError,
+    InvalidInputError,
+    full_clean_or_invalid,
+)
+from backcare.core.jsonable import to_json
+from backcare.outcomes.models import MeasurementMethod
+from backcare.outcomes.services import record_measurement
+from backcare.plans.models import PlanTechnique, TreatmentPlan
+from backcare.plans.queries import active_plan_of
+from backcare.scheduling.models import Appointment
+from backcare.scheduling.queries import get_appointment_for_visit, visit_refusal
+from backcare.triage.queries import hold_status, limits_from
+from backcare.visits import soap
+from backcare.visits.models import (
+    NOTE_FIELDS,
+    AppliedTechnique,
+    NoteAmendment,
+    NoteStatus,
+    Visit,
+    VisitNote,
+    VisitStatus,
+)
+from backcare.visits.queries import (
+    effective_values,
+    find_applied_technique,
+    find_note,
+    last_signed_values,
+)
+
+MIN_REASON_CHARS = 10
+
+
+def open_visit(*, actor: Viewer, appointment_id: uuid.UUID) -> Visit:
+    """The visit of the appointment, opened now if it is not yet: for the appointment's
+    therapist or a clinic admin of its clinic (`NotFoundError`, audited, for anyone else).
+
+    A new note starts pre-filled so that a routine visit is quick: the techniques of the active
+    plan that keep the screening's limits (none while the patient is on hold), the regions they
+    treat, and the last signed note's position, next focus and home care (the plan's home care
+    before the first note). `ConflictError` when the appointment is not booked or starts on a
+    later day."""
+    appointment = get_appointment_for_visit(actor, appointment_id)
+    existing = Visit.objects.filter(appointment_id=appointment.pk).first()
+    if existing is not None:
+        return existing
+    patient = appointment.patient
+    refusal = visit_refusal(appointment, patient.clinic)
+    if refusal:
+        raise ConflictError(refusal)
+    plan, planned = active_plan_of(patient)
+    hold = hold_status(patient)
+    last = last_signed_values(patient, appointment.starts_at)
+    try:
+        with transaction.atomic():
+            visit = Visit.objects.create(
+                clinic_id=appointment.clinic_id,
+                patient=patient,
+                appointment=appointment,
+                therapist=appointment.therapist,
+                plan=plan,
+                opened_by=acting_user(actor),
+            )
+            note = VisitNote.objects.create(
+                clinic_id=visit.clinic_id, visit=visit, **_carried(plan, last)
+            )
+            carried = _prefill_techniques(note, planned, limits_from(hold)) if hold.may_book else []
+            if carried:
+                note.treated_regions = _regions_of(carried)
+                note.save(update_fields=["treated_regions", "updated_at"])
+            record_event(
+                actor=actor,
+                action="visit.open",
+                clinic_id=visit.clinic_id,
+                patient_id=patient.pk,
+                obj=visit,
+                detail={
+                    "appointment": str(appointment.pk),
+                    "prefilled_techniques": len(carried),
+                    "from_last_note": last is not None,
+                },
+            )
+    except IntegrityError:
+        # A second click (or a colleague) opened it meanwhile: theirs is the visit.
+        return Visit.objects.get(appointment_id=appointment.pk)
+    return visit
+
+
+def _carried(plan: TreatmentPlan | None, last: Mapping[str, Any] | None) -> dict[str, Any]:
+    if last is not None:
+        return {
+            "position": last["position"],
+            "next_focus": last["next_focus"],
+            "home_care": last["home_care"],
+        }
+    if plan is None:
+        return {}
+    advice = [a.name for a in plan.home_care.all()]
+    if plan.home_care_note:
+        advice.append(plan.home_care_note)
+    return {"next_focus": plan.focus, "home_care": "\n".join(advice)}
+
+
+def _prefill_techniques(
+    note: VisitNote, planned: Sequence[PlanTechnique], limits: TreatmentLimits
+) -> list[AppliedTechnique]:
+    """The plan's techniques that keep today's limits, as applied techniques. One breaking a
+    limit (or needing an acknowledgement) is left for the therapist to add with a reason."""
+    rows: list[AppliedTechnique] = []
+    total = note.visit.appointment.service.duration_minutes
+    share = max(1, min(90, total // max(1, len(planned))))
+    for item in planned:
+        work = Work(
+            item.technique.code, body.regions_of(item.muscle, item.side), item.pressure_level
+        )
+        if check_work(work, limits):
+            continue
+        rows.append(
+            AppliedTechnique(
+                clinic_id=note.clinic_id,
+                note=note,
+                technique=item.technique,
+                muscle=item.muscle,
+                side=item.side,
+                pressure_level=item.pressure_level,
+                minutes=item.minutes or share,
+            )
+        )
+    AppliedTechnique.objects.bulk_create(rows)
+    return rows
+
+
+def _regions_of(rows: Sequence[AppliedTechnique]) -> list[str]:
+    known = {code for code, _ in body.body_map_codes()}
+    codes: list[str] = []
+    for row in rows:
+        sides = ("left", "right") if row.side == "both" else (row.side,)
+        codes.extend(f"{row.muscle}:{side}" for side in sides if f"{row.muscle}:{side}" in known)
+    return list(dict.fromkeys(codes))
+
+
+def _check_draft(note: VisitNote) -> None:
+    if note.status == NoteStatus.SIGNED:
+        raise ConflictError("This note is signed and cannot be changed; add an amendment.")
+    if note.status == NoteStatus.ENTERED_IN_ERROR:
+        raise ConflictError("This note was marked entered in error and cannot be changed.")
+
+
+def _locked(note_id: uuid.UUID) -> VisitNote:
+    return VisitNote.objects.select_for_update().get(pk=note_id)
+
+
+def clean_note_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """`fields` checked against the note's vocabulary, the structured ones as stored (JSON).
+    Raises `InvalidInputError` naming the field for an unknown field, an unknown code or a
+    structured row that breaks `visits/soap.py`. Ranges are checked by the model."""
+    unknown = sorted(set(fields) - set(NOTE_FIELDS))
+    if unknown:
+        raise InvalidInputError(f"These fields cannot be changed here: {', '.join(unknown)}.")
+    values = dict(fields)
+    try:
+        for name in ("pain_regions", "treated_regions"):
+            if name in values:
+                values[name] = soap.body_map_regions(name, values[name] or [])
+        if "posture" in values:
+            values["posture"] = soap.coded(
+                "posture", values["posture"] or [], soap.POSTURE_FINDINGS
+            )
+        if "palpation" in values:
+            values["palpation"] = soap.as_json(soap.palpation_findings(values["palpation"] or []))
+        if "adverse_events" in values:
+            values["adverse_events"] = soap.as_json(
+                soap.adverse_events(values["adverse_events"] or [])
+            )
+    except soap.NoteFieldError as error:
+        raise InvalidInputError(error.message, field_errors={error.field: error.message}) from error
+    for name in ("schober_span_cm", "fingertip_floor_cm"):
+        if values.get(name) is not None:
+            values[name] = _decimal(name, values[name])
+    for name, value in values.items():
+        if isinstance(value, str):
+            # Browsers send a textarea's line breaks as CRLF: store one form of the same text.
+            values[name] = value.replace("\r\n", "\n").strip()
+    return values
+
+
+def _decimal(name: str, value: object) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError as error:
+        raise InvalidInputError(
+            "Give a number in centimetres.", field_errors={name: "Give a number."}
+        ) from error
+    if not number.is_finite() or number != number.quantize(Decimal("0.1")):
+        raise InvalidInputError(
+            "Record to the millimetre (0.1 cm).", field_errors={name: "Use one decimal place."}
+        )
+    return number
+
+
+def save_note_draft(*, actor: Viewer, note_id: uuid.UUID, **fields: Any) -> VisitNote:
+    """Save some or all of a draft's fields (the page's autosave and its save button). Returns
+    the note. `InvalidInputError` naming the field for a bad value (nothing saved);
+    `ConflictError` for a signed note or one entered in error."""
+    note = find_note(actor, note_id, action="visit.note.save")
+    values = clean_note_fields(fields)
+    with transaction.atomic():
+        current = _locked(note.pk)
+        _check_draft(current)
+        changed = apply_changes(current, values, NOTE_FIELDS)
+        full_clean_or_invalid(current, exclude=["visit", "signed_by", "entered_in_error_by"])
+        current.save()
+        record_event(
+            actor=actor,
+            action="visit.note.save",
+            clinic_id=current.clinic_id,
+            patient_id=note.visit.patient_id,
+            obj=current,
+            detail={"fields": changed},
+        )
+    current.visit = note.visit
+    return current
+
+
+def add_applied_technique(
+    *,
+    actor: Viewer,
+    note_id: uuid.UUID,
+    technique_code: str,
+    muscle: str,
+    side: str,
+    pressure_level: int,
+    minutes: int,
+    acknowledged_reason: str = "",
+) -> AppliedTechnique:
+    """Record a technique applied on a muscle and side for some minutes at a pressure level,
+    within the patient's limits (latest screening and clearances in force), as a plan is
+    (`plans.services.add_plan_technique`). Returns the row.
+
+    `InvalidInputError` with the rule's message for a pressure above the cap or a region to
+    avoid (never allowed), for a technique the screening excludes when no reason is given (with
+    a reason it is recorded, and the acknowledgement audited as `visit.precaution.acknowledge`),
+    and for an unknown technique, muscle or side, a pressure outside 1-5 or minutes outside
+    1-90. `ConflictError` for a signed note, and while the patient is on hold (no massage until
+    the hold is lifted)."""
+    note = find_note(actor, note_id, action="visit.technique.add")
+    _check_draft(note)
+    patient = note.visit.patient
+    hold = hold_status(patient)
+    if not hold.may_book:
+        raise ConflictError(f"No massage while the patient is on hold. {hold.reason}")
+    technique = _technique(technique_code)
+    regions = _regions(muscle, side)
+    reason = acknowledged_reason.strip()
+    try:
+        problems = check_work(Work(technique.code, regions, pressure_level), limits_from(hold))
+    except ClinicalInputError as error:
+        raise InvalidInputError(
+            error.message, field_errors={"pressure_level": error.message}
+        ) from error
+    _refuse(problems, reason)
+    row = AppliedTechnique(
+        clinic_id=note.clinic_id,
+        note=note,
+        technique=technique,
+        muscle=muscle,
+        side=side,
+        pressure_level=pressure_level,
+        minutes=minutes,
+        acknowledged_reason=reason if problems else "",
+        acknowledged_by=acting_user(actor) if problems else None,
+    )
+    full_clean_or_invalid(row, exclude=["note", "technique", "acknowledged_by"])
+    with transaction.atomic():
+        _check_draft(_locked(note.pk))
+        row.save()
+        record_event(
+            actor=actor,
+            action="visit.technique.add",
+            clinic_id=note.clinic_id,
+            patient_id=patient.pk,
+            obj=row,
+            detail={"technique": technique.code, "muscle": muscle, "side": side},
+        )
+        if problems:
+            record_event(
+                actor=actor,
+                action="visit.precaution.acknowledge",
+                clinic_id=note.clinic_id,
+                patient_id=patient.pk,
+                obj=row,
+                detail={"technique": technique.code, "kinds": [p.kind for p in problems]},
+            )
+    return row
+
+
+def _technique(code: str) -> Technique:
+    found = list_techniques().filter(code=code).first()
+    if found is None:
+        raise InvalidInputError(
+            "Choose a technique from the list.", field_errors={"technique": "Unknown technique."}
+        )
+    return found
+
+
+def _regions(muscle: str, side: str) -> frozenset[str]:
+    try:
+        return body.regions_of(muscle, side)
+    except ValueError as error:
+        raise InvalidInputError(
+            "Choose a muscle and a side from the lists.", field_errors={"muscle": str(error)}
+        ) from error
+
+
+def _refuse(problems: Sequence[WorkProblem], reason: str) -> None:
+    hard = [p for p in problems if not p.acknowledgeable]
+    if hard:
+        field = "pressure_level" if hard[0].kind == "pressure_cap" else "muscle"
+        raise InvalidInputError(
+            " ".join(p.message for p in hard), field_errors={field: hard[0].message}
+        )
+    if problems and not reason:
+        message = problems[0].message + " To record it anyway, give your reason for the precaution."
+        raise InvalidInputError(message, field_errors={"acknowledged_reason": "Give a reason."})
+
+
+def remove_applied_technique(*, actor: Viewer, technique_id: uuid.UUID) -> AppliedTechnique:
+    """Take a technique off a draft note (kept, marked removed, for the record). Returns the
+    row. `ConflictError` for a signed note."""
+    note = find_applied_technique(actor, technique_id, action="visit.technique.remove")
+    with transaction.atomic():
+        _check_draft(_locked(note.pk))
+        row = AppliedTechnique.objects.select_for_update().get(pk=technique_id)
+        row.removed_at = timezone.now()
+        row.save(update_fields=["removed_at", "updated_at"])
+        record_event(
+            actor=actor,
+            action="visit.technique.remove",
+            clinic_id=row.clinic_id,
+            patient_id=note.visit.patient_id,
+            obj=row,
+        )
+    row.note = note
+    return row
+
+
+def sign_note(*, actor: Viewer, note_id: uuid.UUID) -> VisitNote:
+    """Sign the note: it is locked from now on (corrections are amendments). In the same
+    transaction the visit's measurements are recorded in outcomes through
+    `outcomes.services.record_measurement` (method: therapist), so they need no second entry:
+    pain NRS before (at the appointment's start) and after (at its end, or now if earlier),
+    analgesic days, and the modified Schober and fingertip-to-floor when given. Their ids are
+    kept on the note.
+
+    `InvalidInputError` naming the fields when pain before or after is missing;
+    `ConflictError` for a note already signed or entered in error."""
+    note = find_note(actor, note_id, action="visit.note.sign")
+    with transaction.atomic():
+        current = _locked(note.pk)
+        _check_draft(current)
+        missing = {
+            name: "Give the pain rating (0-10)."
+            for name in ("pain_before", "pain_after")
+            if getattr(current, name) is None
+        }
+        if missing:
+            raise InvalidInputError(
+                "Give the pain rating before and after the session to sign the note.",
+                field_errors=missing,
+            )
+        full_clean_or_invalid(current, exclude=["visit", "signed_by", "entered_in_error_by"])
+        now = timezone.now()
+        current.measurement_ids = _record_measurements(actor, note, current, now)
+        current.status = NoteStatus.SIGNED
+        current.signed_at = now
+        current.signed_by = acting_user(actor)
+        current.save()
+        Visit.objects.filter(pk=note.visit_id).update(status=VisitStatus.SIGNED, updated_at=now)
+        record_event(
+            actor=actor,
+            action="visit.note.sign",
+            clinic_id=current.clinic_id,
+            patient_id=note.visit.patient_id,
+            obj=current,
+            detail={"measurements": sorted(current.measurement_ids)},
+        )
+    return current
+
+
+def _record_measurements(
+    actor: Viewer, note: VisitNote, current: VisitNote, now: datetime
+) -> dict[str, str]:
+    appointment: Appointment = note.visit.appointment
+    before = min(appointment.starts_at, now)
+    after = max(before, min(appointment.ends_at, now))
+    wanted: list[tuple[str, str, dict[str, Any], datetime]] = [
+        ("pain_before", "pain_nrs", {"now": current.pain_before}, before),
+        ("pain_after", "pain_nrs", {"now": current.pain_after}, after),
+    ]
+    if current.analgesic_days is not None:
+        wanted.append(
+            ("analgesic_days", "analgesic_days", {"days": current.analgesic_days}, before)
+        )
+    if current.schober_span_cm is not None:
+        wanted.append(("schober", "schober", {"flexed_span_cm": current.schober_span_cm}, before))
+    if current.fingertip_floor_cm is not None:
+        wanted.append(
+            (
+                "fingertip_floor",
+                "fingertip_floor",
+                {"distance_cm": current.fingertip_floor_cm},
+                before,
+            )
+        )
+    recorded: dict[str, str] = {}
+    for use, instrument, answers, measured_at in wanted:
+        measurement = record_measurement(
+            actor=actor,
+            patient_id=note.visit.patient_id,
+            instrument=instrument,
+            answers=answers,
+            measured_at=measured_at,
+            method=MeasurementMethod.THERAPIST,
+        )
+        recorded[use] = str(measurement.pk)
+    return recorded
+
+
+def amend_note(*, actor: Viewer, note_id: uuid.UUID, reason: str, **changes: Any) -> NoteAmendment:
+    """Correct a signed note: a new `NoteAmendment` linked to it with the fields that differ
+    from the note as last amended, who, when and why. The note itself never changes, nor do the
+    outcome measurements recorded at signing.
+
+    `InvalidInputError` for a reason shorter than `MIN_REASON_CHARS` characters, a bad value
+    (as `save_note_draft`), or no field changed; `ConflictError` for a draft (edit it instead)
+    or a note entered in error."""
+    note = find_note(actor, note_id, action="visit.note.amend")
+    why = _reason(reason)
+    values = clean_note_fields(changes)
+    with transaction.atomic():
+        current = _locked(note.pk)
+        if current.status == NoteStatus.DRAFT:
+            raise ConflictError("This note is not signed yet: change the draft instead.")
+        if current.status == NoteStatus.ENTERED_IN_ERROR:
+            raise ConflictError("This note was marked entered in error and cannot be amended.")
+        amendments = list(current.amendments.order_by("amended_at", "created_at"))
+        effective = effective_values(current, amendments)
+        corrected = {
+            name: value
+            for name, value in values.items()
+            if to_json(value) != to_json(effective[name])
+        }
+        if not corrected:
+            raise InvalidInputError(
+                "Change at least one field to amend the note.",
+                field_errors={"reason": "Nothing was changed."},
+            )
+        _check_values(current, corrected)
+        amendment = NoteAmendment.objects.create(
+            clinic_id=current.clinic_id,
+            note=current,
+            amended_by=acting_user(actor),
+            amended_at=timezone.now(),
+            reason=why,
+            changes=to_json(corrected),
+        )
+        record_event(
+            actor=actor,
+            action="visit.note.amend",
+            clinic_id=current.clinic_id,
+            patient_id=note.visit.patient_id,
+            obj=amendment,
+            detail={"note": str(current.pk), "fields": sorted(corrected)},
+        )
+    return amendment
+
+
+def _check_values(note: VisitNote, corrected: Mapping[str, Any]) -> None:
+    """Validate corrected values on a copy of the note that is never saved."""
+    copy = VisitNote(
+        **{f.attname: getattr(note, f.attname) for f in VisitNote._meta.concrete_fields}
+    )
+    for name, value in corrected.items():
+        setattr(copy, name, value)
+    full_clean_or_invalid(
+        copy, exclude=["visit", "signed_by", "entered_in_error_by"], validate_unique=False
+    )
+
+
+def _reason(reason: str) -> str:
+    why = reason.strip()
+    if len(why) < MIN_REASON_CHARS:
+        message = f"Give the reason in at least {MIN_REASON_CHARS} characters."
+        raise InvalidInputError(message, field_errors={"reason": message})
+    return why
+
+
+def mark_entered_in_error(*, actor: Viewer, note_id: uuid.UUID, reason: str) -> VisitNote:
+    """Mark a note (draft or signed) entered in error, with the reason: it should never have
+    been written (the wrong patient or appointment). Its text stays, shown struck through; the
+    visit is marked too. The outcome measurements recorded at signing stay in outcomes
+    (outcomes has no way yet to withdraw one). `InvalidInputError` for a short reason;
+    `ConflictError` when it already is."""
+    note = find_note(actor, note_id, action="visit.note.entered_in_error")
+    why = _reason(reason)
+    with transaction.atomic():
+        current = _locked(note.pk)
+        if current.status == NoteStatus.ENTERED_IN_ERROR:
+            raise ConflictError("This note was already marked entered in error.")
+        was = current.status
+        now = timezone.now()
+        current.status = NoteStatus.ENTERED_IN_ERROR
+        current.entered_in_error_at = now
+        current.entered_in_error_by = acting_user(actor)
+        current.entered_in_error_reason = why
+        current.save()
+        Visit.objects.filter(pk=note.visit_id).update(
+            status=VisitStatus.ENTERED_IN_ERROR, updated_at=now
+        )
+        record_event(
+            actor=actor,
+            action="visit.note.entered_in_error",
+            clinic_id=current.clinic_id,
+            patient_id=note.visit.patient_id,
+            obj=current,
+            detail={"was": was},
+        )
+    return current
