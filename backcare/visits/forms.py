@@ -8,9 +8,10 @@ from typing import Any
 from django import forms
 
 from backcare.accounts.models import Technique
-from backcare.clinical.body import MUSCLES, WORK_SIDES, body_map_codes
+from backcare.clinical.body import MUSCLES, WORK_SIDES, body_map_groups
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.forms import DomainErrorFormMixin
+from backcare.core.widgets import BodyMapWidget
 from backcare.patients.models import PressurePreference
 from backcare.visits import soap
 from backcare.visits.services import MIN_REASON_CHARS
@@ -31,13 +32,13 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 class BodyMapField(forms.MultipleChoiceField):
-    """Body-map regions (muscle and side) as a plain list of checkboxes, until the body map
-    widget replaces it."""
+    """Body-map regions (muscle and side) on the body map: the figure over the grouped
+    checkbox list (`core.widgets.BodyMapWidget`)."""
 
-    widget = forms.CheckboxSelectMultiple
+    widget = BodyMapWidget
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=body_map_codes(), required=False, **kwargs)
+        super().__init__(choices=body_map_groups(), required=False, **kwargs)
 
 
 class NoteForm(DomainErrorFormMixin, forms.Form):

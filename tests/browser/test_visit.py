@@ -82,8 +82,12 @@ def test_a_therapist_documents_signs_and_amends_a_visit(
     note.get_by_label("Pain before the session (0-10)").fill("6")
     note.get_by_label("Pain before the session (0-10)").blur()
     _wait_for_autosave(page)
-    regions = note.get_by_role("group", name=re.compile("Regions treated"))
-    regions.get_by_label("Quadratus lumborum (between ribs and hip), right").check()
+    # On the body map's figure: the area ticks the same box in the list.
+    area = note.locator(
+        '.body-map__area[data-for*="treated_regions"][data-value="quadratus_lumborum:right"]'
+    )
+    area.click()
+    expect(page.locator(f"#{area.get_attribute('data-for')}")).to_be_checked()
     _wait_for_autosave(page)
 
     # A technique on a muscle; a pressure above the cap is refused with the rule's words.
