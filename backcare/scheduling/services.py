@@ -1755,6 +1755,34 @@ def _ask_to_offer(clinic_id: uuid.UUID, therapist_id: uuid.UUID, starts_at: date
     tasks.offer_freed_time.enqueue(str(clinic_id), str(therapist_id), starts_at.isoformat())
 
 
+def complete_appointment(*, actor: Viewer, appointment_id: uuid.UUID) -> Appointment:
+    """Mark a booked appointment as attended (its visit note was signed): it counts as a
+    session in progress and analytics and can no longer be moved or cancelled. Clinic staff
+    only (`NotFoundError`, audited, for others); `ConflictError` for an appointment not booked
+    or not yet begun. Calling it again on a completed one changes nothing."""
+    appointment, patient = _appointment_for(
+        actor, appointment_id, action="appointment.complete", allow_self=False
+    )
+    with transaction.atomic():
+        current = _locked(appointment.pk)
+        if current.status == AppointmentStatus.COMPLETED:
+            return current
+        if current.status != AppointmentStatus.BOOKED:
+            raise ConflictError("Only a booked appointment can be marked attended.")
+        if current.starts_at > timezone.now():
+            raise ConflictError("An appointment can be marked attended once it has begun.")
+        current.status = AppointmentStatus.COMPLETED
+        current.save(update_fields=["status", "updated_at"])
+        record_event(
+            actor=actor,
+            action="appointment.complete",
+            clinic_id=current.clinic_id,
+            patient_id=patient.pk,
+            obj=current,
+        )
+        return current
+
+
 def approve_appointment(*, actor: Viewer, appointment_id: uuid.UUID) -> Appointment:
     """Approve an appointment waiting for approval: it becomes booked. For a course, its other
     future sessions waiting for approval are approved too (the patient asked for them at once).

@@ -41,6 +41,7 @@ from backcare.plans.models import PlanTechnique, TreatmentPlan
 from backcare.plans.queries import active_plan_of
 from backcare.scheduling.models import Appointment
 from backcare.scheduling.queries import get_appointment_for_visit, visit_refusal
+from backcare.scheduling.services import complete_appointment
 from backcare.triage.queries import hold_status, limits_from
 from backcare.visits import soap
 from backcare.visits.models import (
@@ -407,6 +408,7 @@ def sign_note(*, actor: Viewer, note_id: uuid.UUID) -> VisitNote:
         current.signed_by = acting_user(actor)
         current.save()
         Visit.objects.filter(pk=note.visit_id).update(status=VisitStatus.SIGNED, updated_at=now)
+        complete_appointment(actor=actor, appointment_id=note.visit.appointment_id)
         record_event(
             actor=actor,
             action="visit.note.sign",

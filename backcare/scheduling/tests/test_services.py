@@ -361,3 +361,30 @@ def test_any_suitable_therapist_means_one_offering_the_plans_techniques(world):
     assert {world.therapist, other} <= set(everyone)
     _plan_needing_myofascial_release(world)
     assert list_suitable_therapists(world.desk, world.clinic, world.patient.pk, on=day) == [other]
+
+
+# --- Attended ---------------------------------------------------------------------------------
+
+
+def test_an_appointment_is_marked_attended_once_it_has_begun_and_only_by_staff(world):
+    import time_machine
+
+    from backcare.core.errors import NotFoundError
+
+    appointment = world.book(world.at(10))
+    with pytest.raises(ConflictError, match="once it has begun"):
+        services.complete_appointment(actor=world.desk, appointment_id=appointment.pk)
+    with time_machine.travel(world.at(10, 30)):
+        with pytest.raises(NotFoundError):
+            services.complete_appointment(
+                actor=make_member(make_clinic("Other"), Role.THERAPIST),
+                appointment_id=appointment.pk,
+            )
+        done = services.complete_appointment(actor=world.desk, appointment_id=appointment.pk)
+        assert done.status == "completed"
+        again = services.complete_appointment(actor=world.desk, appointment_id=appointment.pk)
+        assert again.status == "completed"
+        with pytest.raises(ConflictError):
+            services.cancel_appointment(cancelled_by=world.desk, appointment_id=appointment.pk)
+    assert AuditEvent.objects.filter(action="appointment.complete", outcome="allowed").count() == 1
+    assert AuditEvent.objects.filter(action="appointment.complete", outcome="denied").count() == 1

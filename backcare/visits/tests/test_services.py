@@ -335,7 +335,9 @@ def test_signing_records_the_visits_measurements_in_outcomes_once(world):
     assert {m.method for m in measurements.values()} == {"therapist"}
     assert note.signed_by == world.user
     assert Visit.objects.get().status == VisitStatus.SIGNED
+    assert Visit.objects.get().appointment.status == "completed"  # attended: a session
     assert _events("visit.note.sign") == 1
+    assert _events("appointment.complete") == 1
 
 
 def test_signing_without_the_optional_measures_records_pain_only(world):
