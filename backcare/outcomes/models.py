@@ -19,7 +19,8 @@ class MeasurementMethod(models.TextChoices):
 class OutcomeMeasurement(ClinicScopedModel):
     """One administration of one instrument: the answers item by item, the exact score and how
     it was computed (instrument version and policy), who entered it, when and how. Never
-    edited; a correction is a new measurement."""
+    edited or deleted: a correction is a new measurement, and the old one is withdrawn (kept,
+    with why and what replaced it, and left out of progress and analytics)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     instrument = models.CharField(max_length=40)
@@ -44,6 +45,13 @@ class OutcomeMeasurement(ClinicScopedModel):
     band = models.CharField(max_length=40, blank=True)
     details = models.JSONField(default=dict, blank=True)
     policy = models.JSONField(default=dict, blank=True)
+    withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the record it came from was corrected."
+    )
+    withdrawn_reason = models.CharField(max_length=300, blank=True)
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-measured_at"]

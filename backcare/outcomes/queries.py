@@ -33,10 +33,12 @@ def get_outcome_settings(
 def list_measurements(
     viewer: Viewer, patient_id: uuid.UUID, *, instrument: str | None = None
 ) -> list[OutcomeMeasurement]:
-    """The patient's measurements, newest first, optionally of one instrument; one
-    `measurement.list` event."""
+    """The patient's measurements in force (withdrawn ones left out), newest first, optionally
+    of one instrument; one `measurement.list` event."""
     patient = find_patient(viewer, patient_id, action="measurement.list")
-    rows = OutcomeMeasurement.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+    rows = OutcomeMeasurement.objects.filter(
+        clinic_id=patient.clinic_id, patient=patient, withdrawn_at=None
+    )
     if instrument is not None:
         rows = rows.filter(instrument=instrument)
     measurements = list(rows.select_related("entered_by"))
@@ -75,6 +77,7 @@ MEASUREMENT_COLUMNS = (
     "score_exact",
     "score_display",
     "band",
+    "withdrawn_at",
 )
 
 

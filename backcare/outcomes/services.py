@@ -106,6 +106,40 @@ def _store(
     )
 
 
+def withdraw_measurement(
+    *,
+    actor: Viewer,
+    measurement_id: uuid.UUID,
+    reason: str,
+    replaced_by_id: uuid.UUID | None = None,
+) -> OutcomeMeasurement:
+    """Withdraw a measurement whose record was corrected or entered in error: it is kept, with
+    the reason and its replacement, and left out of progress, reports and analytics. Clinic
+    staff of the patient (`NotFoundError`, audited, for others). Withdrawing it again changes
+    nothing."""
+    found = OutcomeMeasurement.objects.filter(pk=measurement_id).first()
+    if found is None:
+        raise NotFoundError("No such measurement.")
+    find_patient(actor, found.patient_id, roles=SEE_ALL_ROLES, action="measurement.withdraw")
+    with transaction.atomic():
+        current = OutcomeMeasurement.objects.select_for_update().get(pk=found.pk)
+        if current.withdrawn_at is not None:
+            return current
+        current.withdrawn_at = timezone.now()
+        current.withdrawn_reason = reason.strip()[:300]
+        current.replaced_by_id = replaced_by_id
+        current.save(update_fields=["withdrawn_at", "withdrawn_reason", "replaced_by"])
+        record_event(
+            actor=actor,
+            action="measurement.withdraw",
+            clinic_id=current.clinic_id,
+            patient_id=current.patient_id,
+            obj=current,
+            detail={"replaced_by": str(replaced_by_id or "")},
+        )
+        return current
+
+
 def _method(method: str | None, is_self: bool) -> str:
     if is_self:
         if method not in (None, MeasurementMethod.PORTAL):

@@ -213,6 +213,12 @@ class NoteAmendment(ClinicScopedModel):
     amended_at = models.DateTimeField()
     reason = models.CharField(max_length=300)
     changes = models.JSONField(help_text="Corrected fields and their new values.")
+    measurement_ids = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Outcome measurements recorded for corrected measures (use -> id; empty "
+        "when the measure was removed). The ones they replace are withdrawn.",
+    )
 
     class Meta:
         ordering = ["amended_at", "created_at"]

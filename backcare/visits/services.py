@@ -36,7 +36,7 @@ from backcare.core.errors import (
 )
 from backcare.core.jsonable import to_json
 from backcare.outcomes.models import MeasurementMethod
-from backcare.outcomes.services import record_measurement
+from backcare.outcomes.services import record_measurement, withdraw_measurement
 from backcare.plans.models import PlanTechnique, TreatmentPlan
 from backcare.plans.queries import active_plan_of
 from backcare.scheduling.models import Appointment
@@ -420,49 +420,86 @@ def sign_note(*, actor: Viewer, note_id: uuid.UUID) -> VisitNote:
     return current
 
 
+# Note field -> (use, instrument, answer item, measured at the end of the visit rather than
+# its start). Signing records these through outcomes; amending one replaces its measurement.
+_MEASURED: dict[str, tuple[str, str, str, bool]] = {
+    "pain_before": ("pain_before", "pain_nrs", "now", False),
+    "pain_after": ("pain_after", "pain_nrs", "now", True),
+    "analgesic_days": ("analgesic_days", "analgesic_days", "days", False),
+    "schober_span_cm": ("schober", "schober", "flexed_span_cm", False),
+    "fingertip_floor_cm": ("fingertip_floor", "fingertip_floor", "distance_cm", False),
+}
+
+
+def _measured_at(note: VisitNote, now: datetime) -> dict[bool, datetime]:
+    """When the visit's measures count as taken: its start (before) and end (after), never in
+    the future."""
+    appointment: Appointment = note.visit.appointment
+    before = min(appointment.starts_at, now)
+    return {False: before, True: max(before, min(appointment.ends_at, now))}
+
+
+def _measure(actor: Viewer, note: VisitNote, field: str, value: Any, now: datetime) -> str:
+    _, instrument, item, at_end = _MEASURED[field]
+    measurement = record_measurement(
+        actor=actor,
+        patient_id=note.visit.patient_id,
+        instrument=instrument,
+        answers={item: value},
+        measured_at=_measured_at(note, now)[at_end],
+        method=MeasurementMethod.THERAPIST,
+    )
+    return str(measurement.pk)
+
+
 def _record_measurements(
     actor: Viewer, note: VisitNote, current: VisitNote, now: datetime
 ) -> dict[str, str]:
-    appointment: Appointment = note.visit.appointment
-    before = min(appointment.starts_at, now)
-    after = max(before, min(appointment.ends_at, now))
-    wanted: list[tuple[str, str, dict[str, Any], datetime]] = [
-        ("pain_before", "pain_nrs", {"now": current.pain_before}, before),
-        ("pain_after", "pain_nrs", {"now": current.pain_after}, after),
-    ]
-    if current.analgesic_days is not None:
-        wanted.append(
-            ("analgesic_days", "analgesic_days", {"days": current.analgesic_days}, before)
-        )
-    if current.schober_span_cm is not None:
-        wanted.append(("schober", "schober", {"flexed_span_cm": current.schober_span_cm}, before))
-    if current.fingertip_floor_cm is not None:
-        wanted.append(
-            (
-                "fingertip_floor",
-                "fingertip_floor",
-                {"distance_cm": current.fingertip_floor_cm},
-                before,
+    return {
+        use: _measure(actor, note, field, getattr(current, field), now)
+        for field, (use, *_) in _MEASURED.items()
+        if getattr(current, field) is not None
+    }
+
+
+def _measurements_in_force(note: VisitNote, amendments: list[NoteAmendment]) -> dict[str, str]:
+    ids = dict(note.measurement_ids or {})
+    for amendment in amendments:
+        ids.update(amendment.measurement_ids or {})
+    return {use: pk for use, pk in ids.items() if pk}
+
+
+def _replace_measurements(
+    actor: Viewer,
+    note: VisitNote,
+    in_force: Mapping[str, str],
+    corrected: Mapping[str, Any],
+    why: str,
+) -> dict[str, str]:
+    """Record the corrected measures (taken when the signed ones were) and withdraw the ones
+    they replace; a measure corrected to nothing is withdrawn only."""
+    signed_at = note.signed_at or timezone.now()
+    replaced: dict[str, str] = {}
+    for field in sorted(set(corrected) & set(_MEASURED)):
+        use = _MEASURED[field][0]
+        value = corrected[field]
+        new_id = _measure(actor, note, field, value, signed_at) if value is not None else ""
+        replaced[use] = new_id
+        if in_force.get(use):
+            withdraw_measurement(
+                actor=actor,
+                measurement_id=uuid.UUID(in_force[use]),
+                reason=f"Visit note amended: {why}",
+                replaced_by_id=uuid.UUID(new_id) if new_id else None,
             )
-        )
-    recorded: dict[str, str] = {}
-    for use, instrument, answers, measured_at in wanted:
-        measurement = record_measurement(
-            actor=actor,
-            patient_id=note.visit.patient_id,
-            instrument=instrument,
-            answers=answers,
-            measured_at=measured_at,
-            method=MeasurementMethod.THERAPIST,
-        )
-        recorded[use] = str(measurement.pk)
-    return recorded
+    return replaced
 
 
 def amend_note(*, actor: Viewer, note_id: uuid.UUID, reason: str, **changes: Any) -> NoteAmendment:
     """Correct a signed note: a new `NoteAmendment` linked to it with the fields that differ
-    from the note as last amended, who, when and why. The note itself never changes, nor do the
-    outcome measurements recorded at signing.
+    from the note as last amended, who, when and why. The note itself never changes. A
+    corrected measure (pain, medicine use, range of motion) is recorded anew in outcomes and
+    the measurement it corrects is withdrawn, so outcomes count the corrected value once.
 
     `InvalidInputError` for a reason shorter than `MIN_REASON_CHARS` characters, a bad value
     (as `save_note_draft`), or no field changed; `ConflictError` for a draft (edit it instead)
@@ -489,6 +526,9 @@ def amend_note(*, actor: Viewer, note_id: uuid.UUID, reason: str, **changes: Any
                 field_errors={"reason": "Nothing was changed."},
             )
         _check_values(current, corrected)
+        replaced = _replace_measurements(
+            actor, current, _measurements_in_force(current, amendments), corrected, why
+        )
         amendment = NoteAmendment.objects.create(
             clinic_id=current.clinic_id,
             note=current,
@@ -496,6 +536,7 @@ def amend_note(*, actor: Viewer, note_id: uuid.UUID, reason: str, **changes: Any
             amended_at=timezone.now(),
             reason=why,
             changes=to_json(corrected),
+            measurement_ids=replaced,
         )
         record_event(
             actor=actor,
@@ -531,8 +572,8 @@ def _reason(reason: str) -> str:
 def mark_entered_in_error(*, actor: Viewer, note_id: uuid.UUID, reason: str) -> VisitNote:
     """Mark a note (draft or signed) entered in error, with the reason: it should never have
     been written (the wrong patient or appointment). Its text stays, shown struck through; the
-    visit is marked too. The outcome measurements recorded at signing stay in outcomes
-    (outcomes has no way yet to withdraw one). `InvalidInputError` for a short reason;
+    visit is marked too, and the outcome measurements it recorded are withdrawn (kept, left
+    out of progress and analytics). `InvalidInputError` for a short reason;
     `ConflictError` when it already is."""
     note = find_note(actor, note_id, action="visit.note.entered_in_error")
     why = _reason(reason)
@@ -550,6 +591,13 @@ def mark_entered_in_error(*, actor: Viewer, note_id: uuid.UUID, reason: str) -> 
         Visit.objects.filter(pk=note.visit_id).update(
             status=VisitStatus.ENTERED_IN_ERROR, updated_at=now
         )
+        amendments = list(current.amendments.all())
+        for measurement_id in _measurements_in_force(current, amendments).values():
+            withdraw_measurement(
+                actor=actor,
+                measurement_id=uuid.UUID(measurement_id),
+                reason=f"Visit note entered in error: {why}",
+            )
         record_event(
             actor=actor,
             action="visit.note.entered_in_error",

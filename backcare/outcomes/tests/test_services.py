@@ -193,3 +193,30 @@ def test_outcome_settings_keep_only_changes_and_refuse_bad_values(setup):
         services.save_outcome_settings(
             actor=admin, clinic=clinic, odi_max_missing=1, thresholds={"pain_nrs": {"pct": 0}}
         )
+
+
+def test_a_withdrawn_measurement_is_kept_left_out_of_lists_and_withdrawn_once(setup):
+    _, therapist, patient = setup
+    first = services.record_measurement(
+        actor=therapist,
+        patient_id=patient.pk,
+        instrument="pain_nrs",
+        answers={"now": 3},
+        method="therapist",
+    )
+    with pytest.raises(NotFoundError):
+        services.withdraw_measurement(
+            actor=make_member(make_clinic("Other"), Role.THERAPIST),
+            measurement_id=first.pk,
+            reason="not mine",
+        )
+    done = services.withdraw_measurement(
+        actor=therapist, measurement_id=first.pk, reason="Wrong patient"
+    )
+    again = services.withdraw_measurement(actor=therapist, measurement_id=first.pk, reason="x")
+    assert again.withdrawn_at == done.withdrawn_at
+    assert again.withdrawn_reason == "Wrong patient"
+    assert queries.list_measurements(therapist, patient.pk) == []
+    assert OutcomeMeasurement.objects.filter(pk=first.pk).exists()
+    assert AuditEvent.objects.filter(action="measurement.withdraw", outcome="allowed").count() == 1
+    assert AuditEvent.objects.filter(action="measurement.withdraw", outcome="denied").count() == 1

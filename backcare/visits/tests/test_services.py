@@ -515,3 +515,53 @@ def test_the_appointment_for_a_visit_is_found_for_its_therapist_and_admins_only(
     assert get_appointment_for_visit(world.admin, world.appointment.pk) == world.appointment
     with pytest.raises(NotFoundError):
         get_appointment_for_visit(world.colleague.user, world.appointment.pk)
+
+
+# --- Corrections reach outcomes ---------------------------------------------------------------
+
+
+def _pain_in_force(world) -> list[str]:
+    from backcare.outcomes.queries import list_measurements
+
+    rows = list_measurements(world.user, world.patient.pk, instrument="pain_nrs")
+    return sorted(m.score_exact for m in rows)
+
+
+def test_an_amended_pain_score_replaces_its_measurement_and_withdraws_the_old(world):
+    note = _signed(world, pain_before=6, pain_after=3)
+    assert _pain_in_force(world) == ["3", "6"]
+    first = services.amend_note(
+        actor=world.user, note_id=note.pk, reason="Typed 3, patient said 5", pain_after=5
+    )
+    assert _pain_in_force(world) == ["5", "6"]
+    old = OutcomeMeasurement.objects.get(pk=note.measurement_ids["pain_after"])
+    assert str(old.replaced_by_id) == first.measurement_ids["pain_after"]
+    assert old.withdrawn_reason == "Visit note amended: Typed 3, patient said 5"
+    replacement = OutcomeMeasurement.objects.get(pk=first.measurement_ids["pain_after"])
+    assert old.measured_at == replacement.measured_at
+    services.amend_note(
+        actor=world.user, note_id=note.pk, reason="Rechecked with patient", pain_after=4
+    )
+    assert _pain_in_force(world) == ["4", "6"]
+    assert OutcomeMeasurement.objects.filter(withdrawn_at__isnull=False).count() == 2
+    assert _events("measurement.withdraw") == 2
+
+
+def test_an_amendment_of_text_only_leaves_the_measurements(world):
+    note = _signed(world)
+    amendment = services.amend_note(
+        actor=world.user, note_id=note.pk, reason="Clearer wording", assessment="Eased well"
+    )
+    assert amendment.measurement_ids == {}
+    assert not OutcomeMeasurement.objects.filter(withdrawn_at__isnull=False).exists()
+
+
+def test_a_note_entered_in_error_withdraws_every_measurement_it_recorded(world):
+    note = _signed(world, pain_before=6, pain_after=3, analgesic_days=2)
+    services.amend_note(actor=world.user, note_id=note.pk, reason="Wrong number", pain_after=4)
+    services.mark_entered_in_error(
+        actor=world.user, note_id=note.pk, reason="Written for the wrong patient"
+    )
+    assert _pain_in_force(world) == []
+    assert not OutcomeMeasurement.objects.filter(withdrawn_at__isnull=True).exists()
+    assert OutcomeMeasurement.objects.count() == 4  # kept, never deleted
