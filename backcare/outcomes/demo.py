@@ -1,4 +1,5 @@
-"""Demo outcome measurements: a baseline six weeks ago and follow-ups for several patients."""
+"""Demo outcome measurements: a baseline six weeks ago and follow-ups for several patients
+(Maria's pain at each session comes from her signed visit notes, visits.demo)."""
 
 from datetime import timedelta
 from typing import Any
@@ -16,8 +17,6 @@ MEASUREMENTS: list[tuple[int, int, str, dict[str, Any]]] = [
     (0, 6, "stress_nrs", {"stress": 6}),
     (0, 6, "sleep_nrs", {"sleep": 7}),
     (0, 6, "analgesic_days", {"days": 5}),
-    (0, 3, "pain_nrs", {"now": 5, "average": 5, "worst": 7}),
-    (0, 1, "pain_nrs", {"now": 3, "average": 3, "worst": 5}),
     (0, 1, "rmdq", {"ticked_items": [2, 5, 11, 18, 21]}),
     (2, 6, "pain_nrs", {"now": 6, "average": 6, "worst": 7}),
     (2, 6, "psfs", {"ratings": [3, 4, 2]}),

@@ -1,11 +1,11 @@
 """Demo services and working hours: three services, weekday hours for the demo therapists."""
 
-from datetime import time
+from datetime import datetime, time, timedelta
 
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import list_techniques
-from backcare.core.demo import State
-from backcare.scheduling.models import Service, WorkingHours
+from backcare.core.demo import State, demo_id
+from backcare.scheduling.models import Appointment, AppointmentStatus, Service, WorkingHours
 
 # name, minutes, buffer, price, technique codes
 SERVICES = [
@@ -41,3 +41,39 @@ def build(state: State) -> None:
                 weekday=weekday,
                 defaults={"starts": time(start), "ends": time(end)},
             )
+    _past_sessions(state)
+
+
+# Maria's past sessions (weeks ago, 10:00 with the demo therapist): the visits demo documents
+# them, so her progress shows sessions and points.
+PAST_SESSIONS_WEEKS_AGO = (3, 2, 1)
+
+
+def _past_sessions(state: State) -> None:
+    clinic: Clinic = state["clinic"]
+    therapist = state["users"]["therapist"].therapist
+    maria = state["patients"][0]
+    service = Service.objects.get(clinic=clinic, name="Back massage (60 min)")
+    today = clinic.local_date()
+    past = []
+    for weeks in PAST_SESSIONS_WEEKS_AGO:
+        starts = datetime.combine(today - timedelta(weeks=weeks), time(10)).replace(
+            tzinfo=clinic.zone
+        )
+        appointment, _ = Appointment.objects.get_or_create(
+            id=demo_id(f"past-session-{weeks}"),
+            defaults={
+                "clinic": clinic,
+                "patient": maria,
+                "therapist": therapist,
+                "service": service,
+                "starts_at": starts,
+                "ends_at": starts + timedelta(minutes=service.duration_minutes),
+                "blocked_until": starts
+                + timedelta(minutes=service.duration_minutes + service.buffer_minutes),
+                "status": AppointmentStatus.BOOKED,
+                "booked_by": state["users"]["frontdesk"],
+            },
+        )
+        past.append(appointment)
+    state["past_sessions"] = past

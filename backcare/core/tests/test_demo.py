@@ -94,5 +94,6 @@ def test_demo_has_safety_screenings_and_measurements_with_their_versions():
     nrs = OutcomeMeasurement.objects.filter(patient=maria, instrument="pain_nrs").order_by(
         "measured_at"
     )
-    assert [m.score_exact for m in nrs] == ["7", "5", "3"]
+    # The intake baseline, then pain before and after each of her three signed sessions.
+    assert [m.score_exact for m in nrs] == ["7", "7", "5", "5", "4", "4", "3"]
     assert all(m.instrument_version == "NRS-11" for m in nrs)
