@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from backcare.accounts.models import Clinic, User
@@ -18,6 +19,7 @@ from backcare.clinical.numbers import exact, half_up
 from backcare.core.audit import record_event
 from backcare.core.errors import ConflictError, InvalidInputError, NotFoundError
 from backcare.core.jsonable import to_json
+from backcare.outcomes import tasks
 from backcare.outcomes.models import (
     CHECK_IN_OPEN_HOURS,
     CheckIn,
@@ -375,3 +377,25 @@ def answer_check_in(
             obj=check_in,
         )
         return check_in
+
+
+def send_progress_report(*, actor: Viewer, patient_id: uuid.UUID, site_url: str) -> str:
+    """Email the patient's referring clinician a link to the progress report (the PDF, read
+    after signing in as themself). Clinic staff of the patient; audited. Returns the address
+    written to. `ConflictError` when the patient has no referring clinician with an email
+    address; `NotFoundError` (audited) for anyone else."""
+    patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="progress.send")
+    clinician = patient.referred_by
+    if clinician is None or not clinician.email:
+        raise ConflictError("This patient has no referring clinician to send the report to.")
+    link = site_url.rstrip("/") + reverse("progress_pdf", args=[patient.pk])
+    record_event(
+        actor=actor,
+        action="progress.send",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"to": str(clinician.pk)},
+    )
+    to, clinic_name = clinician.email, patient.clinic.name
+    transaction.on_commit(lambda: tasks.send_progress_link.enqueue(to, clinic_name, link))
+    return to

@@ -11,4 +11,5 @@ urlpatterns = [
         name="outcome_settings_save",
     ),
     path("check-in/<str:token>/", views.check_in, name="check_in"),
+    path("patients/<uuid:patient_id>/progress/send/", views.progress_send, name="progress_send"),
 ]

@@ -1,14 +1,17 @@
 """The clinical settings page: rule and threshold values in use, beside their defaults."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backcare.accounts.context import clinic_context
-from backcare.core.errors import DomainError, InvalidInputError, http_status_for
-from backcare.core.http import UNPROCESSABLE, render_form
+from backcare.core.errors import ConflictError, DomainError, InvalidInputError, http_status_for
+from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
 from backcare.outcomes import queries, services
 from backcare.outcomes.forms import CheckInForm, OutcomeSettingsForm, RuleSettingsForm
 from backcare.triage import queries as triage_queries
@@ -103,3 +106,19 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
     status = UNPROCESSABLE if form.errors else 200
     context = {"form": form, "clinic": found.clinic}
     return render(request, "outcomes/check_in.html", context, status=status)
+
+
+@login_required
+@require_POST
+def progress_send(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Send the progress report's link to the patient's referring clinician."""
+    try:
+        to = services.send_progress_report(
+            actor=request.user, patient_id=patient_id, site_url=request.build_absolute_uri("/")
+        )
+    except ConflictError as error:
+        return render_refusal(
+            request, error, back_url=reverse("patient_progress", args=[patient_id])
+        )
+    messages.success(request, f"The progress report's link was sent to {to}.")
+    return redirect("patient_progress", patient_id=patient_id)

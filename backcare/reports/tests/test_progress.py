@@ -210,3 +210,37 @@ def test_the_measurements_csv_is_for_admins_and_audited(world):
     assert client_for(world.therapist).get(reverse("measurements_csv")).status_code == 404
     theirs = client_for(make_member(other, Role.CLINIC_ADMIN)).get(reverse("measurements_csv"))
     assert len(b"".join(theirs.streaming_content).decode().splitlines()) == 1  # header only
+
+
+def test_staff_send_the_report_link_to_the_referrer_without_clinical_details(
+    world, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    world.pain(7, days_ago=10)
+    client = client_for(world.therapist)
+    page = client.get(reverse("patient_progress", args=[world.patient.pk])).content.decode()
+    assert "Send the report to the referring clinician" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("progress_send", args=[world.patient.pk]))
+    assert response.status_code == 302
+    [message] = mail.outbox
+    assert message.to == [world.clinician.email]
+    assert reverse("progress_pdf", args=[world.patient.pk]) in message.body
+    assert world.patient.family_name not in message.body
+    assert world.patient.given_name not in message.body
+    assert AuditEvent.objects.filter(action="progress.send", patient_id=world.patient.pk).exists()
+    # The link is read by the clinician signed in as themself; strangers get 404.
+    link = reverse("progress_pdf", args=[world.patient.pk])
+    assert client_for(world.clinician).get(link).status_code == 200
+    assert (
+        client_for(make_user()).post(reverse("progress_send", args=[world.patient.pk])).status_code
+        == 404
+    )
+
+
+def test_no_referrer_is_a_clear_409(world):
+    unreferred = make_patient(world.clinic)
+    response = client_for(world.therapist).post(reverse("progress_send", args=[unreferred.pk]))
+    assert response.status_code == 409
+    assert "no referring clinician" in response.content.decode()
