@@ -140,7 +140,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def member_add(request: HttpRequest) -> HttpResponse:
     clinic = queries.get_clinic_for_admin(request.user, clinic_context(request).clinic)
-    form = MemberForm(request.POST or None)
+    form = MemberForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             membership = services.add_member(
@@ -287,7 +287,7 @@ def therapist_edit(request: HttpRequest, therapist_id: uuid.UUID) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def licence_add(request: HttpRequest, therapist_id: uuid.UUID) -> HttpResponse:
     therapist = queries.get_therapist(request.user, therapist_id, for_change=True)
-    form = LicenceForm(request.POST or None)
+    form = LicenceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.add_licence(actor=request.user, therapist_id=therapist.pk, **form.cleaned_data)

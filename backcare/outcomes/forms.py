@@ -131,3 +131,64 @@ class CheckInForm(DomainErrorFormMixin, forms.Form):
         max_length=300,
         required=False,
     )
+
+
+# Questionnaires a patient answers online or staff enter from paper, with our own or shipped
+# wording. The RMDQ and ODI need their licensed wording and are asked at the visit instead.
+ANSWERABLE = ("pain_nrs", "stress_nrs", "sleep_nrs", "analgesic_days", "psfs")
+PSFS_ROWS = 3
+
+
+class AnswerForm(DomainErrorFormMixin, forms.Form):
+    """One questionnaire: a rating per item (0-10 or 0-7), or for the PSFS a rating per
+    activity (the activities named before, or new ones)."""
+
+    def __init__(self, *args: Any, instrument: str, activities: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instrument = instruments.get_instrument(instrument)
+        self.activities = activities
+        if instrument == "psfs":
+            self._psfs_fields()
+            return
+        items = self.instrument.items[:1] if instrument == "pain_nrs" else self.instrument.items
+        for item in items:
+            self.fields[item.id] = _rating(str(item.text), item.low or 0, item.high or 10)
+
+    def _psfs_fields(self) -> None:
+        scale = "0 = unable to do it, 10 = able to do it as before the problem"
+        for n, activity in enumerate(self.activities or [""] * PSFS_ROWS, start=1):
+            if not activity:
+                self.fields[f"activity_{n}"] = forms.CharField(
+                    label=f"Activity {n} that your back makes hard",
+                    max_length=150,
+                    required=n == 1,
+                )
+            label = (
+                f"How well can you do this now: {activity}?"
+                if activity
+                else (f"Activity {n}: how well can you do it now?")
+            )
+            self.fields[f"rating_{n}"] = _rating(f"{label} ({scale})", 0, 10, required=n == 1)
+
+    def answers(self) -> dict[str, Any]:
+        """The answers in the instrument's shape (`clinical.instruments.score`)."""
+        data = self.cleaned_data
+        if self.instrument.code != "psfs":
+            return {name: data[name] for name in self.fields}
+        rows = []
+        for n in range(1, len(self.activities or [""] * PSFS_ROWS) + 1):
+            name = self.activities[n - 1] if self.activities else data.get(f"activity_{n}")
+            if name and data.get(f"rating_{n}") is not None:
+                rows.append((name, data[f"rating_{n}"]))
+        return {"activities": [a for a, _ in rows], "ratings": [r for _, r in rows]}
+
+
+def _rating(label: str, low: int, high: int, *, required: bool = True) -> forms.Field:
+    return forms.TypedChoiceField(
+        label=label,
+        coerce=int,
+        choices=[(n, str(n)) for n in range(low, high + 1)],
+        widget=forms.RadioSelect(attrs={"class": "scale"}),
+        required=required,
+        empty_value=None,
+    )

@@ -8,7 +8,7 @@ from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
 from backcare.clinical import change
 from backcare.core.audit import record_event
 from backcare.outcomes.models import CheckIn, InstrumentText, OutcomeMeasurement, OutcomeSettings
-from backcare.patients.queries import find_patient
+from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 
 
 def outcome_settings(clinic_id: uuid.UUID) -> tuple[int, Mapping[str, change.Thresholds]]:
@@ -91,3 +91,22 @@ def export_measurements(viewer: Viewer, clinic: Clinic | None) -> Iterator[tuple
         actor=viewer, action="measurement.export", clinic_id=clinic.pk, detail={"format": "csv"}
     )
     return rows.values_list(*MEASUREMENT_COLUMNS).iterator(chunk_size=2000)
+
+
+def last_psfs_activities(viewer: Viewer, patient_id: uuid.UUID) -> list[str]:
+    """The activities of the patient's latest PSFS (re-rated at each re-assessment), or none;
+    audited as the read it is."""
+    rows = list_measurements(viewer, patient_id, instrument="psfs")
+    for row in rows:
+        named = row.answers.get("activities") if isinstance(row.answers, dict) else None
+        if named:
+            return [str(a) for a in named]
+    return []
+
+
+def questionnaire_activities(viewer: Viewer, patient_id: uuid.UUID, instrument: str) -> list[str]:
+    """For the page answering `instrument`: checks that the viewer may record for the patient
+    (the patient or their clinic's staff; `NotFoundError`, audited, otherwise) and returns the
+    PSFS activities to re-rate (none for other instruments)."""
+    find_patient(viewer, patient_id, roles=SEE_ALL_ROLES, action="measurement.create")
+    return last_psfs_activities(viewer, patient_id) if instrument == "psfs" else []

@@ -11,5 +11,15 @@ urlpatterns = [
         name="outcome_settings_save",
     ),
     path("check-in/<str:token>/", views.check_in, name="check_in"),
+    path(
+        "portal/questionnaires/<slug:instrument>/",
+        views.portal_questionnaire,
+        name="portal_questionnaire",
+    ),
+    path(
+        "patients/<uuid:patient_id>/questionnaires/<slug:instrument>/",
+        views.patient_questionnaire,
+        name="patient_questionnaire",
+    ),
     path("patients/<uuid:patient_id>/progress/send/", views.progress_send, name="progress_send"),
 ]

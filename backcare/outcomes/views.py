@@ -4,7 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -13,7 +13,14 @@ from backcare.accounts.context import clinic_context
 from backcare.core.errors import ConflictError, DomainError, InvalidInputError, http_status_for
 from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
 from backcare.outcomes import queries, services
-from backcare.outcomes.forms import CheckInForm, OutcomeSettingsForm, RuleSettingsForm
+from backcare.outcomes.forms import (
+    ANSWERABLE,
+    AnswerForm,
+    CheckInForm,
+    OutcomeSettingsForm,
+    RuleSettingsForm,
+)
+from backcare.patients.queries import own_patient_id
 from backcare.triage import queries as triage_queries
 from backcare.triage import services as triage_services
 
@@ -95,7 +102,7 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
             {"message": error.message},
             status=http_status_for(error),
         )
-    form = CheckInForm(request.POST or None)
+    form = CheckInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.answer_check_in(token=token, **form.cleaned_data)
@@ -122,3 +129,52 @@ def progress_send(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         )
     messages.success(request, f"The progress report's link was sent to {to}.")
     return redirect("patient_progress", patient_id=patient_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def portal_questionnaire(request: HttpRequest, instrument: str) -> HttpResponse:
+    """The patient answers a questionnaire online."""
+    patient_id = own_patient_id(request.user, clinic_context(request).clinic)
+    return _answer(request, patient_id, instrument, portal=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_questionnaire(
+    request: HttpRequest, patient_id: uuid.UUID, instrument: str
+) -> HttpResponse:
+    """Clinic staff enter a patient's answers from a paper form."""
+    return _answer(request, patient_id, instrument, portal=False)
+
+
+def _answer(
+    request: HttpRequest, patient_id: uuid.UUID, instrument: str, *, portal: bool
+) -> HttpResponse:
+    if instrument not in ANSWERABLE:
+        raise Http404("No such questionnaire.")
+    activities = queries.questionnaire_activities(request.user, patient_id, instrument)
+    form = AnswerForm(
+        request.POST if request.method == "POST" else None,
+        instrument=instrument,
+        activities=activities,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_measurement(
+                actor=request.user,
+                patient_id=patient_id,
+                instrument=instrument,
+                answers=form.answers(),
+                method=None if portal else "paper",
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, "Thank you: your answers are saved." if portal else "Saved.")
+            if portal:
+                return redirect("portal_questionnaires")
+            return redirect("patient_questionnaires", patient_id=patient_id)
+    context = {"form": form, "instrument": form.instrument, "portal": portal}
+    status = UNPROCESSABLE if form.errors else 200
+    return render(request, "outcomes/questionnaire.html", context, status=status)

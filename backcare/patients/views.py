@@ -55,7 +55,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     clinic = require_roles(
         request.user, clinic_context(request).clinic, SEE_ALL_ROLES, action="patient.create"
     )
-    form = PatientForm(request.POST or None, clinic=clinic)
+    form = PatientForm(request.POST if request.method == "POST" else None, clinic=clinic)
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.create_patient(
@@ -129,7 +129,7 @@ def patient_preferences(request: HttpRequest, patient_id: uuid.UUID) -> HttpResp
 
 def _preferences_page(request: HttpRequest, patient_id: uuid.UUID, *, portal: bool) -> HttpResponse:
     done = reverse("portal_details") if portal else reverse("patient_detail", args=[patient_id])
-    form = PreferencesForm(request.POST or None)
+    form = PreferencesForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_preferences(
@@ -158,7 +158,7 @@ def consent_add(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         request.user, patient_id, roles=SEE_ALL_ROLES, allow_self=False, action="consent.create"
     )
     texts = queries.current_consent_texts(patient.clinic)
-    form = ConsentForm(request.POST or None, texts=texts)
+    form = ConsentForm(request.POST if request.method == "POST" else None, texts=texts)
     if request.method == "POST" and form.is_valid():
         try:
             services.record_consent(
@@ -221,7 +221,7 @@ def portal_details(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def portal_contact_edit(request: HttpRequest) -> HttpResponse:
     patient_id = queries.own_patient_id(request.user, clinic_context(request).clinic)
-    form = ContactForm(request.POST or None)
+    form = ContactForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_contact_details(

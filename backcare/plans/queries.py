@@ -124,3 +124,31 @@ def active_plan_of(patient: Patient) -> tuple[TreatmentPlan | None, list[PlanTec
         .order_by("created_at")
     )
     return plan, techniques
+
+
+@dataclass(frozen=True)
+class CourseSchedule:
+    """What the questionnaire schedule needs of the active plan."""
+
+    sessions_planned: int
+    reassess_at_sessions: tuple[int, ...]
+    activities: tuple[str, ...]
+
+
+def course_schedule_of(patient: Patient) -> CourseSchedule | None:
+    """The active plan's course length, re-assessment points and goal activities (PSFS), or
+    None without a plan. Two queries. Not audited: for reads that checked the viewer."""
+    plan = (
+        TreatmentPlan.objects.filter(
+            clinic_id=patient.clinic_id, patient=patient, status=PlanStatus.ACTIVE
+        )
+        .prefetch_related("goals")
+        .first()
+    )
+    if plan is None:
+        return None
+    return CourseSchedule(
+        sessions_planned=plan.sessions_planned,
+        reassess_at_sessions=tuple(plan.reassess_at_sessions),
+        activities=tuple(goal.activity for goal in plan.goals.all()),
+    )

@@ -36,7 +36,7 @@ def _render_plan(
 def plan_create(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """Start a new plan for the patient (the active one ends)."""
     page = queries.get_plan_page(request.user, patient_id)
-    form = PlanForm(request.POST or None, advice=page.home_care)
+    form = PlanForm(request.POST if request.method == "POST" else None, advice=page.home_care)
     status = 200
     if request.method == "POST":
         status = UNPROCESSABLE

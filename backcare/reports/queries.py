@@ -13,6 +13,7 @@ from backcare.accounts.licensing import LicenceStatus
 from backcare.accounts.models import Clinic, Role
 from backcare.accounts.queries import ADMIN_ROLES, OFFICE_ROLES, Viewer, require_roles
 from backcare.clinical import change as change_rules
+from backcare.clinical.collection import CareSoFar, Due, due_questionnaires
 from backcare.clinical.instruments import Direction, get_instrument
 from backcare.clinical.numbers import half_up
 from backcare.core.audit import events_for_clinic, record_event
@@ -22,6 +23,7 @@ from backcare.intake.queries import has_draft, list_intakes
 from backcare.outcomes.queries import list_measurements, outcome_settings
 from backcare.patients import queries as patients
 from backcare.patients.models import Patient
+from backcare.plans.queries import course_schedule_of
 from backcare.reports import charts
 from backcare.scheduling.queries import list_patient_appointments
 from backcare.triage.queries import HoldStatus, get_hold_status
@@ -326,3 +328,41 @@ def progress_sentence(name: str, found: change_rules.Change | None, lower_better
     if found.responder:
         return f"{start}: an important improvement."
     return f"{start}: better, though not yet an important change."
+
+
+# --- Questionnaires due --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueList:
+    patient: Patient
+    due: tuple[Due, ...]
+    activities: tuple[str, ...]
+
+
+def list_due_questionnaires(viewer: Viewer, patient_id: uuid.UUID, *, now: datetime) -> DueList:
+    """The questionnaires due for the patient now (`clinical.collection`), for the patient and
+    their clinic's staff; audited through the reads it makes. `NotFoundError` (audited) for
+    anyone else."""
+    listing = list_patient_appointments(viewer, patient_id, now=now)
+    patient = listing.patient
+    zone = patient.clinic.zone
+    last_taken: dict[str, date] = {}
+    for m in list_measurements(viewer, patient_id):  # newest first
+        last_taken.setdefault(m.instrument, m.measured_at.astimezone(zone).date())
+    attended = sorted(
+        a.starts_at.astimezone(zone).date() for a in listing.past if a.status == "completed"
+    )
+    schedule = course_schedule_of(patient)
+    care = CareSoFar(
+        today=patient.clinic.local_date(),
+        last_taken=last_taken,
+        session_dates=attended,
+        reassess_at_sessions=schedule.reassess_at_sessions if schedule else (),
+        course_ended=bool(schedule and len(attended) >= schedule.sessions_planned),
+    )
+    return DueList(
+        patient=patient,
+        due=due_questionnaires(care),
+        activities=schedule.activities if schedule else (),
+    )

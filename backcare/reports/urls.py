@@ -7,6 +7,12 @@ urlpatterns = [
     path("clinic/audit/", views.audit_log, name="audit_log"),
     path("clinic/measurements.csv", views.measurements_csv, name="measurements_csv"),
     path("portal/progress/", views.portal_progress, name="portal_progress"),
+    path("portal/questionnaires/", views.portal_questionnaires, name="portal_questionnaires"),
+    path(
+        "patients/<uuid:patient_id>/questionnaires/",
+        views.patient_questionnaires,
+        name="patient_questionnaires",
+    ),
     path("patients/<uuid:patient_id>/progress/", views.patient_progress, name="patient_progress"),
     path("patients/<uuid:patient_id>/progress.pdf", views.progress_pdf, name="progress_pdf"),
 ]

@@ -17,6 +17,7 @@ from backcare.accounts.models import Role
 from backcare.accounts.queries import list_invitations
 from backcare.core.errors import InvalidInputError
 from backcare.core.pdf import render_pdf
+from backcare.outcomes.forms import ANSWERABLE
 from backcare.outcomes.queries import MEASUREMENT_COLUMNS, export_measurements
 from backcare.patients.queries import own_patient_id
 from backcare.reports import queries
@@ -121,3 +122,22 @@ def measurements_csv(request: HttpRequest) -> StreamingHttpResponse:
     response["Content-Disposition"] = 'attachment; filename="measurements.csv"'
     patch_cache_control(response, private=True, no_store=True)
     return response
+
+
+@login_required
+def portal_questionnaires(request: HttpRequest) -> HttpResponse:
+    """The patient's questionnaires due now, each with its reason and a link to answer it."""
+    patient_id = own_patient_id(request.user, clinic_context(request).clinic)
+    return _due(request, patient_id, portal=True)
+
+
+@login_required
+def patient_questionnaires(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """A patient's questionnaires due now, for staff entering paper answers."""
+    return _due(request, patient_id, portal=False)
+
+
+def _due(request: HttpRequest, patient_id: uuid.UUID, *, portal: bool) -> HttpResponse:
+    due = queries.list_due_questionnaires(request.user, patient_id, now=timezone.now())
+    context = {"due": due, "patient": due.patient, "portal": portal, "online": ANSWERABLE}
+    return render(request, "reports/questionnaires.html", context)

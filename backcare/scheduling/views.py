@@ -536,7 +536,9 @@ def service_add(request: HttpRequest) -> HttpResponse:
     clinic = require_roles(
         request.user, clinic_context(request).clinic, ADMIN_ROLES, action="service.create"
     )
-    form = ServiceForm(request.POST or None, initial={"is_active": True})
+    form = ServiceForm(
+        request.POST if request.method == "POST" else None, initial={"is_active": True}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             service = services.add_service(actor=request.user, clinic=clinic, **form.service_args())

@@ -105,7 +105,8 @@ def referral_letter_create(request: HttpRequest, patient_id: uuid.UUID) -> HttpR
     )
     referrer = patient.referred_by
     form = ReferralLetterForm(
-        request.POST or None, referrer_name=referrer.full_name if referrer else ""
+        request.POST if request.method == "POST" else None,
+        referrer_name=referrer.full_name if referrer else "",
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -191,7 +192,9 @@ def clearance_create(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespons
     referrer = patient.referred_by
     if referrer is not None and referrer.pk == request.user.pk:
         initial = {"clinician_name": referrer.full_name, "clinician_role": "Referring clinician"}
-    form = ClearanceForm(request.POST or None, request.FILES or None, initial=initial)
+    form = ClearanceForm(
+        request.POST if request.method == "POST" else None, request.FILES or None, initial=initial
+    )
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -269,7 +272,7 @@ def hold_override(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         allow_self=False,
         action="hold.override",
     )
-    form = OverrideForm(request.POST or None)
+    form = OverrideForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.override_hold(
@@ -316,7 +319,7 @@ def portal_rescreen(request: HttpRequest) -> HttpResponse:
 
 
 def _rescreen_page(request: HttpRequest, patient: Patient, *, portal: bool) -> HttpResponse:
-    form = RescreenForm(request.POST or None, for_patient=portal)
+    form = RescreenForm(request.POST if request.method == "POST" else None, for_patient=portal)
     if request.method == "POST" and form.is_valid():
         items, conditions = form.rule_inputs()
         try:

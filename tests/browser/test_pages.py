@@ -148,6 +148,8 @@ STAFF_PAGES = [
     ("patient_waitlist", lambda w: [w.patient.pk]),
     ("plan_detail", lambda w: [w.patient.pk]),
     ("patient_progress", lambda w: [w.patient.pk]),
+    ("patient_questionnaires", lambda w: [w.patient.pk]),
+    ("patient_questionnaire", lambda w: [w.patient.pk, "psfs"]),
     ("plan_create", lambda w: [w.patient.pk]),
     ("clinic_waitlist", lambda w: []),
     ("patient_list", lambda w: []),
@@ -194,6 +196,7 @@ PORTAL_PAGES = [
     "portal_appointments",
     "portal_waitlist",
     "portal_progress",
+    "portal_questionnaires",
     "calendar_feeds",
 ]
 
