@@ -210,19 +210,17 @@ def _free_days(
     chosen = data["therapist"] or ANY_THERAPIST
     pool = therapists if chosen == ANY_THERAPIST else [t for t in therapists if str(t.pk) == chosen]
     week: date = data["week"]
-    slots: list[Slot] = []
-    for therapist in pool[:MAX_THERAPISTS_SHOWN]:
-        starts = queries.get_availability(
-            request.user,
-            clinic,
-            therapist=therapist,
-            service_id=uuid.UUID(data["service"]),
-            first_day=week,
-            last_day=week + timedelta(days=6),
-            now=timezone.now(),
-            patient_id=patient.pk,
-        )
-        slots += [Slot(start, therapist) for start in starts]
+    found = queries.get_week_availability(
+        request.user,
+        clinic,
+        therapists=pool[:MAX_THERAPISTS_SHOWN],
+        service_id=uuid.UUID(data["service"]),
+        first_day=week,
+        last_day=week + timedelta(days=6),
+        now=timezone.now(),
+        patient_id=patient.pk,
+    )
+    slots = [Slot(start, therapist) for start, therapist in found]
     by_day: dict[date, list[Slot]] = {}
     for slot in sorted(slots, key=lambda s: (s.starts_at, s.therapist.user.full_name)):
         by_day.setdefault(clinic.local_date(slot.starts_at), []).append(slot)

@@ -505,3 +505,20 @@ def test_a_patient_cancels_the_rest_of_a_course_in_one_step(world):
     assert response.status_code == 302
     statuses = [a.status for a in Appointment.objects.filter(course=course).order_by("starts_at")]
     assert statuses == ["booked", "cancelled", "cancelled", "cancelled"]
+
+
+def test_the_booking_page_offers_no_day_after_a_licence_lapses_that_week(world):
+    wednesday = world.monday + timedelta(days=2)
+    lapsing = make_therapist(
+        world.clinic, expires_in_days=(wednesday - world.clinic.local_date()).days
+    )
+    for weekday in range(5):
+        WorkingHours.objects.create(
+            clinic=world.clinic, therapist=lapsing, weekday=weekday, starts=time(9), ends=time(17)
+        )
+    client = client_for(world.patient_user)
+    page = client.get(reverse("portal_booking"), world.search(therapist=str(lapsing.pk)))
+    days = {day for day, _ in page.context["days"]}
+    assert world.monday in days
+    assert wednesday in days  # valid through its expiry date
+    assert not days & {wednesday + timedelta(days=1), wednesday + timedelta(days=2)}
