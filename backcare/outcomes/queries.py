@@ -2,12 +2,19 @@
 
 import uuid
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
 from backcare.clinical import change
 from backcare.core.audit import record_event
-from backcare.outcomes.models import CheckIn, InstrumentText, OutcomeMeasurement, OutcomeSettings
+from backcare.outcomes.models import (
+    CheckIn,
+    FlareUp,
+    InstrumentText,
+    OutcomeMeasurement,
+    OutcomeSettings,
+)
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 
 
@@ -110,3 +117,39 @@ def questionnaire_activities(viewer: Viewer, patient_id: uuid.UUID, instrument: 
     PSFS activities to re-rate (none for other instruments)."""
     find_patient(viewer, patient_id, roles=SEE_ALL_ROLES, action="measurement.create")
     return last_psfs_activities(viewer, patient_id) if instrument == "psfs" else []
+
+
+@dataclass(frozen=True)
+class AfterCourse:
+    """What is known after courses ended: the flare-ups, and the follow-up check-ins answered
+    (oldest first)."""
+
+    flare_ups: list[FlareUp]
+    follow_ups: list[CheckIn]
+
+
+def after_course(viewer: Viewer, patient_id: uuid.UUID) -> AfterCourse:
+    """The patient's flare-ups and answered follow-up check-ins, for their progress; one
+    `flare_up.list` event. Two queries, whatever the history."""
+    patient = find_patient(viewer, patient_id, action="flare_up.list")
+    flare_ups = list(
+        FlareUp.objects.filter(clinic_id=patient.clinic_id, patient=patient).order_by(
+            "started_on", "created_at"
+        )
+    )
+    follow_ups = list(
+        CheckIn.objects.filter(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            plan_ref__isnull=False,
+            answered_at__isnull=False,
+        ).order_by("answered_at")
+    )
+    record_event(
+        actor=viewer,
+        action="flare_up.list",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"flare_ups": len(flare_ups), "follow_ups": len(follow_ups)},
+    )
+    return AfterCourse(flare_ups=flare_ups, follow_ups=follow_ups)

@@ -91,8 +91,9 @@ def outcome_settings_save(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def check_in(request: HttpRequest, token: str) -> HttpResponse:
-    """The check-in after a visit, from the emailed link: no login, answered once. A link
-    altered, answered or expired gets a page saying so, and nothing is written."""
+    """The check-in after a visit or the follow-up after a course, from the emailed link: no
+    login, answered once. A link altered, answered or expired gets a page saying so, and
+    nothing is written."""
     try:
         found = services.open_check_in(token)
     except DomainError as error:
@@ -102,7 +103,9 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
             {"message": error.message},
             status=http_status_for(error),
         )
-    form = CheckInForm(request.POST if request.method == "POST" else None)
+    form = CheckInForm(
+        request.POST if request.method == "POST" else None, follow_up=found.is_follow_up
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.answer_check_in(token=token, **form.cleaned_data)
@@ -111,7 +114,7 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
         else:
             return render(request, "outcomes/check_in_done.html", {"clinic": found.clinic})
     status = UNPROCESSABLE if form.errors else 200
-    context = {"form": form, "clinic": found.clinic}
+    context = {"form": form, "clinic": found.clinic, "follow_up": found.is_follow_up}
     return render(request, "outcomes/check_in.html", context, status=status)
 
 
