@@ -150,6 +150,17 @@ class CheckInForm(DomainErrorFormMixin, forms.Form):
             del self.fields["flare_up"]
 
 
+class FlareUpForm(DomainErrorFormMixin, forms.Form):
+    """A flare-up the clinic learnt of (by phone, at a visit...): when it began, and a note."""
+
+    started_on = forms.DateField(
+        label="When did it begin?",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Give the day it began.", "invalid": "Give a date."},
+    )
+    note = forms.CharField(label="Note (what set it off, how bad)", max_length=500, required=False)
+
+
 # Questionnaires a patient answers online or staff enter from paper, with our own or shipped
 # wording. The RMDQ and ODI need their licensed wording and are asked at the visit instead.
 ANSWERABLE = ("pain_nrs", "stress_nrs", "sleep_nrs", "analgesic_days", "psfs")

@@ -120,29 +120,26 @@ def questionnaire_activities(viewer: Viewer, patient_id: uuid.UUID, instrument: 
 
 
 @dataclass(frozen=True)
-class AfterCourse:
-    """What is known after courses ended: the flare-ups, and the follow-up check-ins answered
-    (oldest first)."""
+class CheckInsAndFlareUps:
+    """The patient's flare-ups and answered check-ins (after visits and follow-ups after a
+    course), oldest first."""
 
     flare_ups: list[FlareUp]
-    follow_ups: list[CheckIn]
+    check_ins: list[CheckIn]
 
 
-def after_course(viewer: Viewer, patient_id: uuid.UUID) -> AfterCourse:
-    """The patient's flare-ups and answered follow-up check-ins, for their progress; one
-    `flare_up.list` event. Two queries, whatever the history."""
+def check_ins_and_flare_ups(viewer: Viewer, patient_id: uuid.UUID) -> CheckInsAndFlareUps:
+    """The patient's flare-ups and answered check-ins, for their progress; one `flare_up.list`
+    event. Two queries, whatever the history."""
     patient = find_patient(viewer, patient_id, action="flare_up.list")
     flare_ups = list(
         FlareUp.objects.filter(clinic_id=patient.clinic_id, patient=patient).order_by(
             "started_on", "created_at"
         )
     )
-    follow_ups = list(
+    check_ins = list(
         CheckIn.objects.filter(
-            clinic_id=patient.clinic_id,
-            patient=patient,
-            plan_ref__isnull=False,
-            answered_at__isnull=False,
+            clinic_id=patient.clinic_id, patient=patient, answered_at__isnull=False
         ).order_by("answered_at")
     )
     record_event(
@@ -150,6 +147,6 @@ def after_course(viewer: Viewer, patient_id: uuid.UUID) -> AfterCourse:
         action="flare_up.list",
         clinic_id=patient.clinic_id,
         patient_id=patient.pk,
-        detail={"flare_ups": len(flare_ups), "follow_ups": len(follow_ups)},
+        detail={"flare_ups": len(flare_ups), "check_ins": len(check_ins)},
     )
-    return AfterCourse(flare_ups=flare_ups, follow_ups=follow_ups)
+    return CheckInsAndFlareUps(flare_ups=flare_ups, check_ins=check_ins)

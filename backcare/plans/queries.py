@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 
 from backcare.accounts.models import Role, Technique
 from backcare.accounts.queries import Viewer, list_techniques
@@ -172,15 +172,11 @@ def courses_in_follow_up(ended_since: datetime) -> Iterator[TreatmentPlan]:
     )
 
 
-def last_ended_course(patient: Patient) -> TreatmentPlan | None:
-    """The patient's most recently ended plan, or None when a course is under way or none has
-    ended. One query. Not audited: for reads that checked the viewer."""
-    newer = TreatmentPlan.objects.filter(patient=OuterRef("patient"), status=PlanStatus.ACTIVE)
+def course_of(patient: Patient) -> TreatmentPlan | None:
+    """The patient's course: the active plan, else the most recently ended one, else None. One
+    query. Not audited: for reads that checked the viewer."""
     return (
-        TreatmentPlan.objects.filter(
-            clinic_id=patient.clinic_id, patient=patient, status=PlanStatus.ENDED
-        )
-        .filter(~Exists(newer))
-        .order_by("-ended_at")
+        TreatmentPlan.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .order_by(F("ended_at").desc(nulls_first=True), "-created_at")
         .first()
     )
