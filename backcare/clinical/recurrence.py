@@ -10,7 +10,7 @@ has lasted (issue 7, recurrence).
 - Relief is lost at the first of: a flare-up (reported by the patient at a follow-up, or
   recorded by staff), or a follow-up pain rating that is no longer an important improvement
   over the baseline. Until then it lasts; when nothing has ended it, it has lasted at least up
-  to the latest follow-up.
+  to the latest follow-up. On one day, a flare-up is taken before a pain rating.
 """
 
 import calendar
@@ -78,7 +78,11 @@ def relief_after_course(
     if not change("pain_nrs", baseline_pain, end_pain, thresholds).responder:
         return None
     last_seen = course_ended
-    for point in sorted((p for p in after if p.on > course_ended), key=lambda p: p.on):
+    # Same day: a reported flare-up is the more telling reason, so it comes first.
+    ordered = sorted(
+        (p for p in after if p.on > course_ended), key=lambda p: (p.on, not p.flare_up)
+    )
+    for point in ordered:
         if point.flare_up:
             return _lost(course_ended, point.on, "a flare-up")
         if point.pain is not None:

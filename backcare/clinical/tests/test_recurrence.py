@@ -59,6 +59,8 @@ def _pt(month: int, pain: int | None = None, flare: bool | None = None) -> Follo
         (7, 4, [_pt(4, 3, flare=False), _pt(6, 2, flare=True)], 92, False, "a flare-up"),
         # A follow-up saying only "no flare-up" extends the known relief.
         (7, 4, [_pt(4, flare=False)], 31, True, ""),
+        # The same day: the flare-up is the reason given, not the pain rating.
+        (7, 4, [_pt(4, 6), _pt(4, flare=True)], 31, False, "a flare-up"),
         # Order of the points does not matter.
         (7, 4, [_pt(5, 5), _pt(4, 4)], 61, False, "pain back near where it started"),
         # Nothing heard yet: holding, 0 days known.
