@@ -2,9 +2,15 @@
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from backcare.accounts.models import Clinic, Role, User
 from tests.factories import make_clinic, make_member, make_user
+
+# Hypothesis checks properties, not speed: no per-example deadline, which a loaded machine (the
+# suite runs in parallel workers) could exceed and report as a failure. Speed lives in bench/.
+hypothesis_settings.register_profile("backcare", deadline=None)
+hypothesis_settings.load_profile("backcare")
 
 
 @pytest.fixture(autouse=True)

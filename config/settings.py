@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "backcare.core.middleware.RequestContextMiddleware",
     "backcare.core.middleware.DomainErrorMiddleware",
     "backcare.core.middleware.InvalidFormStatusMiddleware",
+    "backcare.accounts.middleware.SessionLimitsMiddleware",
     "backcare.accounts.middleware.ClinicTimeZoneMiddleware",
     "backcare.accounts.middleware.StaffMFAMiddleware",
 ]
@@ -165,6 +166,9 @@ MFA_TOTP_TOLERANCE = 1
 
 # Staff (every role but patient) must enrol TOTP before working. Only the demo, which runs with
 # DEBUG on, may relax this.
+# Staff sessions end after this long without a request, and this long after signing in.
+BACKCARE_STAFF_IDLE_MINUTES = env.int("BACKCARE_STAFF_IDLE_MINUTES", default=15)
+BACKCARE_STAFF_SESSION_HOURS = env.int("BACKCARE_STAFF_SESSION_HOURS", default=12)
 BACKCARE_REQUIRE_STAFF_MFA = env.bool("BACKCARE_REQUIRE_STAFF_MFA", default=True)
 if not BACKCARE_REQUIRE_STAFF_MFA and not DEBUG:
     raise ImproperlyConfigured(

@@ -61,6 +61,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="May sign in to the Django admin (configuration only)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    sessions_revoked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Sessions begun before this moment are over (set when the user signs out).",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -4,6 +4,7 @@ import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
@@ -61,8 +62,14 @@ class DomainErrorMiddleware:
         return response.render()
 
 
+# allauth's failed-login limit counts over 5 minutes (ACCOUNT_RATE_LIMITS "login_failed").
+THROTTLED_RETRY_AFTER_SECONDS = 300
+
+
 class InvalidFormStatusMiddleware:
-    """Gives a re-shown, invalid form the status 422 instead of 200.
+    """Gives a re-shown, invalid form the status 422 instead of 200, and 429 with Retry-After
+    when allauth refused it for too many failed attempts (the same for a known and an unknown
+    account).
 
     Our own views set the status themselves; this covers class-based views that return a
     TemplateResponse with a bound `form` in their context (allauth's login, password and MFA
@@ -82,4 +89,9 @@ class InvalidFormStatusMiddleware:
         bound_with_errors = getattr(form, "is_bound", False) and bool(getattr(form, "errors", None))
         if request.method == "POST" and response.status_code == 200 and bound_with_errors:
             response.status_code = 422
+            if form is not None and form.has_error(
+                NON_FIELD_ERRORS, code="too_many_login_attempts"
+            ):
+                response.status_code = 429
+                response["Retry-After"] = str(THROTTLED_RETRY_AFTER_SECONDS)
         return response
