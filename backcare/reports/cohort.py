@@ -325,12 +325,14 @@ def _ordered_groups(
     for result in results:
         for key in dict.fromkeys(keys_of(result)) or [None]:
             groups.setdefault(key, []).append(result)
+    known: list[str] = [k for k in groups if k is not None]
+    order: list[str | None] = []
     if labels is not None:
-        order = [k for k in labels if k in groups] + sorted(
-            k for k in groups if k is not None and k not in labels
-        )
+        order += [k for k in labels if k in groups]
+        order += sorted(k for k in known if k not in labels)
     else:
-        order = sorted((k for k in groups if k is not None), key=str.casefold)
+        by_name: list[str] = sorted(known, key=str.casefold)
+        order += by_name
     if None in groups:
         order.append(None)
     return [
