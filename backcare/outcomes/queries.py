@@ -1,7 +1,8 @@
 """Reads of outcome measurements, instrument wording and a clinic's outcome settings."""
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from datetime import datetime
 
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
@@ -110,3 +111,47 @@ def questionnaire_activities(viewer: Viewer, patient_id: uuid.UUID, instrument: 
     PSFS activities to re-rate (none for other instruments)."""
     find_patient(viewer, patient_id, roles=SEE_ALL_ROLES, action="measurement.create")
     return last_psfs_activities(viewer, patient_id) if instrument == "psfs" else []
+
+
+# --- Clinic analytics (reports.analytics) --------------------------------------------------------
+
+
+def list_measurements_for_analytics(
+    viewer: Viewer,
+    clinic: Clinic | None,
+    patient_ids: Collection[uuid.UUID],
+    *,
+    instruments: Collection[str],
+    since: datetime,
+) -> list[OutcomeMeasurement]:
+    """The valid, not withdrawn measurements of `instruments` for the given patients of the
+    clinic, taken from `since`, oldest first, for its admins; one query. `NotFoundError`
+    (audited) for anyone else. Not audited itself: the analytics page records one event."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
+    return list(
+        OutcomeMeasurement.objects.filter(
+            clinic=clinic,
+            patient_id__in=list(patient_ids),
+            instrument__in=list(instruments),
+            valid=True,
+            withdrawn_at=None,
+            measured_at__gte=since,
+        )
+        .exclude(score_exact="")
+        .only("patient", "instrument", "measured_at", "score_exact", "band")
+        .order_by("measured_at", "id")
+    )
+
+
+def list_check_ins_for_visits(
+    viewer: Viewer, clinic: Clinic | None, visit_refs: Collection[uuid.UUID]
+) -> list[CheckIn]:
+    """The answered check-ins that follow the given appointments of the clinic, for its
+    admins; one query. `NotFoundError` (audited) for anyone else. Not audited itself: the
+    analytics page records one event."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
+    return list(
+        CheckIn.objects.filter(
+            clinic=clinic, visit_ref__in=list(visit_refs), answered_at__isnull=False
+        )
+    )

@@ -285,11 +285,13 @@ def _hide(row: Row, columns: Iterable[str]) -> Row:
     return replace(row, hidden=row.hidden | frozenset(columns))
 
 
-def suppress_complements(rows: Sequence[Row]) -> list[Row]:
-    """Primary suppression of each row, then for each column where exactly one group is hidden,
-    also hide the shown group with the smallest n, so that the hidden one cannot be worked out
-    from the total."""
+def suppress_complements(rows: Sequence[Row], *, partition: bool = True) -> list[Row]:
+    """Primary suppression of each row, then, when the rows partition the courses (each course
+    in one group), for each column where exactly one group is hidden, also hide the shown group
+    with the smallest n, so that the hidden one cannot be worked out from the total."""
     result = [suppress(r) for r in rows]
+    if not partition:
+        return result
     for column in COLUMNS:
         hidden = [r for r in result if column in r.hidden]
         shown = [i for i, r in enumerate(result) if column not in r.hidden]
@@ -386,7 +388,59 @@ def summarise(
     return Summary(
         overall=suppress(row_of("All courses", results)),
         breakdowns=tuple(
-            Breakdown(key, title, tuple(suppress_complements(rows)))
+            # Technique groups overlap (a course has several), so none is a complement.
+            Breakdown(key, title, tuple(suppress_complements(rows, partition=key != "technique")))
             for key, title, rows in breakdowns
         ),
+    )
+
+
+# --- Words for the page --------------------------------------------------------------------------
+
+HIDDEN = "fewer than 5"
+
+
+def _share(share: Share | None, unit: str = "") -> str:
+    if share is None:
+        return "no such threshold"
+    return f"{share.count} of {share.n}{unit} ({share.percent} %)"
+
+
+def _days(mean: Mean) -> str:
+    if mean.value is None:
+        return "none counted"
+    shown = str(half_up(abs(mean.value), 1)).removesuffix(".0")
+    unit = "day" if shown == "1" else "days"
+    if mean.value == 0:
+        return f"no change (n = {mean.n})"
+    word = "fewer" if mean.value > 0 else "more"
+    return f"{shown} {word} {unit} a week (n = {mean.n})"
+
+
+def _counted(figures: MeasureFigures) -> str:
+    return f"{figures.n} ({figures.without_baseline} without a baseline)"
+
+
+def cells(row: Row) -> tuple[str, ...]:
+    """The row's figures in words, in the order of the page's columns (after the group's
+    label): courses, completed, stopped early, under way, pain counted, pain reaching the points
+    and the percent threshold, the same for disability, sessions with an adverse event, and the
+    change in days with pain medicine. A hidden figure reads "fewer than 5"."""
+
+    def shown(column: str, text: str) -> str:
+        return HIDDEN if column in row.hidden else text
+
+    return (
+        shown("courses", str(row.courses)),
+        shown("completion", _share(row.completed)),
+        shown("completion", _share(row.stopped_early)),
+        shown("courses", str(row.under_way)),
+        shown("pain", _counted(row.pain)),
+        shown("pain", _share(row.pain.reaching_points)),
+        shown("pain", _share(row.pain.reaching_percent)),
+        shown("disability", _counted(row.disability)),
+        shown("disability", _share(row.disability.reaching_points)),
+        shown("disability", _share(row.disability.reaching_percent)),
+        shown("adverse", _share(row.adverse, " sessions")),
+        shown("analgesic", _days(row.analgesic)),
     )

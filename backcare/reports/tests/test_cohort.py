@@ -19,6 +19,7 @@ from backcare.reports.cohort import (
     Share,
     Status,
     baseline_of,
+    cells,
     followup_of,
     judge,
     row_of,
@@ -277,3 +278,36 @@ def test_the_summary_groups_courses_by_each_breakdown_with_not_recorded_last():
     # Every group but the five without a STarT Back is under five, so hidden.
     shown = [r.label for b in summary.breakdowns for r in b.rows if "courses" not in r.hidden]
     assert shown == ["Not recorded"]
+
+
+def test_each_figure_is_shown_with_its_n_and_hidden_ones_read_fewer_than_five():
+    results = [judge(c, today=TODAY, thresholds=DEFAULT_THRESHOLDS) for c in five_courses()]
+    row = row_of("All", results)
+    assert cells(row) == (
+        "5",
+        "2 of 4 (50 %)",
+        "2 of 4 (50 %)",
+        "1",
+        "3 (1 without a baseline)",
+        "1 of 3 (33 %)",
+        "1 of 3 (33 %)",
+        "3 (1 without a baseline)",
+        "1 of 3 (33 %)",
+        "2 of 3 (67 %)",
+        "1 of 8 sessions (13 %)",
+        "1.5 fewer days a week (n = 2)",
+    )
+    assert cells(suppress(row)) == (
+        "5",
+        "fewer than 5",
+        "fewer than 5",
+        "1",
+        "fewer than 5",
+        "fewer than 5",
+        "fewer than 5",
+        "fewer than 5",
+        "fewer than 5",
+        "fewer than 5",
+        "1 of 8 sessions (13 %)",
+        "fewer than 5",
+    )
