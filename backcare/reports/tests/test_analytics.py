@@ -19,6 +19,7 @@ from backcare.outcomes.models import CheckIn, OutcomeMeasurement
 from backcare.patients.models import Patient
 from backcare.plans.models import PlanTechnique, TreatmentPlan
 from backcare.reports.analytics import clinic_analytics, default_period
+from backcare.reports.cohort import Share
 from backcare.scheduling.models import Appointment, Service
 from backcare.visits.models import NoteAmendment, NoteStatus, Visit, VisitNote, VisitStatus
 from conftest import client_for
@@ -59,6 +60,7 @@ class Seeded:
             clinic=self.clinic, name="Back massage 60", duration_minutes=60, buffer_minutes=15
         )
         self.now = timezone.now()
+        self._slots: dict[tuple[int, int], int] = {}
 
     def ago(self, days: int) -> datetime:
         return self.now - timedelta(days=days)
@@ -116,7 +118,11 @@ class Seeded:
         **note: Any,
     ) -> VisitNote:
         therapist = self.therapists[who]
-        starts = self.ago(days)
+        # Each therapist's sessions of one day follow one another (no overlap on PostgreSQL).
+        slot = self._slots[who, days] = self._slots.get((who, days), -1) + 1
+        day = self.ago(days).astimezone(self.clinic.zone).date()
+        midnight = datetime.combine(day, datetime.min.time(), tzinfo=self.clinic.zone)
+        starts = midnight + timedelta(minutes=75 * slot)
         appointment = Appointment.objects.create(
             clinic=self.clinic,
             patient=patient,
@@ -557,3 +563,25 @@ def test_the_page_reads_the_same_number_of_queries_for_6_and_30_patients():
     large = Seeded(make_clinic("Large"))
     _grow(large, 30)
     assert _queries_for(small) == _queries_for(large)
+
+
+def test_the_demo_admin_sees_completed_courses_and_hidden_small_groups(settings):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("load_demo")
+    call_command("load_demo")  # idempotent: the same courses, sessions and answers
+    admin = User.objects.get(email="admin@demo.backcare.example")
+    clinic = Clinic.objects.get(name="Riverside Back Care")
+    start, end = default_period(clinic)
+    page = clinic_analytics(admin, clinic, start=start, end=end)
+    overall = page.summary.overall
+    # Twelve past courses and Maria's: 8 completed, 3 stopped early, 2 under way.
+    assert (overall.courses, overall.completed, overall.under_way) == (13, Share(8, 11), 2)
+    assert overall.hidden == frozenset()
+    assert overall.pain.n == 11
+    status = {b.key: b for b in page.summary.breakdowns}["status"].rows
+    assert [r.label for r in status if "courses" in r.hidden] == [
+        "Stopped early (last observation carried forward)",
+        "Under way (not yet in outcome figures)",
+    ]
