@@ -585,3 +585,15 @@ def test_the_demo_admin_sees_completed_courses_and_hidden_small_groups(settings)
         "Stopped early (last observation carried forward)",
         "Under way (not yet in outcome figures)",
     ]
+
+
+def test_the_clinics_own_thresholds_are_used_and_named_in_the_headings(world):
+    from backcare.outcomes.models import OutcomeSettings
+
+    OutcomeSettings.objects.create(clinic=world.clinic, thresholds={"pain_nrs": {"pct": 50}})
+    start, end = default_period(world.clinic)
+    page = clinic_analytics(world.admin, world.clinic, start=start, end=end)
+    assert page.headers[6] == "Pain: improved at least 50 %"
+    # Only P1 (8 -> 3, 62.5 %) reaches 50 %; P3 (40 %) and P8 (33 %) no longer do.
+    assert page.overall_rows[0][1][6] == "1 of 6 (17 %)"
+    assert page.overall_rows[0][1][5] == "3 of 6 (50 %)"
