@@ -105,7 +105,7 @@ ANALYTICS_COURSES = (
     DemoCourse(
         19, 18, 6, 6, True, "myofascial_release", "therapist3", (6, 4), (9, 6), (3, 2), "low"
     ),
-    DemoCourse(20, 16, 6, 1, False, "swedish", "therapist2", (8, None), None, None, None),
+    DemoCourse(20, 16, 6, 1, True, "swedish", "therapist2", (8, None), None, None, None),
     DemoCourse(21, 3, 6, 2, False, "swedish", "therapist", (7, 5), (12, None), (4, None), "medium"),
 )
 START_BACK_ANSWERS = {

@@ -580,11 +580,19 @@ def test_the_demo_admin_sees_completed_courses_and_hidden_small_groups(settings)
     assert (overall.courses, overall.completed, overall.under_way) == (13, Share(8, 11), 2)
     assert overall.hidden == frozenset()
     assert overall.pain.n == 11
-    status = {b.key: b for b in page.summary.breakdowns}["status"].rows
-    assert [r.label for r in status if "courses" in r.hidden] == [
+    breakdowns = {b.key: b.rows for b in page.summary.breakdowns}
+    assert [r.label for r in breakdowns["status"] if "courses" in r.hidden] == [
         "Stopped early (last observation carried forward)",
         "Under way (not yet in outcome figures)",
     ]
+    # The past courses' intakes give causes and durations; small groups read "fewer than 5".
+    shown = {
+        key: [r.label for r in rows if "courses" not in r.hidden]
+        for key, rows in breakdowns.items()
+    }
+    assert shown["cause"] == ["Muscle strain"]
+    assert shown["phase"] == ["Chronic (over 12 weeks)"]
+    assert shown["start_back"] == ["Low risk"]
 
 
 def test_the_clinics_own_thresholds_are_used_and_named_in_the_headings(world):
