@@ -75,11 +75,11 @@ test-postgres: setup postgres-ready
 postgres-ready:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432. Start it (see .ci/run), or set POSTGRES_TEST_URL."; exit 1; }
 
-browser-deps:  ## Install Debian's chromium for the browser tests when it is missing
-	@test -x /usr/bin/chromium || { \
-	  echo "Installing chromium from Debian's packages for the browser tests..."; \
+browser-deps:  ## Install Debian's chromium (browser tests) and poppler-utils (PDF checks) when missing
+	@{ test -x /usr/bin/chromium && command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null; } || { \
+	  echo "Installing chromium and poppler-utils from Debian's packages for the tests..."; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
 clean:  ## Remove local databases and caches (not the virtual environment)
 	rm -f backcare.sqlite3* test.sqlite3*

@@ -80,3 +80,40 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Audit events are append-only.")
+
+
+class AuditSealQuerySet(models.QuerySet["AuditSeal"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Audit seals are append-only.")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("Audit seals are append-only.")
+
+
+class AuditSeal(models.Model):
+    """One link of the audit log's hash chain: the event it seals and the SHA-256 of the
+    previous link's hash and the event's content. Written by `manage.py seal_audit` in event id
+    order; checked by `manage.py verify_audit`, which finds an event changed, deleted, inserted
+    or moved after it was sealed. Never updated, never deleted."""
+
+    id = models.BigAutoField(primary_key=True)
+    event_id = models.BigIntegerField(unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+    sealed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AuditSealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Seal of audit event {self.event_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Audit seals are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Audit seals are append-only.")

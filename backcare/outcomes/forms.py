@@ -107,7 +107,8 @@ class OutcomeSettingsForm(DomainErrorFormMixin, forms.Form):
 
 class CheckInForm(DomainErrorFormMixin, forms.Form):
     """The three check-in questions, in our own words; PGIC wording after Guy 1976 (public
-    domain, RULES.md §3.9)."""
+    domain, RULES.md §3.9). After a visit the third asks about soreness; at a follow-up after
+    a course, whether the pain flared up."""
 
     pain_now = forms.TypedChoiceField(
         label="How bad is your back pain right now? (0 = no pain, 10 = worst imaginable)",
@@ -131,6 +132,33 @@ class CheckInForm(DomainErrorFormMixin, forms.Form):
         max_length=300,
         required=False,
     )
+    flare_up = forms.TypedChoiceField(
+        label="Has your back pain flared up (come back or got clearly worse) since your course "
+        "ended or your last check-in?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose yes or no."},
+    )
+
+    def __init__(self, *args: Any, follow_up: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if follow_up:
+            del self.fields["soreness"]
+            self.fields["other_effects"].label = "Anything you would like your therapist to know?"
+        else:
+            del self.fields["flare_up"]
+
+
+class FlareUpForm(DomainErrorFormMixin, forms.Form):
+    """A flare-up the clinic learnt of (by phone, at a visit...): when it began, and a note."""
+
+    started_on = forms.DateField(
+        label="When did it begin?",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Give the day it began.", "invalid": "Give a date."},
+    )
+    note = forms.CharField(label="Note (what set it off, how bad)", max_length=500, required=False)
 
 
 # Questionnaires a patient answers online or staff enter from paper, with our own or shipped

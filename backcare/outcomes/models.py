@@ -126,17 +126,31 @@ class Soreness(models.TextChoices):
 
 CHECK_IN_SENT_AFTER_HOURS = 24
 CHECK_IN_OPEN_HOURS = 72
+FOLLOW_UP_OPEN_DAYS = 14
 
 
 class CheckIn(ClinicScopedModel):
-    """A short check-in after a visit (pain now, global change, soreness or other effects),
-    answered once from an emailed link that needs no login and expires `CHECK_IN_OPEN_HOURS`
-    after the visit. The link carries a signed token of the check-in's id; nothing secret is
-    stored. `visit_ref` is the appointment it follows (scheduling owns appointments)."""
+    """A short check-in answered once from an emailed link that needs no login. Either after a
+    visit (`visit_ref`, the appointment: pain now, global change, soreness or other effects;
+    open `CHECK_IN_OPEN_HOURS` after the visit) or a follow-up after a course ended
+    (`plan_ref`, the treatment plan, and `follow_up_number` 1-6: pain now, global change, and
+    whether the pain flared up; open `FOLLOW_UP_OPEN_DAYS`). The link carries a signed token of
+    the check-in's id; nothing secret is stored. Scheduling owns appointments and plans own
+    plans, so both are references here."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
-    visit_ref = models.UUIDField(unique=True, help_text="The appointment this check-in follows.")
-    visit_ended_at = models.DateTimeField()
+    visit_ref = models.UUIDField(
+        null=True, blank=True, unique=True, help_text="The appointment this check-in follows."
+    )
+    plan_ref = models.UUIDField(
+        null=True, blank=True, help_text="The ended course this follow-up is about."
+    )
+    follow_up_number = models.PositiveSmallIntegerField(
+        default=0, help_text="1-6: which monthly follow-up after the course; 0 after a visit."
+    )
+    visit_ended_at = models.DateTimeField(
+        help_text="When the visit ended, or when the follow-up fell due."
+    )
     expires_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
     soreness = models.CharField(max_length=10, choices=Soreness.choices, blank=True)
@@ -147,10 +161,62 @@ class CheckIn(ClinicScopedModel):
     global_change = models.ForeignKey(
         OutcomeMeasurement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    flare_up = models.BooleanField(
+        null=True, blank=True, help_text="Follow-ups: has the pain flared up since the last?"
+    )
 
     class Meta:
         ordering = ["-visit_ended_at"]
         indexes = [models.Index(fields=["clinic", "patient"], name="checkin_patient")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan_ref", "follow_up_number"],
+                condition=models.Q(plan_ref__isnull=False),
+                name="checkin_one_follow_up",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(visit_ref__isnull=False, plan_ref__isnull=True, follow_up_number=0)
+                    | models.Q(
+                        visit_ref__isnull=True, plan_ref__isnull=False, follow_up_number__gt=0
+                    )
+                ),
+                name="checkin_after_visit_or_follow_up",
+            ),
+        ]
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.plan_ref is not None
 
     def __str__(self) -> str:
         return f"Check-in after {self.visit_ended_at:%Y-%m-%d}"
+
+
+class FlareUpSource(models.TextChoices):
+    CHECK_IN = "check_in", "Patient, at a follow-up check-in"
+    STAFF = "staff", "Recorded by the clinic"
+
+
+class FlareUp(ClinicScopedModel):
+    """The back pain came back after a course of massage: when, how it became known and what
+    was said. Shown on the patient's progress; ends the relief counted by
+    `clinical.recurrence`."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    started_on = models.DateField()
+    source = models.CharField(max_length=10, choices=FlareUpSource.choices)
+    check_in = models.OneToOneField(
+        CheckIn, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_on"]
+        indexes = [models.Index(fields=["clinic", "patient"], name="flare_up_patient")]
+
+    def __str__(self) -> str:
+        return f"Flare-up of {self.patient_id} on {self.started_on}"

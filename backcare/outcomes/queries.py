@@ -2,13 +2,20 @@
 
 import uuid
 from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
 from backcare.clinical import change
 from backcare.core.audit import record_event
-from backcare.outcomes.models import CheckIn, InstrumentText, OutcomeMeasurement, OutcomeSettings
+from backcare.outcomes.models import (
+    CheckIn,
+    FlareUp,
+    InstrumentText,
+    OutcomeMeasurement,
+    OutcomeSettings,
+)
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 
 
@@ -111,6 +118,39 @@ def questionnaire_activities(viewer: Viewer, patient_id: uuid.UUID, instrument: 
     PSFS activities to re-rate (none for other instruments)."""
     find_patient(viewer, patient_id, roles=SEE_ALL_ROLES, action="measurement.create")
     return last_psfs_activities(viewer, patient_id) if instrument == "psfs" else []
+
+
+@dataclass(frozen=True)
+class CheckInsAndFlareUps:
+    """The patient's flare-ups and answered check-ins (after visits and follow-ups after a
+    course), oldest first."""
+
+    flare_ups: list[FlareUp]
+    check_ins: list[CheckIn]
+
+
+def check_ins_and_flare_ups(viewer: Viewer, patient_id: uuid.UUID) -> CheckInsAndFlareUps:
+    """The patient's flare-ups and answered check-ins, for their progress; one `flare_up.list`
+    event. Two queries, whatever the history."""
+    patient = find_patient(viewer, patient_id, action="flare_up.list")
+    flare_ups = list(
+        FlareUp.objects.filter(clinic_id=patient.clinic_id, patient=patient).order_by(
+            "started_on", "created_at"
+        )
+    )
+    check_ins = list(
+        CheckIn.objects.filter(
+            clinic_id=patient.clinic_id, patient=patient, answered_at__isnull=False
+        ).order_by("answered_at")
+    )
+    record_event(
+        actor=viewer,
+        action="flare_up.list",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"flare_ups": len(flare_ups), "check_ins": len(check_ins)},
+    )
+    return CheckInsAndFlareUps(flare_ups=flare_ups, check_ins=check_ins)
 
 
 # --- Clinic analytics (reports.analytics) --------------------------------------------------------

@@ -3,7 +3,7 @@ settings."""
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core import signing
@@ -22,7 +22,10 @@ from backcare.core.jsonable import to_json
 from backcare.outcomes import tasks
 from backcare.outcomes.models import (
     CHECK_IN_OPEN_HOURS,
+    FOLLOW_UP_OPEN_DAYS,
     CheckIn,
+    FlareUp,
+    FlareUpSource,
     InstrumentText,
     MeasurementMethod,
     OutcomeMeasurement,
@@ -296,6 +299,36 @@ def create_check_in(
         return check_in
 
 
+def create_follow_up(
+    *, patient: Patient, plan_ref: uuid.UUID, number: int, due_at: datetime
+) -> CheckIn | None:
+    """Write follow-up `number` (1-6) after the course `plan_ref` ended, once (None when it
+    exists): due at `due_at` and open `FOLLOW_UP_OPEN_DAYS` from then. A system action for the
+    scheduling job; audited without an actor."""
+    with transaction.atomic():
+        check_in, created = CheckIn.objects.get_or_create(
+            plan_ref=plan_ref,
+            follow_up_number=number,
+            defaults={
+                "clinic_id": patient.clinic_id,
+                "patient": patient,
+                "visit_ended_at": due_at,
+                "expires_at": due_at + timedelta(days=FOLLOW_UP_OPEN_DAYS),
+            },
+        )
+        if not created:
+            return None
+        record_event(
+            actor=None,
+            action="check_in.create",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=check_in,
+            detail={"follow_up": number},
+        )
+        return check_in
+
+
 def check_in_token(check_in: CheckIn) -> str:
     """The signed token of the check-in's link (its id; nothing secret is stored)."""
     return signing.dumps(str(check_in.pk), salt=CHECK_IN_SALT)
@@ -303,9 +336,9 @@ def check_in_token(check_in: CheckIn) -> str:
 
 def _check_in_of(token: str) -> uuid.UUID:
     try:
-        value = signing.loads(
-            token, salt=CHECK_IN_SALT, max_age=timedelta(hours=CHECK_IN_OPEN_HOURS)
-        )
+        # The row's own expiry decides; this only bounds how old any link can be.
+        longest = max(timedelta(hours=CHECK_IN_OPEN_HOURS), timedelta(days=FOLLOW_UP_OPEN_DAYS))
+        value = signing.loads(token, salt=CHECK_IN_SALT, max_age=longest)
         return uuid.UUID(str(value))
     except (signing.BadSignature, ValueError) as error:
         raise NotFoundError(
@@ -327,9 +360,12 @@ def _check_open(check_in: CheckIn, now: datetime) -> None:
     if check_in.answered_at is not None:
         raise ConflictError("This check-in has been answered already. Thank you!")
     if check_in.expires_at <= now:
+        how_long = (
+            f"{FOLLOW_UP_OPEN_DAYS} days" if check_in.is_follow_up else "three days after a visit"
+        )
         raise ConflictError(
-            "This check-in has closed (it is open for three days after a visit). You can tell "
-            "your therapist at your next visit."
+            f"This check-in has closed (it is open for {how_long}). You can tell your "
+            "therapist at your next visit, or call the clinic."
         )
 
 
@@ -345,38 +381,93 @@ def answer_check_in(
     token: str,
     pain_now: int,
     global_change: int,
-    soreness: str,
+    soreness: str = "",
     other_effects: str = "",
+    flare_up: bool | None = None,
     now: datetime | None = None,
 ) -> CheckIn:
-    """Record a check-in's answers once: pain now (a pain NRS measurement), the global
-    impression of change (PGIC) and soreness or other effects, all or nothing. Raises as
-    `open_check_in` for a bad, answered or expired link, and `InvalidInputError` for answers
-    out of range; nothing is written then."""
+    """Record a check-in's answers once, all or nothing: pain now (a pain NRS measurement), the
+    global impression of change (PGIC), and after a visit soreness or other effects, or at a
+    follow-up whether the pain flared up (a yes records a `FlareUp` on the day of the answer).
+    Raises as `open_check_in` for a bad, answered or expired link, and `InvalidInputError` for
+    a missing or out-of-range answer; nothing is written then."""
     moment = now or timezone.now()
-    check_in_id = open_check_in(token, now=moment).pk
-    if soreness not in Soreness.values:
-        raise InvalidInputError(
-            "Choose how sore you were.", field_errors={"soreness": "Choose one."}
-        )
+    found = open_check_in(token, now=moment)
+    _check_answers(found, soreness, flare_up)
     with transaction.atomic():
-        check_in = CheckIn.objects.select_for_update().select_related("patient").get(pk=check_in_id)
+        check_in = (
+            CheckIn.objects.select_for_update().select_related("patient", "clinic").get(pk=found.pk)
+        )
         _check_open(check_in, moment)
         patient = check_in.patient
         check_in.pain = _by_link(patient, "pain_nrs", {"now": pain_now}, moment)
         check_in.global_change = _by_link(patient, "pgic", {"change": global_change}, moment)
-        check_in.soreness = soreness
+        check_in.soreness = soreness if not check_in.is_follow_up else ""
         check_in.other_effects = other_effects.strip()[:300]
+        check_in.flare_up = flare_up if check_in.is_follow_up else None
         check_in.answered_at = moment
         check_in.save()
+        if check_in.flare_up:
+            FlareUp.objects.create(
+                clinic_id=check_in.clinic_id,
+                patient=patient,
+                started_on=timezone.localtime(moment, check_in.clinic.zone).date(),
+                source=FlareUpSource.CHECK_IN,
+                check_in=check_in,
+                note=check_in.other_effects,
+            )
         record_event(
             actor=None,
             action="check_in.answer",
             clinic_id=check_in.clinic_id,
             patient_id=patient.pk,
             obj=check_in,
+            detail={"flare_up": bool(check_in.flare_up)},
         )
         return check_in
+
+
+def _check_answers(check_in: CheckIn, soreness: str, flare_up: bool | None) -> None:
+    if check_in.is_follow_up and flare_up is None:
+        raise InvalidInputError(
+            "Say whether your back pain has flared up.",
+            field_errors={"flare_up": "Choose yes or no."},
+        )
+    if not check_in.is_follow_up and soreness not in Soreness.values:
+        raise InvalidInputError(
+            "Choose how sore you were.", field_errors={"soreness": "Choose one."}
+        )
+
+
+def record_flare_up(
+    *, actor: Viewer, patient_id: uuid.UUID, started_on: date, note: str = ""
+) -> FlareUp:
+    """Record that the patient's back pain flared up on `started_on` (told by phone, at a
+    visit...). Clinic staff of the patient; audited. `InvalidInputError` for a date in the
+    future; `NotFoundError` (audited) for anyone else."""
+    patient = find_patient(actor, patient_id, roles=SEE_ALL_ROLES, action="flare_up.add")
+    if started_on > patient.clinic.local_date():
+        raise InvalidInputError(
+            "A flare-up cannot start in the future.",
+            field_errors={"started_on": "Give today's date or an earlier one."},
+        )
+    with transaction.atomic():
+        flare = FlareUp.objects.create(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            started_on=started_on,
+            source=FlareUpSource.STAFF,
+            note=note.strip()[:500],
+            recorded_by=acting_user(actor),
+        )
+        record_event(
+            actor=actor,
+            action="flare_up.add",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=flare,
+        )
+        return flare
 
 
 def send_progress_report(*, actor: Viewer, patient_id: uuid.UUID, site_url: str) -> str:

@@ -22,4 +22,5 @@ urlpatterns = [
         name="patient_questionnaire",
     ),
     path("patients/<uuid:patient_id>/progress/send/", views.progress_send, name="progress_send"),
+    path("patients/<uuid:patient_id>/flare-ups/add/", views.flare_up_add, name="flare_up_add"),
 ]

@@ -17,10 +17,11 @@ from backcare.outcomes.forms import (
     ANSWERABLE,
     AnswerForm,
     CheckInForm,
+    FlareUpForm,
     OutcomeSettingsForm,
     RuleSettingsForm,
 )
-from backcare.patients.queries import own_patient_id
+from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
 from backcare.triage import queries as triage_queries
 from backcare.triage import services as triage_services
 
@@ -91,8 +92,9 @@ def outcome_settings_save(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def check_in(request: HttpRequest, token: str) -> HttpResponse:
-    """The check-in after a visit, from the emailed link: no login, answered once. A link
-    altered, answered or expired gets a page saying so, and nothing is written."""
+    """The check-in after a visit or the follow-up after a course, from the emailed link: no
+    login, answered once. A link altered, answered or expired gets a page saying so, and
+    nothing is written."""
     try:
         found = services.open_check_in(token)
     except DomainError as error:
@@ -102,7 +104,9 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
             {"message": error.message},
             status=http_status_for(error),
         )
-    form = CheckInForm(request.POST if request.method == "POST" else None)
+    form = CheckInForm(
+        request.POST if request.method == "POST" else None, follow_up=found.is_follow_up
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.answer_check_in(token=token, **form.cleaned_data)
@@ -111,7 +115,7 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
         else:
             return render(request, "outcomes/check_in_done.html", {"clinic": found.clinic})
     status = UNPROCESSABLE if form.errors else 200
-    context = {"form": form, "clinic": found.clinic}
+    context = {"form": form, "clinic": found.clinic, "follow_up": found.is_follow_up}
     return render(request, "outcomes/check_in.html", context, status=status)
 
 
@@ -129,6 +133,27 @@ def progress_send(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         )
     messages.success(request, f"The progress report's link was sent to {to}.")
     return redirect("patient_progress", patient_id=patient_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def flare_up_add(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Clinic staff record a flare-up of the patient's back pain; it shows on the progress."""
+    patient = find_patient(
+        request.user, patient_id, roles=SEE_ALL_ROLES, allow_self=False, action="flare_up.add"
+    )
+    form = FlareUpForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_flare_up(actor=request.user, patient_id=patient_id, **form.cleaned_data)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, "The flare-up is recorded.")
+            return redirect("patient_progress", patient_id=patient_id)
+    status = UNPROCESSABLE if form.errors else 200
+    context = {"form": form, "patient": patient}
+    return render(request, "outcomes/flare_up_add.html", context, status=status)
 
 
 @login_required

@@ -1,12 +1,18 @@
-"""Demo plan: Maria (the portal patient) on a weekly course of ten 60-minute sessions with
+"""Demo plans: Maria (the portal patient) on a weekly course of ten 60-minute sessions with
 techniques her therapist offers, goals and home care, so the plan and booking pages show a
-real plan; and the past courses of `outcomes.demo.ANALYTICS_COURSES` for the clinic analytics."""
+real plan; a patient whose course ended nine weeks ago, with pain at its start and end and
+two monthly follow-ups answered, so progress shows how long relief has lasted; and the past
+courses of `outcomes.demo.ANALYTICS_COURSES` for the clinic analytics."""
 
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import list_techniques
 from backcare.core.demo import State, demo_id
+from backcare.outcomes import services as outcomes
 from backcare.outcomes.demo import ANALYTICS_COURSES
 from backcare.patients.models import Patient
 from backcare.plans import services
@@ -22,6 +28,11 @@ TECHNIQUES = [
 
 def build(state: State) -> None:
     _analytics_plans(state)
+    _maria_plan(state)
+    build_ended_course(state)
+
+
+def _maria_plan(state: State) -> None:
     therapist = state["users"]["therapist"]
     maria: Patient = state["patients"][0]
     if techniques_needed(maria.pk):
@@ -49,6 +60,53 @@ def build(state: State) -> None:
             side=side,
             pressure_level=pressure,
         )
+
+
+def build_ended_course(state: State) -> None:
+    """Patient 5: a course of 8 weekly sessions ended 9 weeks ago; pain 7 at the start, 3 at
+    the end, 3 and 4 at the monthly follow-ups (no flare-up)."""
+    therapist = state["users"]["therapist"]
+    patient: Patient = state["patients"][4]
+    if TreatmentPlan.objects.filter(patient=patient).exists():
+        return
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    started, ended = now - timedelta(weeks=17), now - timedelta(weeks=9)
+    plan = services.start_plan(
+        actor=therapist,
+        patient_id=patient.pk,
+        focus="Settle a lumbar strain from lifting; back to full shifts.",
+        sessions_planned=8,
+    )
+    services.end_plan(actor=therapist, plan_id=plan.pk)
+    TreatmentPlan.objects.filter(pk=plan.pk).update(created_at=started, ended_at=ended)
+    for value, moment in ((7, started), (3, ended - timedelta(days=1))):
+        outcomes.record_measurement(
+            actor=therapist,
+            patient_id=patient.pk,
+            instrument="pain_nrs",
+            answers={"now": value},
+            measured_at=moment,
+            method="paper",
+        )
+    for number, pain in ((1, 3), (2, 4)):
+        _answered_follow_up(patient, plan.pk, number, ended + timedelta(days=30 * number), pain)
+
+
+def _answered_follow_up(
+    patient: Patient, plan_id: uuid.UUID, number: int, due_at: datetime, pain: int
+) -> None:
+    check_in = outcomes.create_follow_up(
+        patient=patient, plan_ref=plan_id, number=number, due_at=due_at
+    )
+    if check_in is None:
+        return
+    outcomes.answer_check_in(
+        token=outcomes.check_in_token(check_in),
+        pain_now=pain,
+        global_change=2,
+        flare_up=False,
+        now=due_at + timedelta(hours=3),
+    )
 
 
 def _analytics_plans(state: State) -> None:

@@ -2,10 +2,11 @@
 patient's active plan needs."""
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch
 
 from backcare.accounts.models import Clinic, Role, Technique
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, list_techniques, require_roles
@@ -154,6 +155,30 @@ def course_schedule_of(patient: Patient) -> CourseSchedule | None:
         sessions_planned=plan.sessions_planned,
         reassess_at_sessions=tuple(plan.reassess_at_sessions),
         activities=tuple(goal.activity for goal in plan.goals.all()),
+    )
+
+
+def courses_in_follow_up(ended_since: datetime) -> Iterator[TreatmentPlan]:
+    """Plans that ended at or after `ended_since`, with their patient and clinic, leaving out
+    patients who have started another course (it has its own measures). For the follow-up job
+    (a system read, not audited)."""
+    newer = TreatmentPlan.objects.filter(patient=OuterRef("patient"), status=PlanStatus.ACTIVE)
+    return (
+        TreatmentPlan.objects.filter(status=PlanStatus.ENDED, ended_at__gte=ended_since)
+        .filter(~Exists(newer))
+        .select_related("patient", "clinic")
+        .order_by("ended_at", "pk")
+        .iterator(chunk_size=500)
+    )
+
+
+def course_of(patient: Patient) -> TreatmentPlan | None:
+    """The patient's course: the active plan, else the most recently ended one, else None. One
+    query. Not audited: for reads that checked the viewer."""
+    return (
+        TreatmentPlan.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .order_by(F("ended_at").desc(nulls_first=True), "-created_at")
+        .first()
     )
 
 

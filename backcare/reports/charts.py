@@ -26,6 +26,7 @@ INK = "#1f2933"
 BRAND = "#0b6e4f"
 BAND = "#c7ebd9"
 SESSION = "#9aa5b1"
+FLARE = "#b42318"
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class Point:
 class Series:
     """One measure over time. `lower_is_better` turns the important-change band below the
     baseline; `important_change` is the minimal important change in scale points (None: no
-    band). `sessions` are the dates of the sessions, marked on the time axis."""
+    band). `sessions` are the dates of the sessions, marked on the time axis; `flare_ups` the
+    days a flare-up began, marked along the top."""
 
     title: str
     unit: str
@@ -48,6 +50,7 @@ class Series:
     lower_is_better: bool = True
     important_change: Fraction | None = None
     sessions: tuple[date, ...] = field(default=())
+    flare_ups: tuple[date, ...] = field(default=())
 
     @property
     def baseline(self) -> Fraction | None:
@@ -57,8 +60,8 @@ class Series:
 def chart_svg(series: Series) -> str:
     """The chart of `series` as SVG text: its points joined in time order, the baseline as a
     dashed line, the band of important change from the baseline (where the measure has one),
-    and the sessions as ticks along the time axis. Raises ValueError for a series without
-    points."""
+    the sessions as ticks along the time axis and flare-ups as marks along the top. Raises
+    ValueError for a series without points."""
     if not series.points:
         raise ValueError("A chart needs at least one point.")
     figure = Figure(figsize=(6.4, 2.8), dpi=100)
@@ -70,6 +73,8 @@ def chart_svg(series: Series) -> str:
     axes.plot(when, values, color=BRAND, marker="o", linewidth=2, label=series.title)
     for day in series.sessions:
         axes.axvline(_moment(day), ymax=0.06, color=SESSION, linewidth=2)
+    for day in series.flare_ups:
+        axes.axvline(_moment(day), ymin=0.9, color=FLARE, linewidth=3)
     axes.set_ylim(series.low, series.high)
     axes.set_ylabel(series.unit)
     axes.set_title(series.title, loc="left", fontsize=11, color=INK)

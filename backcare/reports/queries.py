@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
 
@@ -16,17 +17,27 @@ from backcare.clinical import change as change_rules
 from backcare.clinical.collection import CareSoFar, Due, due_questionnaires
 from backcare.clinical.instruments import Direction, get_instrument
 from backcare.clinical.numbers import half_up
+from backcare.clinical.recurrence import FollowUpPoint, Relief, relief_after_course
 from backcare.core.audit import events_for_clinic, record_event
 from backcare.core.errors import InvalidInputError
 from backcare.core.models import AuditEvent
 from backcare.intake.queries import has_draft, list_intakes
-from backcare.outcomes.queries import list_measurements, outcome_settings
+from backcare.outcomes.models import CheckIn, FlareUp
+from backcare.outcomes.queries import (
+    CheckInsAndFlareUps,
+    check_ins_and_flare_ups,
+    list_measurements,
+    outcome_settings,
+)
 from backcare.patients import queries as patients
 from backcare.patients.models import Patient
-from backcare.plans.queries import course_schedule_of
+from backcare.plans.models import TreatmentPlan
+from backcare.plans.queries import course_of, course_schedule_of
 from backcare.reports import charts
 from backcare.scheduling.queries import list_patient_appointments
 from backcare.triage.queries import HoldStatus, get_hold_status
+from backcare.visits.queries import ReportNote, report_notes
+from backcare.visits.soap import ADVERSE_KINDS, label_of
 
 AUDIT_PAGE_SIZE = 50
 
@@ -230,20 +241,50 @@ class MeasureProgress:
 
 
 @dataclass(frozen=True)
+class AfterCourse:
+    """Since the last course ended: how long relief has lasted (None: the course did not bring
+    an important improvement in pain, or pain was not rated), in words, and the flare-ups."""
+
+    ended_on: date
+    relief: Relief | None
+    summary: str
+    flare_ups: list[FlareUp]
+
+
+@dataclass(frozen=True)
+class ReportedEffect:
+    """An adverse effect reported after or during a session: from a signed visit note or a
+    check-in after the visit."""
+
+    day: date
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ProgressPage:
     patient: Patient
     measures: list[MeasureProgress]
     sessions: list[date]
+    after_course: AfterCourse | None = None
+    flare_ups: list[FlareUp] = field(default_factory=list)
+    effects: list[ReportedEffect] = field(default_factory=list)
+    assessments: list[ReportNote] = field(default_factory=list)
+    plan: TreatmentPlan | None = None
 
 
 def get_progress(viewer: Viewer, patient_id: uuid.UUID, *, now: datetime) -> ProgressPage:
     """The patient's progress for the patient, their clinic's staff and their referring
-    clinician: each measure over time with the clinic's important-change thresholds, and the
-    sessions attended. Audited through the reads it makes (`measurement.list`,
-    `appointment.list`); `NotFoundError` (audited) for anyone else."""
+    clinician: each measure over time with the clinic's important-change thresholds, the
+    sessions attended, flare-ups and how long relief has lasted since the course ended,
+    adverse effects reported, and the therapist's assessments. Audited through the reads it
+    makes (`appointment.list`, `measurement.list`, `flare_up.list`, `visit_note.report`);
+    `NotFoundError` (audited) for anyone else. A fixed number of queries."""
     listing = list_patient_appointments(viewer, patient_id, now=now)
     patient = listing.patient
     measurements = list_measurements(viewer, patient_id)
+    known = check_ins_and_flare_ups(viewer, patient_id)
+    notes = report_notes(viewer, patient_id)
     _, thresholds = outcome_settings(patient.clinic_id)
     zone = patient.clinic.zone
     sessions = sorted(
@@ -256,12 +297,112 @@ def get_progress(viewer: Viewer, patient_id: uuid.UUID, *, now: datetime) -> Pro
         if m.valid and m.score_exact and m.instrument in PROGRESS_MEASURES:
             day = m.measured_at.astimezone(zone).date()
             by_code.setdefault(m.instrument, []).append((day, Fraction(m.score_exact)))
+    flare_days = tuple(f.started_on for f in known.flare_ups)
     measures = [
-        _measure(code, by_code[code], thresholds.get(code), sessions)
+        _measure(code, by_code[code], thresholds.get(code), sessions, flare_days)
         for code in PROGRESS_MEASURES
         if code in by_code
     ]
-    return ProgressPage(patient=patient, measures=measures, sessions=sessions)
+    plan = course_of(patient)
+    ended = plan.ended_at.astimezone(zone).date() if plan and plan.ended_at else None
+    return ProgressPage(
+        patient=patient,
+        measures=measures,
+        sessions=sessions,
+        after_course=_after_course(
+            ended, by_code.get("pain_nrs", []), known, zone, thresholds.get("pain_nrs")
+        ),
+        flare_ups=known.flare_ups,
+        effects=_effects(notes, known.check_ins, zone),
+        assessments=[n for n in notes if n.assessment.strip()],
+        plan=plan,
+    )
+
+
+def _after_course(
+    ended: date | None,
+    pain: list[tuple[date, Fraction]],
+    known: CheckInsAndFlareUps,
+    zone: ZoneInfo,
+    rules: change_rules.Thresholds | None,
+) -> AfterCourse | None:
+    if ended is None:
+        return None
+    before = [value for day, value in pain if day <= ended]
+    relief = None
+    if before:
+        after = [FollowUpPoint(day, int(value)) for day, value in pain if day > ended]
+        after += [
+            FollowUpPoint(c.answered_at.astimezone(zone).date(), flare_up=c.flare_up)
+            for c in known.check_ins
+            if c.is_follow_up and c.answered_at is not None
+        ]
+        after += [FollowUpPoint(f.started_on, flare_up=True) for f in known.flare_ups]
+        relief = relief_after_course(
+            course_ended=ended,
+            baseline_pain=int(before[0]),
+            end_pain=int(before[-1]),
+            after=after,
+            thresholds=rules,
+        )
+    flare_ups = [f for f in known.flare_ups if f.started_on > ended]
+    return AfterCourse(ended, relief, relief_sentence(ended, relief, rated=bool(before)), flare_ups)
+
+
+def _span(days: int) -> str:
+    if days < 14:
+        return "1 day" if days == 1 else f"{days} days"
+    return f"{days // 7} weeks"
+
+
+def relief_sentence(ended: date, relief: Relief | None, *, rated: bool) -> str:
+    """Plain words for how long relief has lasted since the course ended on `ended`, e.g.
+    "Relief has lasted at least 8 weeks since your course ended on 1 March 2026." Whether there
+    was relief, and whether it lasts, is `clinical.recurrence`'s judgement."""
+    end = f"{ended.day} {ended:%B %Y}"
+    if not rated:
+        return f"Your course ended on {end}. There are no pain ratings from the course to compare."
+    if relief is None:
+        return (
+            f"Your course ended on {end} without an important improvement in your back pain, "
+            "so there is no relief to follow."
+        )
+    if relief.holding and relief.days == 0:
+        return (
+            f"Your course ended on {end} with an important improvement in your back pain. The "
+            "monthly follow-ups show whether it lasts."
+        )
+    if relief.holding:
+        return f"Relief has lasted at least {_span(relief.days)} since your course ended on {end}."
+    assert relief.lost_on is not None
+    lost = f"{relief.lost_on.day} {relief.lost_on:%B %Y}"
+    return (
+        f"Relief lasted {_span(relief.days)} after your course ended on {end}, until "
+        f"{relief.why} on {lost}."
+    )
+
+
+def _effects(
+    notes: list[ReportNote], check_ins: list[CheckIn], zone: ZoneInfo
+) -> list[ReportedEffect]:
+    found = [
+        ReportedEffect(
+            note.day,
+            f"Visit note ({note.therapist_name})",
+            f"{label_of(e.kind, ADVERSE_KINDS)}, {e.severity}" + (f": {e.note}" if e.note else ""),
+        )
+        for note in notes
+        for e in note.adverse_events
+    ]
+    for c in check_ins:
+        if c.is_follow_up or c.answered_at is None:
+            continue
+        said = [f"soreness, {c.soreness}"] if c.soreness not in ("", "none") else []
+        said += [c.other_effects] if c.other_effects else []
+        if said:
+            day = c.answered_at.astimezone(zone).date()
+            found.append(ReportedEffect(day, "Check-in after a visit", "; ".join(said)))
+    return sorted(found, key=lambda e: e.day)
 
 
 def _measure(
@@ -269,6 +410,7 @@ def _measure(
     readings: list[tuple[date, Fraction]],
     rules: change_rules.Thresholds | None,
     sessions: list[date],
+    flare_ups: tuple[date, ...] = (),
 ) -> MeasureProgress:
     definition = get_instrument(code)
     lower_better = definition.direction == Direction.LOWER_IS_BETTER
@@ -282,6 +424,7 @@ def _measure(
         lower_is_better=lower_better,
         important_change=rules.abs_points if rules else None,
         sessions=tuple(d for d in sessions if readings[0][0] <= d),
+        flare_ups=tuple(d for d in flare_ups if readings[0][0] <= d) if code == "pain_nrs" else (),
     )
     svg = charts.chart_svg(series)
     found = (

@@ -15,6 +15,7 @@ KINDS = (
     "cancelled",
     "waitlist_offer",
     "check_in",
+    "follow_up",
 )
 
 
@@ -29,12 +30,15 @@ class MessageFacts:
     link: str
     covers_course: bool = False
     offer_expires_local: datetime | None = None
+    follow_up_number: int = 0  # a follow-up: months since the course ended
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown message kind {self.kind!r}")
         if self.kind == "waitlist_offer" and self.offer_expires_local is None:
             raise ValueError("a waitlist offer needs its expiry time")
+        if self.kind == "follow_up" and self.follow_up_number < 1:
+            raise ValueError("a follow-up needs its number")
 
 
 def _when(at: datetime) -> str:
@@ -53,6 +57,7 @@ _SUBJECTS = {
     "cancelled": "Your appointment is cancelled",
     "waitlist_offer": "A time has become free",
     "check_in": "How are you since your massage?",
+    "follow_up": "A follow-up after your massage course",
 }
 
 
@@ -61,6 +66,12 @@ def email_subject(facts: MessageFacts) -> str:
 
 
 def _headline(facts: MessageFacts) -> str:
+    if facts.kind == "follow_up":
+        months = "a month" if facts.follow_up_number == 1 else f"{facts.follow_up_number} months"
+        return (
+            f"It is {months} since your course of massage ended. How is your back? Three "
+            "short questions show whether the relief has lasted."
+        )
     when = _when(facts.starts_local)
     length = f"{facts.duration_minutes}-minute appointment"
     with_whom = f" with {facts.therapist_name}" if facts.therapist_name else ""
@@ -95,6 +106,8 @@ def email_body(facts: MessageFacts) -> str:
         lines += [
             f"Answer here (no login needed; the link works for three days): {facts.link}",
         ]
+    elif facts.kind == "follow_up":
+        lines += [f"Answer here (no login needed; the link works for two weeks): {facts.link}"]
     elif facts.kind == "cancelled":
         lines += [f"To book another time, visit {facts.link}{_call(facts)}."]
     else:

@@ -374,6 +374,7 @@ class NotificationKind(models.TextChoices):
     CANCELLED = "cancelled", "Appointment cancelled"
     WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
     CHECK_IN = "check_in", "Check-in after a visit"
+    FOLLOW_UP = "follow_up", "Follow-up after a course"
 
 
 class NotificationChannel(models.TextChoices):
@@ -401,9 +402,19 @@ class Notification(ClinicScopedModel):
     waitlist_offer = models.ForeignKey(
         WaitlistOffer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    check_in = models.ForeignKey(
+        "outcomes.CheckIn",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The follow-up check-in after a course that this message asks to answer.",
+    )
     kind = models.CharField(max_length=16, choices=NotificationKind.choices)
     channel = models.CharField(max_length=8, choices=NotificationChannel.choices)
-    about_starts_at = models.DateTimeField(help_text="The appointment time the message is about.")
+    about_starts_at = models.DateTimeField(
+        help_text="The appointment time the message is about (a follow-up: when it fell due)."
+    )
     covers_course = models.BooleanField(
         default=False, help_text="Also about the later sessions of the appointment's course."
     )

@@ -40,6 +40,7 @@ from backcare.accounts.queries import (
     require_roles,
     therapist_bookable_for_system,
 )
+from backcare.clinical.recurrence import FOLLOW_UP_MONTHS, follow_up_dates
 from backcare.core.audit import record_event
 from backcare.core.errors import (
     ConflictError,
@@ -49,12 +50,18 @@ from backcare.core.errors import (
     full_clean_or_invalid,
 )
 from backcare.core.sms import TextMessage, send_text_message
-from backcare.outcomes.models import CHECK_IN_OPEN_HOURS, CHECK_IN_SENT_AFTER_HOURS
+from backcare.outcomes.models import (
+    CHECK_IN_OPEN_HOURS,
+    CHECK_IN_SENT_AFTER_HOURS,
+    FOLLOW_UP_OPEN_DAYS,
+    CheckIn,
+)
 from backcare.outcomes.queries import check_in_for_visit
-from backcare.outcomes.services import check_in_token, create_check_in
+from backcare.outcomes.services import check_in_token, create_check_in, create_follow_up
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
-from backcare.plans.queries import techniques_needed
+from backcare.plans.models import TreatmentPlan
+from backcare.plans.queries import courses_in_follow_up, techniques_needed
 from backcare.scheduling import ical, messages
 from backcare.scheduling.models import (
     ACTIVE_STATUSES,
@@ -1148,6 +1155,62 @@ def enqueue_check_ins(*, now: datetime | None = None) -> int:
     return written
 
 
+FOLLOW_UP_SENT_AT = time(10)  # local time: a follow-up email arrives mid-morning
+
+
+def enqueue_follow_ups(*, now: datetime | None = None) -> int:
+    """Write each follow-up check-in that has fallen due after a course ended (monthly for 6
+    months, `clinical.recurrence`) and its email to the outbox, once; one whose window
+    (`FOLLOW_UP_OPEN_DAYS`) passed before the job ran is not sent late. Returns how many it
+    wrote. Safe to run repeatedly and in parallel: a follow-up has one check-in and one
+    notice."""
+    moment = now or timezone.now()
+    window = timedelta(days=31 * FOLLOW_UP_MONTHS + FOLLOW_UP_OPEN_DAYS)
+    written = 0
+    for plan in courses_in_follow_up(moment - window):
+        for number, due_at in _follow_ups_open(plan, moment):
+            check_in = create_follow_up(
+                patient=plan.patient, plan_ref=plan.pk, number=number, due_at=due_at
+            )
+            if check_in is not None:
+                with transaction.atomic():
+                    _queue_follow_up(check_in)
+                written += 1
+    return written
+
+
+def _follow_ups_open(plan: TreatmentPlan, now: datetime) -> list[tuple[int, datetime]]:
+    assert plan.ended_at is not None
+    zone = plan.clinic.zone
+    ended = plan.ended_at.astimezone(zone).date()
+    found = []
+    for number, day in enumerate(follow_up_dates(ended), start=1):
+        due_at = datetime.combine(day, FOLLOW_UP_SENT_AT, tzinfo=zone)
+        if due_at <= now < due_at + timedelta(days=FOLLOW_UP_OPEN_DAYS):
+            found.append((number, due_at))
+    return found
+
+
+def _queue_follow_up(check_in: CheckIn) -> None:
+    channel = NotificationChannel.EMAIL
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                clinic_id=check_in.clinic_id,
+                patient_id=check_in.patient_id,
+                check_in=check_in,
+                kind=NotificationKind.FOLLOW_UP,
+                channel=channel,
+                about_starts_at=check_in.visit_ended_at,
+                key=f"{NotificationKind.FOLLOW_UP}:{check_in.pk}:{channel}",
+                due_at=check_in.visit_ended_at,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(_ask_for_delivery)
+
+
 def _write_batch(rows: list[Notification]) -> int:
     if rows:
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
@@ -1202,6 +1265,7 @@ def _deliver_one(notification_id: uuid.UUID, now: datetime) -> str | None:
                 "appointment__therapist__user",
                 "waitlist_offer__entry__service",
                 "waitlist_offer__therapist__user",
+                "check_in",
             )
             .filter(pk=notification_id, status=NotificationStatus.PENDING)
             .first()
@@ -1253,6 +1317,11 @@ _STILL_TRUE = {
 
 
 def _no_longer_true(row: Notification, now: datetime) -> str:
+    if row.kind == NotificationKind.FOLLOW_UP:
+        follow_up = row.check_in
+        if follow_up is None or follow_up.answered_at or follow_up.expires_at <= now:
+            return "The follow-up is answered or closed."
+        return ""
     if row.kind == NotificationKind.WAITLIST_OFFER:
         offer = row.waitlist_offer
         if offer is None or offer.status != WaitlistOfferStatus.OPEN or offer.expires_at <= now:
@@ -1294,6 +1363,17 @@ def _no_address(row: Notification) -> str:
 def _facts(row: Notification) -> messages.MessageFacts:
     clinic = row.clinic
     offer = row.waitlist_offer
+    if row.check_in is not None:
+        return messages.MessageFacts(
+            kind=row.kind,
+            clinic_name=clinic.name,
+            clinic_phone=clinic.phone,
+            starts_local=row.about_starts_at.astimezone(clinic.zone),
+            duration_minutes=0,
+            therapist_name="",
+            link=settings.SITE_URL + reverse("check_in", args=[check_in_token(row.check_in)]),
+            follow_up_number=row.check_in.follow_up_number,
+        )
     if offer is not None:
         therapist, minutes = offer.therapist, offer.entry.service.duration_minutes
         link = settings.SITE_URL + reverse(

@@ -10,7 +10,7 @@ desk sees the appointments, not what was found or done).
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from backcare.accounts.models import Clinic, Role, Technique
@@ -38,6 +38,7 @@ from backcare.visits.models import (
     Visit,
     VisitNote,
 )
+from backcare.visits.soap import AdverseEvent, adverse_events
 
 READ_ROLES = frozenset({Role.THERAPIST, Role.CLINIC_ADMIN})
 # The last visits listed on a visit page: enough to see the trend, a constant cost.
@@ -275,6 +276,52 @@ def visit_of_appointment(appointment: Appointment) -> Visit | None:
     """The visit opened for `appointment`, if any. Not audited: for the page that opens it,
     which checked the viewer (`scheduling.queries.get_appointment_for_visit`)."""
     return Visit.objects.filter(clinic_id=appointment.clinic_id, appointment=appointment).first()
+
+
+@dataclass(frozen=True)
+class ReportNote:
+    """What a progress report carries of a signed note (amendments applied): the day, the
+    therapist, the response to treatment and the adverse events. Nothing else of the note."""
+
+    day: date
+    therapist_name: str
+    assessment: str
+    adverse_events: tuple[AdverseEvent, ...]
+
+
+def report_notes(viewer: Viewer, patient_id: uuid.UUID) -> list[ReportNote]:
+    """The report extract of the patient's signed notes, oldest first, for whoever may read
+    the patient's progress (the patient, their clinic's staff, their referring clinician);
+    one `visit_note.report` event. Two queries, whatever the history."""
+    patient = find_patient(viewer, patient_id, action="visit_note.report")
+    notes = list(
+        VisitNote.objects.filter(
+            clinic_id=patient.clinic_id, visit__patient=patient, status=NoteStatus.SIGNED
+        )
+        .select_related("visit__appointment", "visit__therapist__user")
+        .prefetch_related("amendments")
+        .order_by("visit__appointment__starts_at")
+    )
+    record_event(
+        actor=viewer,
+        action="visit_note.report",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"count": len(notes)},
+    )
+    zone = patient.clinic.zone
+    found = []
+    for note in notes:
+        values = effective_values(note, list(note.amendments.all()))
+        found.append(
+            ReportNote(
+                day=note.visit.appointment.starts_at.astimezone(zone).date(),
+                therapist_name=note.visit.therapist.user.full_name,
+                assessment=values["assessment"],
+                adverse_events=adverse_events(values["adverse_events"]),
+            )
+        )
+    return found
 
 
 # --- Clinic analytics (reports.analytics) --------------------------------------------------------

@@ -150,6 +150,7 @@ STAFF_PAGES = [
     ("patient_progress", lambda w: [w.patient.pk]),
     ("patient_questionnaires", lambda w: [w.patient.pk]),
     ("patient_questionnaire", lambda w: [w.patient.pk, "psfs"]),
+    ("flare_up_add", lambda w: [w.patient.pk]),
     ("plan_create", lambda w: [w.patient.pk]),
     ("clinic_waitlist", lambda w: []),
     ("patient_list", lambda w: []),

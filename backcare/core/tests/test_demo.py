@@ -6,7 +6,7 @@ from backcare.accounts.licensing import LicenceStatus, therapist_status
 from backcare.accounts.models import Clinic, Licence, Membership, Role, Therapist, User
 from backcare.accounts.queries import list_bookable_therapists
 from backcare.core.demo import DEMO_PASSWORD
-from backcare.outcomes.models import OutcomeMeasurement
+from backcare.outcomes.models import CheckIn, OutcomeMeasurement
 from backcare.patients.models import Consent, Patient
 from backcare.triage.models import TriageAssessment
 
@@ -97,3 +97,18 @@ def test_demo_has_safety_screenings_and_measurements_with_their_versions():
     # The intake baseline, then pain before and after each of her three signed sessions.
     assert [m.score_exact for m in nrs] == ["7", "7", "5", "5", "4", "4", "3"]
     assert all(m.instrument_version == "NRS-11" for m in nrs)
+
+
+def test_demo_has_a_course_that_ended_with_follow_ups_showing_relief():
+    from django.utils import timezone
+
+    from backcare.reports.queries import get_progress
+
+    call_command("load_demo")
+    therapist = User.objects.get(email="therapist@demo.backcare.example")
+    [patient_id] = {
+        c.patient_id for c in CheckIn.objects.filter(plan_ref__isnull=False, flare_up=False)
+    }
+    page = get_progress(therapist, patient_id, now=timezone.now())
+    assert page.after_course is not None
+    assert page.after_course.summary.startswith("Relief has lasted at least 8 weeks since")

@@ -78,4 +78,5 @@ def test_the_facts_hold_only_where_and_when():
         "link",
         "covers_course",
         "offer_expires_local",
+        "follow_up_number",
     }

@@ -1,6 +1,7 @@
 """The periodic work of scheduling, for cron or a systemd timer every few minutes: write due
-reminders and check-ins after visits to the outbox, end expired waitlist offers (offering
-their times to the next in line), and send everything due. Safe to run twice at once."""
+reminders, check-ins after visits and follow-ups after courses to the outbox, end expired
+waitlist offers (offering their times to the next in line), and send everything due. Safe to
+run twice at once."""
 
 from typing import Any
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         reminders = services.enqueue_due_reminders()
         check_ins = services.enqueue_check_ins()
+        follow_ups = services.enqueue_follow_ups()
         expired = services.expire_waitlist_offers()
         sent = skipped = failed = 0
         for _ in range(options["batches"]):
@@ -36,6 +38,7 @@ class Command(BaseCommand):
                 break
         self.stdout.write(
             f"Reminders queued: {reminders}; check-ins queued: {check_ins}; "
+            f"follow-ups queued: {follow_ups}; "
             f"waitlist offers ended: {expired}; "
             f"sent: {sent}, skipped: {skipped}, failed: {failed}."
         )
