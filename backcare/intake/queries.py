@@ -1,11 +1,12 @@
 """Reads of intakes, scoped to the acting user: the patient themself and their clinic's staff."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from backcare.accounts.queries import Viewer, deny
+from backcare.accounts.models import Clinic
+from backcare.accounts.queries import ADMIN_ROLES, Viewer, deny, require_roles
 from backcare.core.audit import record_event
 from backcare.intake.models import Intake, IntakeDocument, IntakeStatus
 from backcare.intake.questions import QUESTIONS
@@ -138,3 +139,22 @@ def _wording(item: str) -> str:
         if any(name == item for _, name in question.feeds):
             return question.text
     return item.replace("_", " ").capitalize()
+
+
+# --- Clinic analytics (reports.analytics) --------------------------------------------------------
+
+
+def list_sent_intakes_of(
+    viewer: Viewer, clinic: Clinic | None, patient_ids: Collection[uuid.UUID]
+) -> list[Intake]:
+    """The sent intakes of the given patients of the clinic, oldest first, for its admins;
+    one query. `NotFoundError` (audited) for anyone else. Not audited itself: the analytics
+    page records one event."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
+    return list(
+        Intake.objects.filter(
+            clinic=clinic, patient_id__in=list(patient_ids), status=IntakeStatus.SUBMITTED
+        )
+        .only("patient", "submitted_at", "answers")
+        .order_by("submitted_at", "id")
+    )

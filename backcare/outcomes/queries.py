@@ -1,8 +1,9 @@
 """Reads of outcome measurements, instrument wording and a clinic's outcome settings."""
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
@@ -150,3 +151,47 @@ def check_ins_and_flare_ups(viewer: Viewer, patient_id: uuid.UUID) -> CheckInsAn
         detail={"flare_ups": len(flare_ups), "check_ins": len(check_ins)},
     )
     return CheckInsAndFlareUps(flare_ups=flare_ups, check_ins=check_ins)
+
+
+# --- Clinic analytics (reports.analytics) --------------------------------------------------------
+
+
+def list_measurements_for_analytics(
+    viewer: Viewer,
+    clinic: Clinic | None,
+    patient_ids: Collection[uuid.UUID],
+    *,
+    instruments: Collection[str],
+    since: datetime,
+) -> list[OutcomeMeasurement]:
+    """The valid, not withdrawn measurements of `instruments` for the given patients of the
+    clinic, taken from `since`, oldest first, for its admins; one query. `NotFoundError`
+    (audited) for anyone else. Not audited itself: the analytics page records one event."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
+    return list(
+        OutcomeMeasurement.objects.filter(
+            clinic=clinic,
+            patient_id__in=list(patient_ids),
+            instrument__in=list(instruments),
+            valid=True,
+            withdrawn_at=None,
+            measured_at__gte=since,
+        )
+        .exclude(score_exact="")
+        .only("patient", "instrument", "measured_at", "score_exact", "band")
+        .order_by("measured_at", "id")
+    )
+
+
+def list_check_ins_for_visits(
+    viewer: Viewer, clinic: Clinic | None, visit_refs: Collection[uuid.UUID]
+) -> list[CheckIn]:
+    """The answered check-ins that follow the given appointments of the clinic, for its
+    admins; one query. `NotFoundError` (audited) for anyone else. Not audited itself: the
+    analytics page records one event."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
+    return list(
+        CheckIn.objects.filter(
+            clinic=clinic, visit_ref__in=list(visit_refs), answered_at__isnull=False
+        )
+    )

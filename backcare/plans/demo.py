@@ -1,18 +1,22 @@
 """Demo plans: Maria (the portal patient) on a weekly course of ten 60-minute sessions with
 techniques her therapist offers, goals and home care, so the plan and booking pages show a
-real plan; and a patient whose course ended nine weeks ago, with pain at its start and end and
-two monthly follow-ups answered, so progress shows how long relief has lasted."""
+real plan; a patient whose course ended nine weeks ago, with pain at its start and end and
+two monthly follow-ups answered, so progress shows how long relief has lasted; and the past
+courses of `outcomes.demo.ANALYTICS_COURSES` for the clinic analytics."""
 
 import uuid
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from backcare.core.demo import State
+from backcare.accounts.models import Clinic
+from backcare.accounts.queries import list_techniques
+from backcare.core.demo import State, demo_id
 from backcare.outcomes import services as outcomes
+from backcare.outcomes.demo import ANALYTICS_COURSES
 from backcare.patients.models import Patient
 from backcare.plans import services
-from backcare.plans.models import TreatmentPlan
+from backcare.plans.models import PlanStatus, PlanTechnique, TreatmentPlan
 from backcare.plans.queries import techniques_needed
 
 TECHNIQUES = [
@@ -23,6 +27,7 @@ TECHNIQUES = [
 
 
 def build(state: State) -> None:
+    _analytics_plans(state)
     _maria_plan(state)
     build_ended_course(state)
 
@@ -102,3 +107,43 @@ def _answered_follow_up(
         flare_up=False,
         now=due_at + timedelta(hours=3),
     )
+
+
+def _analytics_plans(state: State) -> None:
+    """The past courses' plans, written straight to the database (backdated, some ended)."""
+    clinic: Clinic = state["clinic"]
+    techniques = {t.code: t for t in list_techniques()}
+    plans = {}
+    for course in ANALYTICS_COURSES:
+        ended_at = (
+            course.session_at(clinic, course.attended - 1) + timedelta(days=1)
+            if course.ended
+            else None
+        )
+        plan, _ = TreatmentPlan.objects.update_or_create(
+            id=demo_id(f"analytics-plan-{course.patient}"),
+            defaults={
+                "clinic": clinic,
+                "patient": state["patients"][course.patient],
+                "focus": "Ease lower back pain and stiffness.",
+                "sessions_planned": course.planned,
+                "reassess_at_sessions": [course.planned],
+                "created_by": state["users"][course.therapist],
+                "created_at": course.starts_at(clinic),
+                "status": PlanStatus.ENDED if course.ended else PlanStatus.ACTIVE,
+                "ended_at": ended_at,
+            },
+        )
+        PlanTechnique.objects.update_or_create(
+            id=demo_id(f"analytics-plan-technique-{course.patient}"),
+            defaults={
+                "clinic": clinic,
+                "plan": plan,
+                "technique": techniques[course.technique],
+                "muscle": "erector_spinae",
+                "side": "both",
+                "pressure_level": 3,
+            },
+        )
+        plans[course.patient] = plan
+    state["analytics_plans"] = plans

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Prefetch
 
-from backcare.accounts.models import Role, Technique
-from backcare.accounts.queries import Viewer, list_techniques
+from backcare.accounts.models import Clinic, Role, Technique
+from backcare.accounts.queries import ADMIN_ROLES, Viewer, list_techniques, require_roles
 from backcare.clinical.body import CLINICAL_REGIONS
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.audit import record_event
@@ -179,4 +179,31 @@ def course_of(patient: Patient) -> TreatmentPlan | None:
         TreatmentPlan.objects.filter(clinic_id=patient.clinic_id, patient=patient)
         .order_by(F("ended_at").desc(nulls_first=True), "-created_at")
         .first()
+    )
+
+
+# --- Clinic analytics (reports.analytics) --------------------------------------------------------
+
+
+def list_courses_started(
+    viewer: Viewer, clinic: Clinic | None, *, starts_at: datetime, ends_at: datetime
+) -> list[TreatmentPlan]:
+    """The clinic's plans created in [starts_at, ends_at), oldest first, each with its
+    techniques not removed (`plan.live_techniques`, technique loaded), for its admins; two
+    queries. `NotFoundError` (audited) for anyone else. Not audited itself: the analytics page
+    records one event for the whole page."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
+    live = Prefetch(
+        "techniques",
+        queryset=PlanTechnique.objects.filter(clinic=clinic, removed_at=None).select_related(
+            "technique"
+        ),
+        to_attr="live_techniques",
+    )
+    return list(
+        TreatmentPlan.objects.filter(
+            clinic=clinic, created_at__gte=starts_at, created_at__lt=ends_at
+        )
+        .order_by("created_at", "id")
+        .prefetch_related(live)
     )

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 
@@ -10,3 +12,21 @@ class AuditFilterForm(forms.Form):
     )
     actor = forms.UUIDField(required=False, label="Person", widget=forms.Select)
     page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
+
+
+class AnalyticsPeriodForm(forms.Form):
+    """The period of the clinic analytics: courses started from one date to another."""
+
+    start = forms.DateField(
+        required=False, label="Courses started from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="to", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", "Choose an end date on or after the start date.")
+        return data

@@ -5,6 +5,7 @@ from backcare.reports import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("clinic/audit/", views.audit_log, name="audit_log"),
+    path("clinic/analytics/", views.clinic_analytics, name="clinic_analytics"),
     path("clinic/measurements.csv", views.measurements_csv, name="measurements_csv"),
     path("portal/progress/", views.portal_progress, name="portal_progress"),
     path("portal/questionnaires/", views.portal_questionnaires, name="portal_questionnaires"),

@@ -20,8 +20,8 @@ from backcare.core.pdf import render_pdf
 from backcare.outcomes.forms import ANSWERABLE
 from backcare.outcomes.queries import MEASUREMENT_COLUMNS, export_measurements
 from backcare.patients.queries import own_patient_id
-from backcare.reports import queries
-from backcare.reports.forms import AuditFilterForm
+from backcare.reports import analytics, queries
+from backcare.reports.forms import AnalyticsPeriodForm, AuditFilterForm
 
 
 @login_required
@@ -141,3 +141,24 @@ def _due(request: HttpRequest, patient_id: uuid.UUID, *, portal: bool) -> HttpRe
     due = queries.list_due_questionnaires(request.user, patient_id, now=timezone.now())
     context = {"due": due, "patient": due.patient, "portal": portal, "online": ANSWERABLE}
     return render(request, "reports/questionnaires.html", context)
+
+
+@login_required
+@require_GET
+def clinic_analytics(request: HttpRequest) -> HttpResponse:
+    """Clinic analytics for admins: the courses started in a period (default the last 12
+    months), the proportion reaching important improvement, completion, adverse events and
+    pain medicine use, each figure with its n. Dates that cannot be used show the form's
+    message and no figures."""
+    clinic = analytics.analytics_clinic(request.user, clinic_context(request).clinic)
+    start, end = analytics.default_period(clinic)
+    form = AnalyticsPeriodForm(request.GET or None, initial={"start": start, "end": end})
+    page = None
+    if request.GET and form.is_valid():
+        start = form.cleaned_data["start"] or start
+        end = form.cleaned_data["end"] or end
+        if start > end:
+            form.add_error(None, "Choose a start date on or before the end date.")
+    if not form.errors:
+        page = analytics.clinic_analytics(request.user, clinic, start=start, end=end)
+    return render(request, "reports/clinic_analytics.html", {"form": form, "page": page})

@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import list_techniques
 from backcare.core.demo import State, demo_id
+from backcare.outcomes.demo import ANALYTICS_COURSES
 from backcare.scheduling.models import Appointment, AppointmentStatus, Service, WorkingHours
 
 # name, minutes, buffer, price, technique codes
@@ -42,6 +43,7 @@ def build(state: State) -> None:
                 defaults={"starts": time(start), "ends": time(end)},
             )
     _past_sessions(state)
+    _analytics_sessions(state)
 
 
 # Maria's past sessions (weeks ago, 10:00 with the demo therapist): the visits demo documents
@@ -77,3 +79,30 @@ def _past_sessions(state: State) -> None:
         )
         past.append(appointment)
     state["past_sessions"] = past
+
+
+def _analytics_sessions(state: State) -> None:
+    """The attended sessions of the past courses of `outcomes.demo.ANALYTICS_COURSES`."""
+    clinic: Clinic = state["clinic"]
+    service = Service.objects.get(clinic=clinic, name="Back massage (60 min)")
+    sessions = []
+    for course in ANALYTICS_COURSES:
+        for number in range(course.attended):
+            starts = course.session_at(clinic, number)
+            appointment, _ = Appointment.objects.get_or_create(
+                id=demo_id(f"analytics-session-{course.patient}-{number}"),
+                defaults={
+                    "clinic": clinic,
+                    "patient": state["patients"][course.patient],
+                    "therapist": state["users"][course.therapist].therapist,
+                    "service": service,
+                    "starts_at": starts,
+                    "ends_at": starts + timedelta(minutes=service.duration_minutes),
+                    "blocked_until": starts
+                    + timedelta(minutes=service.duration_minutes + service.buffer_minutes),
+                    "status": AppointmentStatus.COMPLETED,
+                    "booked_by": state["users"]["frontdesk"],
+                },
+            )
+            sessions.append((course, number, appointment))
+    state["analytics_sessions"] = sessions

@@ -8,12 +8,20 @@ desk sees the appointments, not what was found or done).
 """
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from backcare.accounts.models import Role, Technique
-from backcare.accounts.queries import Viewer, clinics_where, deny, list_techniques
+from backcare.accounts.models import Clinic, Role, Technique
+from backcare.accounts.queries import (
+    ADMIN_ROLES,
+    Viewer,
+    clinics_where,
+    deny,
+    list_techniques,
+    require_roles,
+)
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.audit import record_event
 from backcare.patients.models import Patient, PatientPreferences
@@ -314,3 +322,24 @@ def report_notes(viewer: Viewer, patient_id: uuid.UUID) -> list[ReportNote]:
             )
         )
     return found
+
+
+# --- Clinic analytics (reports.analytics) --------------------------------------------------------
+
+
+def list_signed_notes_of_plans(
+    viewer: Viewer, clinic: Clinic | None, plan_ids: Collection[uuid.UUID]
+) -> list[VisitNote]:
+    """The signed notes of the visits under the given plans of the clinic (entered-in-error
+    ones left out), each with its visit, appointment and therapist loaded and its amendments
+    prefetched (use `effective_values`), for its admins; two queries. `NotFoundError`
+    (audited) for anyone else. Not audited itself: the analytics page records one event."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
+    return list(
+        VisitNote.objects.filter(
+            clinic=clinic, status=NoteStatus.SIGNED, visit__plan_id__in=list(plan_ids)
+        )
+        .select_related("visit__appointment", "visit__therapist__user")
+        .prefetch_related("amendments")
+        .order_by("visit__appointment__starts_at", "id")
+    )

@@ -174,6 +174,7 @@ STAFF_PAGES = [
     ("scheduling_settings", lambda w: []),
     ("therapist_hours", lambda w: [w.therapist.pk]),
     ("audit_log", lambda w: []),
+    ("clinic_analytics", lambda w: []),
     ("clinical_settings", lambda w: []),
     ("triage_queue", lambda w: []),
     ("patient_safety", lambda w: [w.patient.pk]),
@@ -219,6 +220,16 @@ def test_portal_pages_pass_axe_on_a_phone(
     sign_in_by_cookie(phone_page, world.patient_user)
     phone_page.goto(reverse(name))
     expect(phone_page.locator("h1")).to_be_visible()
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(phone_page)
+
+
+def test_the_clinic_analytics_fit_a_phone_with_their_tables_scrolling_inside(
+    phone_page: Page, world: Clinic, sign_in_by_cookie: Callable[[Page, User], None]
+):
+    sign_in_by_cookie(phone_page, world.admin)
+    phone_page.goto(reverse("clinic_analytics"))
+    expect(phone_page.get_by_role("table", name="All courses")).to_be_visible()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
     assert_accessible(phone_page)
 
