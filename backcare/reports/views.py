@@ -148,8 +148,8 @@ def _due(request: HttpRequest, patient_id: uuid.UUID, *, portal: bool) -> HttpRe
 def clinic_analytics(request: HttpRequest) -> HttpResponse:
     """Clinic analytics for admins: the courses started in a period (default the last 12
     months), the proportion reaching important improvement, completion, adverse events and
-    pain medicine use, each figure with its n. Dates that cannot be used show the form's
-    message and no figures."""
+    pain medicine use, each figure with its n. Dates that cannot be used answer 400 with the
+    form's message and no figures (like the audit log's filters)."""
     clinic = analytics.analytics_clinic(request.user, clinic_context(request).clinic)
     start, end = analytics.default_period(clinic)
     form = AnalyticsPeriodForm(request.GET or None, initial={"start": start, "end": end})
@@ -161,4 +161,6 @@ def clinic_analytics(request: HttpRequest) -> HttpResponse:
             form.add_error(None, "Choose a start date on or before the end date.")
     if not form.errors:
         page = analytics.clinic_analytics(request.user, clinic, start=start, end=end)
-    return render(request, "reports/clinic_analytics.html", {"form": form, "page": page})
+    status = 400 if form.errors else 200
+    context = {"form": form, "page": page}
+    return render(request, "reports/clinic_analytics.html", context, status=status)
