@@ -10,9 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.csp import CSP
+from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csp import csp_override
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.throttling import AuthRateThrottle
 
 from backcare.accounts import api as accounts_api
@@ -31,6 +33,41 @@ _DOCS_CSP: dict[str, Any] = {
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
 }
 
+NUL = "\x00"
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class NoNulParser(Parser):
+    """Refuses NUL characters in query strings (422 naming the parameter) and JSON bodies
+    (400): PostgreSQL stores none in text or jsonb, and bad input must never become a 500."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if _has_nul(data):
+            raise ValueError("NUL characters are not accepted")
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        bad = [key for key, value in parsed.items() if _has_nul(key) or _has_nul(value)]
+        if bad:
+            raise ValidationError(
+                [{"loc": ("query", key), "msg": "Must not contain NUL characters."} for key in bad]
+            )
+        return parsed
+
+
 # One budget of calls per caller (`ApiCaller.__str__`: person and clinic); more answer 429.
 RATE_LIMIT = AuthRateThrottle(settings.BACKCARE_API_RATE)
 
@@ -47,6 +84,7 @@ api = NinjaAPI(
     throttle=[RATE_LIMIT],
     docs=Swagger(settings={"persistAuthorization": False}),
     docs_decorator=csp_override(_DOCS_CSP),
+    parser=NoNulParser(),
 )
 
 api.add_router("", accounts_api.router)

@@ -5,6 +5,8 @@ from ninja import Schema
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# Beyond any real list; larger numbers overflow the database's integers (a 500, not a 422).
+MAX_OFFSET = 1_000_000
 
 
 class ErrorOut(Schema):

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, Field
 
 from backcare.accounts.api_auth import caller, require_scope
 from backcare.accounts.models import ApiScope
-from backcare.core.api import DEFAULT_LIMIT, ERRORS, MAX_LIMIT, WRITE_ERRORS, Page
+from backcare.core.api import DEFAULT_LIMIT, ERRORS, MAX_LIMIT, MAX_OFFSET, WRITE_ERRORS, Page
 from backcare.outcomes import queries, services
 from backcare.outcomes.models import OutcomeMeasurement
 
@@ -61,7 +61,7 @@ def measurement_list(
     measured_from: date | None = Query(None, description="First day, the clinic's calendar."),
     measured_to: date | None = Query(None, description="Last day (inclusive)."),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> Page[MeasurementOut]:
     """The patient's measurements in force, newest first."""
     rows = queries.list_measurements(

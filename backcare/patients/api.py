@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from backcare.accounts.api_auth import caller
-from backcare.core.api import DEFAULT_LIMIT, ERRORS, MAX_LIMIT, Page
+from backcare.core.api import DEFAULT_LIMIT, ERRORS, MAX_LIMIT, MAX_OFFSET, Page
 from backcare.patients import queries
 from backcare.patients.models import Patient
 
@@ -36,7 +36,7 @@ def patient_list(
     request: HttpRequest,
     search: str = Query("", max_length=200, description="Words matched in names and email."),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> Page[PatientOut]:
     """The patients of the caller's clinic they may see, by family name."""
     who = caller(request)

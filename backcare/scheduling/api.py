@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, Field
 
 from backcare.accounts.api_auth import caller, require_scope
 from backcare.accounts.models import ApiScope
-from backcare.core.api import DEFAULT_LIMIT, ERRORS, MAX_LIMIT, WRITE_ERRORS, Page
+from backcare.core.api import DEFAULT_LIMIT, ERRORS, MAX_LIMIT, MAX_OFFSET, WRITE_ERRORS, Page
 from backcare.scheduling import queries, services
 from backcare.scheduling.models import Appointment
 
@@ -75,7 +75,7 @@ def appointment_list(
     starts_from: date | None = Query(None, description="First day, the clinic's calendar."),
     starts_to: date | None = Query(None, description="Last day (inclusive)."),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> Page[AppointmentOut]:
     """The patient's appointments, soonest first, cancelled ones included (see `status`)."""
     listing = queries.list_patient_appointments(

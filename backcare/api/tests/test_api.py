@@ -335,3 +335,15 @@ def test_eight_simultaneous_api_bookings_of_one_slot_give_one_201_and_seven_409s
 def test_the_api_root_is_not_a_page(db):
     # django-ninja names its root to build operation paths; it answers 404 (Django's page).
     assert Client().get(reverse("api-v1:api-root")).status_code == 404
+
+
+def test_nul_characters_are_refused_as_bad_input_not_a_500(world):
+    # PostgreSQL refuses NUL in text and in jsonb; the API must answer 4xx, never 500.
+    token = token_for(world.therapist.user, world.clinic, scopes=["write"])
+    search = call(token, "get", reverse("api-v1:patient_list") + "?search=a%00b")
+    assert search.status_code in (400, 422)
+    url = reverse("api-v1:measurement_create", args=[world.patient.pk])
+    body = {"instrument": "od\u0000i", "answers": {"x\u0000": "\u0000"}, "method": "paper"}
+    assert call(token, "post", url, body).status_code in (400, 422)
+    listed = reverse("api-v1:measurement_list", args=[world.patient.pk]) + "?instrument=%00"
+    assert call(token, "get", listed).status_code in (400, 422)
