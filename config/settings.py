@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_tasks_db",
+    # Serves the API docs page (Swagger UI) from django-ninja's own static files, never a CDN.
+    "ninja",
     # Ours, in import order (ARCHITECTURE.md §3): an app may import only apps above it.
     "backcare.core",
     "backcare.accounts",
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "backcare.scheduling",
     "backcare.visits",
     "backcare.reports",
+    "backcare.api",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +178,10 @@ if not BACKCARE_REQUIRE_STAFF_MFA and not DEBUG:
         "BACKCARE_REQUIRE_STAFF_MFA=0 is allowed only for the demo (DEBUG=1). "
         "Remove it for a real deployment."
     )
+
+# JSON API (decision 0019): calls allowed per token (or signed-in person) and per period,
+# e.g. 600/min or 10000/h; more answer 429.
+BACKCARE_API_RATE = env.str("BACKCARE_API_RATE", default="600/min")
 
 # --- Email ------------------------------------------------------------------------------------
 

@@ -112,3 +112,22 @@ class ClinicSwitchForm(forms.Form):
         if clinic is None:
             raise forms.ValidationError("You are not a member of that clinic.")
         return clinic
+
+
+class ApiTokenForm(DomainErrorFormMixin, forms.Form):
+    name = forms.CharField(
+        max_length=80, help_text="What uses it, so you know which to revoke (e.g. Reports script)."
+    )
+    access = forms.ChoiceField(
+        choices=[("read", "Read only"), ("write", "Read and write (book, cancel, record)")],
+        initial="read",
+        widget=forms.RadioSelect,
+    )
+    expires_in_days = forms.TypedChoiceField(
+        label="Expires",
+        choices=[("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year"), ("", "Never")],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial="90",
+    )

@@ -298,3 +298,36 @@ class Licence(BaseModel):
 
     def status(self, on: date) -> LicenceStatus:
         return licence_status(self.facts, on=on)
+
+
+class ApiScope(models.TextChoices):
+    """What a personal access token may do: read (GET) or also write (book, cancel, record)."""
+
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+
+
+class ApiToken(ClinicScopedModel):
+    """A personal access token for the JSON API: one person acting in one clinic, with scopes.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once when made. A revoked
+    or expired token authenticates nobody (decision 0019)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    scopes = models.JSONField(default=list)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["clinic", "user"], name="apitoken_clinic_user")]
+
+    def __str__(self) -> str:
+        return f"API token {self.name} of {self.user_id}"
+
+    def is_usable(self, now: datetime) -> bool:
+        """Neither revoked nor expired at `now`."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -19,6 +19,7 @@ from backcare.accounts.licensing import (
 )
 from backcare.accounts.models import (
     STAFF_ROLES,
+    ApiToken,
     Clinic,
     Licence,
     Membership,
@@ -57,6 +58,13 @@ def memberships_of(user: Viewer) -> list[Membership]:
         )
         setattr(user, _MEMBERSHIP_CACHE, cached)
     return cached
+
+
+def act_in_clinic_only(user: User, clinic_id: uuid.UUID) -> None:
+    """Narrow the user's roles, for the rest of the request, to those held at one clinic: an API
+    token acts in its own clinic only, whatever else its owner may see (decision 0019)."""
+    kept = [m for m in memberships_of(user) if m.clinic_id == clinic_id]
+    setattr(user, _MEMBERSHIP_CACHE, kept)
 
 
 def forget_memberships(user: Viewer) -> None:
@@ -477,3 +485,16 @@ def get_licence(viewer: Viewer, licence_id: uuid.UUID, *, admin_only: bool = Fal
             object_id=licence_id,
         )
     return licence
+
+
+# --- API tokens -----------------------------------------------------------------------------------
+
+
+def list_api_tokens(viewer: Viewer) -> list[ApiToken]:
+    """The signed-in person's own API tokens that are not revoked, newest first (their own
+    data, not patient data: not audited)."""
+    if not viewer.is_authenticated:
+        return []
+    return list(
+        ApiToken.objects.filter(user_id=viewer.pk, revoked_at__isnull=True).select_related("clinic")
+    )

@@ -4,9 +4,11 @@ Each service takes the acting user first, checks that they may act, writes, and 
 event. Errors are `DomainError`s whose message says what to fix.
 """
 
+import hashlib
+import secrets
 import uuid
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Collection, Iterable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -14,6 +16,8 @@ from django.utils import timezone
 
 from backcare.accounts import queries, tasks
 from backcare.accounts.models import (
+    ApiScope,
+    ApiToken,
     Clinic,
     Licence,
     Membership,
@@ -24,9 +28,14 @@ from backcare.accounts.models import (
     User,
 )
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
-from backcare.core.audit import record_event
+from backcare.core.audit import Outcome, record_event
 from backcare.core.changes import apply_changes, save_changes
-from backcare.core.errors import ConflictError, InvalidInputError, full_clean_or_invalid
+from backcare.core.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    full_clean_or_invalid,
+)
 
 CLINIC_FIELDS = (
     "name",
@@ -312,3 +321,117 @@ def _save_licence(licence: Licence) -> None:
             "This therapist already has a licence with this number from this board.",
             field_errors={"number": "Already recorded for this board."},
         ) from error
+
+
+# --- API tokens -----------------------------------------------------------------------------------
+
+API_TOKEN_NAME_MAX = 80
+# last_used_at is written at most once a minute per token, not on every call.
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+def api_token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(
+    *,
+    actor: Viewer,
+    clinic: Clinic | None,
+    name: str,
+    scopes: Collection[str],
+    expires_in_days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """A personal access token for the actor, acting in `clinic` with `scopes` (read, write).
+
+    Returns the token row and the token itself, which is shown once and stored only as its
+    SHA-256. Anyone with a role at the clinic may make one for themself; the token can do no more
+    than they can on the pages there. Raises `NotFoundError` (audited) without a role there and
+    `InvalidInputError` for a missing name, unknown scopes or a non-positive lifetime.
+    """
+    clinic = require_roles(actor, clinic, list(Role), action="api_token.create")
+    user = queries.acting_user(actor)
+    name = name.strip()
+    chosen = sorted(set(scopes))
+    errors: dict[str, str] = {}
+    if not name or len(name) > API_TOKEN_NAME_MAX:
+        errors["name"] = f"Give the token a name of 1 to {API_TOKEN_NAME_MAX} characters."
+    if not chosen or not set(chosen) <= set(ApiScope.values):
+        errors["scopes"] = "Choose read, or read and write."
+    if expires_in_days is not None and expires_in_days < 1:
+        errors["expires_in_days"] = "Choose a lifetime of at least one day, or none."
+    if errors:
+        raise InvalidInputError("Please correct the highlighted fields.", field_errors=errors)
+    if ApiScope.WRITE in chosen and ApiScope.READ not in chosen:
+        chosen = sorted({*chosen, ApiScope.READ.value})
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        row = ApiToken.objects.create(
+            clinic=clinic,
+            user=user,
+            name=name,
+            scopes=chosen,
+            token_sha256=api_token_sha256(token),
+            expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+        )
+        record_event(
+            actor=actor,
+            action="api_token.create",
+            clinic_id=clinic.pk,
+            obj=row,
+            detail={"scopes": chosen},
+        )
+    return row, token
+
+
+def revoke_api_token(*, actor: Viewer, token_id: uuid.UUID) -> ApiToken:
+    """End a token at once: it authenticates nobody from now on. Only its owner may revoke it
+    (`NotFoundError`, audited, for anyone else)."""
+    owner = queries.acting_user(actor)
+    row = ApiToken.objects.filter(pk=token_id, user=owner).first()
+    if row is None:
+        raise queries.deny(
+            actor,
+            action="api_token.revoke",
+            object_type="accounts.apitoken",
+            object_id=str(token_id),
+        )
+    with transaction.atomic():
+        if row.revoked_at is None:
+            row.revoked_at = timezone.now()
+            row.save(update_fields=["revoked_at", "updated_at"])
+        record_event(actor=actor, action="api_token.revoke", clinic_id=row.clinic_id, obj=row)
+    return row
+
+
+def authenticate_api_token(token: str, *, now: datetime | None = None) -> ApiToken:
+    """The token row (with its user and clinic) for a presented token, its user narrowed to the
+    token's clinic (`queries.act_in_clinic_only`). Stamps `last_used_at` at most once a minute.
+
+    Raises `NotFoundError` for an unknown, revoked or expired token, or one whose owner's
+    account is closed; a known token refused is audited in its clinic.
+    """
+    now = now or timezone.now()
+    row = (
+        ApiToken.objects.filter(token_sha256=api_token_sha256(token))
+        .select_related("user", "clinic")
+        .first()
+    )
+    if row is None:
+        raise NotFoundError("Unknown token.")
+    if not row.is_usable(now) or not row.user.is_active:
+        record_event(
+            actor=row.user,
+            action="api_token.use",
+            clinic_id=row.clinic_id,
+            obj=row,
+            outcome=Outcome.DENIED,
+            detail={"revoked": row.revoked_at is not None},
+        )
+        raise NotFoundError("This token is revoked or expired.")
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        row.last_used_at = now
+    queries.act_in_clinic_only(row.user, row.clinic_id)
+    return row

@@ -15,6 +15,7 @@ from backcare.accounts import queries, services
 from backcare.accounts.context import SESSION_KEY, clinic_context
 from backcare.accounts.forms import (
     ActiveForm,
+    ApiTokenForm,
     ClinicForm,
     ClinicSwitchForm,
     InvitationAnswerForm,
@@ -337,3 +338,46 @@ def licence_verify(request: HttpRequest, licence_id: uuid.UUID) -> HttpResponse:
     if next_url == "licences":
         return redirect(reverse("licence_list"))
     return redirect("therapist_detail", therapist_id=licence.therapist_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's API tokens: make one for the current clinic (the token is shown
+    on this answer only), see when each was last used."""
+    form = ApiTokenForm(request.POST if request.method == "POST" else None)
+    token = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, token = services.create_api_token(
+                actor=request.user,
+                clinic=clinic_context(request).clinic,
+                name=form.cleaned_data["name"],
+                scopes=[form.cleaned_data["access"]],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
+        except InvalidInputError as error:
+            form.add_domain_error(error)
+        else:
+            form = ApiTokenForm()
+    context = {
+        "form": form,
+        "token": token,
+        "tokens": queries.list_api_tokens(request.user),
+        "api_url": request.build_absolute_uri("/api/v1/"),
+    }
+    response = render_form(
+        request, "accounts/api_tokens.html", context, invalid=request.method == "POST" and not token
+    )
+    if token:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, token_id: uuid.UUID) -> HttpResponse:
+    """Revoke one of the signed-in person's tokens: it answers 401 from now on."""
+    row = services.revoke_api_token(actor=request.user, token_id=token_id)
+    messages.success(request, f"The token {row.name} no longer works.")
+    return redirect("api_tokens")

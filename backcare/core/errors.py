@@ -40,7 +40,16 @@ class ConflictError(DomainError):
     code = "conflict"
 
 
+class ScopeError(DomainError):
+    """An API token used for what its scopes do not allow (a read-only token that writes). Only
+    the JSON API raises it: the caller already knows the object exists, so a 403 reveals
+    nothing."""
+
+    code = "insufficient_scope"
+
+
 HTTP_STATUS: Mapping[type[DomainError], int] = {
+    ScopeError: 403,
     NotFoundError: 404,
     ConflictError: 409,
     InvalidInputError: 422,

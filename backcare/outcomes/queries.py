@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
@@ -39,16 +39,28 @@ def get_outcome_settings(
 
 
 def list_measurements(
-    viewer: Viewer, patient_id: uuid.UUID, *, instrument: str | None = None
+    viewer: Viewer,
+    patient_id: uuid.UUID,
+    *,
+    instrument: str | None = None,
+    first_day: date | None = None,
+    last_day: date | None = None,
 ) -> list[OutcomeMeasurement]:
     """The patient's measurements in force (withdrawn ones left out), newest first, optionally
-    of one instrument; one `measurement.list` event."""
+    of one instrument and measured between two dates (inclusive, the clinic's calendar); one
+    `measurement.list` event."""
     patient = find_patient(viewer, patient_id, action="measurement.list")
     rows = OutcomeMeasurement.objects.filter(
         clinic_id=patient.clinic_id, patient=patient, withdrawn_at=None
     )
     if instrument is not None:
         rows = rows.filter(instrument=instrument)
+    zone = patient.clinic.zone
+    if first_day is not None:
+        rows = rows.filter(measured_at__gte=datetime.combine(first_day, time.min, tzinfo=zone))
+    if last_day is not None:
+        after = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
+        rows = rows.filter(measured_at__lt=after)
     measurements = list(rows.select_related("entered_by"))
     record_event(
         actor=viewer,

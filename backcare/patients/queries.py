@@ -106,7 +106,10 @@ def get_patient(viewer: Viewer, patient_id: uuid.UUID) -> PatientRecord:
 
 def list_patients(viewer: Viewer, clinic: Clinic | None, *, search: str = "") -> list[Patient]:
     """The clinic's patients the viewer may see, by family name; one `patient.list` event."""
-    clinic = require_roles(viewer, clinic, LIST_ROLES, action="patient.list")
+    return page_of_patients(viewer, clinic, search=search, offset=0, limit=200)[1]
+
+
+def _search_patients(viewer: Viewer, clinic: Clinic, search: str) -> QuerySet[Patient]:
     patients = visible_patients(viewer).filter(clinic=clinic)
     for word in search.split()[:4]:
         patients = patients.filter(
@@ -115,14 +118,25 @@ def list_patients(viewer: Viewer, clinic: Clinic | None, *, search: str = "") ->
             | Q(preferred_name__icontains=word)
             | Q(email__icontains=word)
         )
-    rows = list(patients.order_by("family_name", "given_name")[:200])
+    return patients.order_by("family_name", "given_name", "pk")
+
+
+def page_of_patients(
+    viewer: Viewer, clinic: Clinic | None, *, search: str = "", offset: int, limit: int
+) -> tuple[int, list[Patient]]:
+    """How many of the clinic's patients the viewer may see match `search`, and the `limit`
+    of them from `offset`, by family name; one `patient.list` event."""
+    clinic = require_roles(viewer, clinic, LIST_ROLES, action="patient.list")
+    patients = _search_patients(viewer, clinic, search)
+    rows = list(patients[offset : offset + limit])
+    total = len(rows) if offset == 0 and len(rows) < limit else patients.count()
     record_event(
         actor=viewer,
         action="patient.list",
         clinic_id=clinic.pk,
         detail={"count": len(rows), "searched": bool(search.strip())},
     )
-    return rows
+    return total, rows
 
 
 def has_own_record(viewer: Viewer, clinic: Clinic) -> bool:

@@ -249,16 +249,25 @@ class AppointmentListing:
 
 
 def list_patient_appointments(
-    viewer: Viewer, patient_id: uuid.UUID, *, now: datetime
+    viewer: Viewer,
+    patient_id: uuid.UUID,
+    *,
+    now: datetime,
+    first_day: date | None = None,
+    last_day: date | None = None,
 ) -> AppointmentListing:
     """The appointments of a patient the viewer may see (the patient, their clinic's staff, a
-    referring clinician); one `appointment.list` event. `NotFoundError` (audited) otherwise."""
+    referring clinician), optionally only those starting between two dates (inclusive, the
+    clinic's calendar); one `appointment.list` event. `NotFoundError` (audited) otherwise."""
     patient = find_patient(viewer, patient_id, action="appointment.list")
-    rows = list(
-        Appointment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
-        .select_related("service", "therapist__user", "room")
-        .order_by("starts_at")
-    )
+    found = Appointment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+    zone = patient.clinic.zone
+    if first_day is not None:
+        found = found.filter(starts_at__gte=datetime.combine(first_day, time.min, tzinfo=zone))
+    if last_day is not None:
+        after = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
+        found = found.filter(starts_at__lt=after)
+    rows = list(found.select_related("service", "therapist__user", "room").order_by("starts_at"))
     upcoming = [a for a in rows if a.status in CHANGEABLE_STATUSES and a.ends_at > now]
     coming = {a.pk for a in upcoming}
     past = [a for a in reversed(rows) if a.pk not in coming]

@@ -176,6 +176,7 @@ STAFF_PAGES = [
     ("audit_log", lambda w: []),
     ("clinic_analytics", lambda w: []),
     ("clinical_settings", lambda w: []),
+    ("api_tokens", lambda w: []),
     ("triage_queue", lambda w: []),
     ("patient_safety", lambda w: [w.patient.pk]),
     ("assessment_detail", lambda w: [w.screening.pk]),
@@ -289,3 +290,31 @@ def test_a_refused_hours_block_shows_its_error_summary_and_keeps_what_was_typed(
     expect(weekly.get_by_label("Starts")).to_have_value("16:00")
     expect(weekly.get_by_label("Starts")).to_have_attribute("aria-invalid", "true")
     assert_accessible(page)
+
+
+def test_a_token_made_on_its_page_is_shown_once_listed_and_the_page_passes_axe(
+    page: Page, world: Clinic, sign_in_by_cookie: Callable[[Page, User], None]
+):
+    sign_in_by_cookie(page, world.admin)
+    page.goto(reverse("api_tokens"))
+    page.get_by_label("Name").fill("Reports script")
+    page.get_by_label("Read and write (book, cancel, record)").check()
+    page.get_by_role("button", name="Make token").click()
+    token = page.get_by_label("Token").input_value()
+    assert len(token) >= 43
+    expect(page.get_by_role("cell", name="Reports script", exact=True)).to_be_visible()
+    assert_accessible(page)
+    page.goto(reverse("api_tokens"))
+    assert token not in page.content()
+
+
+def test_the_api_docs_render_from_our_own_files_under_the_csp(page: Page, live_server: Any):
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if live_server.url not in r.url else None)
+    page.goto(live_server.url + reverse("api-v1:openapi-view"))
+    expect(page.get_by_role("heading", name="BackCare API")).to_be_visible()
+    expect(page.get_by_text("/api/v1/patients/{patient_id}/measurements").first).to_be_visible()
+    assert refused == []
+    assert outside == []

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_seed_techniques"),
+        ("accounts", "0003_api_tokens"),
     ]
 
     operations = [
