@@ -14,7 +14,7 @@ POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/backcare
 DEV_ENV := DEBUG=1
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo serve test check lint format typecheck migrations-check architecture \
+.PHONY: help setup demo serve test check lint format typecheck migrations-check security-lint architecture \
         test-sqlite test-postgres browser-deps system-deps postgres-ready clean
 
 help:  ## List the commands
@@ -47,7 +47,7 @@ demo: setup  ## Migrate a SQLite database, load the demo clinic and serve it on 
 
 test: setup browser-deps check test-sqlite test-postgres  ## Run the whole suite: checks, then pytest on SQLite and on PostgreSQL
 
-check: lint typecheck migrations-check architecture  ## Lint, format check, types, migrations, layout
+check: lint typecheck migrations-check security-lint architecture  ## Lint, format check, types, migrations, security lint, layout
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -59,6 +59,9 @@ format:  ## Apply ruff fixes and formatting
 
 typecheck:
 	$(DEV_ENV) $(VENV)/bin/mypy .
+
+security-lint:  ## bandit over our code: fails on any high-severity finding
+	$(VENV)/bin/bandit -q -r backcare config -x '*/tests/*' --severity-level high
 
 migrations-check:
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
