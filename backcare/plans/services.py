@@ -193,8 +193,8 @@ def add_plan_technique(
     plan = _plan_for(actor, plan_id, "plan.technique.add")
     if plan.status != PlanStatus.ACTIVE:
         raise ConflictError("This plan has ended; start a new plan to change the techniques.")
-    technique = _technique(technique_code)
-    regions = _regions(muscle, side)
+    technique = technique_by_code(technique_code)
+    regions = work_regions(muscle, side)
     reason = acknowledged_reason.strip()
     limits = limits_from(hold_status(plan.patient))
     try:
@@ -203,7 +203,7 @@ def add_plan_technique(
         raise InvalidInputError(
             error.message, field_errors={"pressure_level": error.message}
         ) from error
-    _refuse(problems, reason)
+    refuse_unacknowledged(problems, reason, doing="plan it")
     row = PlanTechnique(
         clinic_id=plan.clinic_id,
         plan=plan,
@@ -238,7 +238,8 @@ def add_plan_technique(
     return row
 
 
-def _technique(code: str) -> Technique:
+def technique_by_code(code: str) -> Technique:
+    """The active technique `code`; `InvalidInputError` naming the field for any other."""
     found = list_techniques().filter(code=code).first()
     if found is None:
         raise InvalidInputError(
@@ -247,7 +248,9 @@ def _technique(code: str) -> Technique:
     return found
 
 
-def _regions(muscle: str, side: str) -> frozenset[str]:
+def work_regions(muscle: str, side: str) -> frozenset[str]:
+    """The body regions that work on `muscle` and `side` touches (`clinical.body`);
+    `InvalidInputError` for an unknown muscle or side."""
     try:
         return body.regions_of(muscle, side)
     except ValueError as error:
@@ -256,7 +259,10 @@ def _regions(muscle: str, side: str) -> frozenset[str]:
         ) from error
 
 
-def _refuse(problems: Sequence[WorkProblem], reason: str) -> None:
+def refuse_unacknowledged(problems: Sequence[WorkProblem], reason: str, *, doing: str) -> None:
+    """Raise `InvalidInputError` for work the limits forbid (a pressure cap, a region to avoid)
+    or for a precaution without the therapist's reason; `doing` ends the message ("plan it",
+    "record it")."""
     hard = [p for p in problems if not p.acknowledgeable]
     if hard:
         field = "pressure_level" if hard[0].kind == "pressure_cap" else "muscle"
@@ -264,7 +270,7 @@ def _refuse(problems: Sequence[WorkProblem], reason: str) -> None:
             " ".join(p.message for p in hard), field_errors={field: hard[0].message}
         )
     if problems and not reason:
-        message = problems[0].message + " To plan it anyway, give your reason for the precaution."
+        message = f"{problems[0].message} To {doing} anyway, give your reason for the precaution."
         raise InvalidInputError(message, field_errors={"acknowledged_reason": "Give a reason."})
 
 

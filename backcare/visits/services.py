@@ -17,13 +17,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from backcare.accounts.models import Technique
-from backcare.accounts.queries import Viewer, acting_user, list_techniques
+from backcare.accounts.queries import Viewer, acting_user
 from backcare.clinical import body
 from backcare.clinical.contraindications import (
     TreatmentLimits,
     Work,
-    WorkProblem,
     check_work,
 )
 from backcare.clinical.errors import ClinicalInputError
@@ -39,6 +37,7 @@ from backcare.outcomes.models import MeasurementMethod
 from backcare.outcomes.services import record_measurement, withdraw_measurement
 from backcare.plans.models import PlanTechnique, TreatmentPlan
 from backcare.plans.queries import active_plan_of
+from backcare.plans.services import refuse_unacknowledged, technique_by_code, work_regions
 from backcare.scheduling.models import Appointment
 from backcare.scheduling.queries import get_appointment_for_visit, visit_refusal
 from backcare.scheduling.services import complete_appointment
@@ -281,8 +280,8 @@ def add_applied_technique(
     hold = hold_status(patient)
     if not hold.may_book:
         raise ConflictError(f"No massage while the patient is on hold. {hold.reason}")
-    technique = _technique(technique_code)
-    regions = _regions(muscle, side)
+    technique = technique_by_code(technique_code)
+    regions = work_regions(muscle, side)
     reason = acknowledged_reason.strip()
     try:
         problems = check_work(Work(technique.code, regions, pressure_level), limits_from(hold))
@@ -290,7 +289,7 @@ def add_applied_technique(
         raise InvalidInputError(
             error.message, field_errors={"pressure_level": error.message}
         ) from error
-    _refuse(problems, reason)
+    refuse_unacknowledged(problems, reason, doing="record it")
     row = AppliedTechnique(
         clinic_id=note.clinic_id,
         note=note,
@@ -324,36 +323,6 @@ def add_applied_technique(
                 detail={"technique": technique.code, "kinds": [p.kind for p in problems]},
             )
     return row
-
-
-def _technique(code: str) -> Technique:
-    found = list_techniques().filter(code=code).first()
-    if found is None:
-        raise InvalidInputError(
-            "Choose a technique from the list.", field_errors={"technique": "Unknown technique."}
-        )
-    return found
-
-
-def _regions(muscle: str, side: str) -> frozenset[str]:
-    try:
-        return body.regions_of(muscle, side)
-    except ValueError as error:
-        raise InvalidInputError(
-            "Choose a muscle and a side from the lists.", field_errors={"muscle": str(error)}
-        ) from error
-
-
-def _refuse(problems: Sequence[WorkProblem], reason: str) -> None:
-    hard = [p for p in problems if not p.acknowledgeable]
-    if hard:
-        field = "pressure_level" if hard[0].kind == "pressure_cap" else "muscle"
-        raise InvalidInputError(
-            " ".join(p.message for p in hard), field_errors={field: hard[0].message}
-        )
-    if problems and not reason:
-        message = problems[0].message + " To record it anyway, give your reason for the precaution."
-        raise InvalidInputError(message, field_errors={"acknowledged_reason": "Give a reason."})
 
 
 def remove_applied_technique(*, actor: Viewer, technique_id: uuid.UUID) -> AppliedTechnique:
