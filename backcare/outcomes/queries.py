@@ -86,6 +86,15 @@ def check_in_for_visit(visit_ref: uuid.UUID) -> CheckIn | None:
     return CheckIn.objects.filter(visit_ref=visit_ref).first()
 
 
+def follow_ups_written(plan_refs: Collection[uuid.UUID]) -> set[tuple[uuid.UUID, int]]:
+    """The (plan, follow-up number) pairs already written, in one query. For the job that
+    writes follow-ups (a system read of ids only)."""
+    rows = CheckIn.objects.filter(plan_ref__in=plan_refs).values_list(
+        "plan_ref", "follow_up_number"
+    )
+    return {(plan_ref, number) for plan_ref, number in rows if plan_ref is not None}
+
+
 MEASUREMENT_COLUMNS = (
     "patient_id",
     "instrument",

@@ -56,7 +56,7 @@ from backcare.outcomes.models import (
     FOLLOW_UP_OPEN_DAYS,
     CheckIn,
 )
-from backcare.outcomes.queries import check_in_for_visit
+from backcare.outcomes.queries import check_in_for_visit, follow_ups_written
 from backcare.outcomes.services import check_in_token, create_check_in, create_follow_up
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
@@ -1166,16 +1166,23 @@ def enqueue_follow_ups(*, now: datetime | None = None) -> int:
     notice."""
     moment = now or timezone.now()
     window = timedelta(days=31 * FOLLOW_UP_MONTHS + FOLLOW_UP_OPEN_DAYS)
+    due = [
+        (plan, number, due_at)
+        for plan in courses_in_follow_up(moment - window)
+        for number, due_at in _follow_ups_open(plan, moment)
+    ]
+    written_before = follow_ups_written({plan.pk for plan, _, _ in due})
     written = 0
-    for plan in courses_in_follow_up(moment - window):
-        for number, due_at in _follow_ups_open(plan, moment):
-            check_in = create_follow_up(
-                patient=plan.patient, plan_ref=plan.pk, number=number, due_at=due_at
-            )
-            if check_in is not None:
-                with transaction.atomic():
-                    _queue_follow_up(check_in)
-                written += 1
+    for plan, number, due_at in due:
+        if (plan.pk, number) in written_before:
+            continue
+        check_in = create_follow_up(
+            patient=plan.patient, plan_ref=plan.pk, number=number, due_at=due_at
+        )
+        if check_in is not None:
+            with transaction.atomic():
+                _queue_follow_up(check_in)
+            written += 1
     return written
 
 

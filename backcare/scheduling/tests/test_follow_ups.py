@@ -153,3 +153,24 @@ def test_the_follow_up_page_asks_about_flare_ups_without_a_login(course):
         done = client.post(url, {"pain_now": "4", "global_change": "3", "flare_up": "yes"})
     assert done.status_code == 200
     assert FlareUp.objects.count() == 1
+
+
+def test_a_rerun_reads_a_fixed_number_of_queries_whatever_the_number_of_courses(course):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clinic, therapist, _, _ = course
+    due = _local(clinic, "2026-02-28")
+
+    def rerun() -> int:
+        services.enqueue_follow_ups(now=due)  # writes what is new
+        with CaptureQueriesContext(connection) as captured:
+            assert services.enqueue_follow_ups(now=due) == 0
+        return len(captured.captured_queries)
+
+    one = rerun()
+    for _ in range(5):
+        plan = make_plan(therapist, make_patient(clinic))
+        with time_machine.travel(datetime(2026, 1, 31, 16, tzinfo=clinic.zone)):
+            end_plan(actor=therapist, plan_id=plan.pk)
+    assert rerun() == one
