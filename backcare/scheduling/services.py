@@ -293,6 +293,7 @@ def _check_working(clinic: Clinic, therapist: Therapist, times: _Times) -> None:
 
 
 def _overlapping(
+    clinic_id: uuid.UUID,
     therapist_id: uuid.UUID,
     room_id: uuid.UUID | None,
     patient_id: uuid.UUID,
@@ -303,8 +304,10 @@ def _overlapping(
     start, end, blocked = times.start, times.end, times.blocked
     busy = Q(therapist_id=therapist_id, starts_at__lt=blocked, blocked_until__gt=start)
     if room_id is not None:
-        busy |= Q(room_id=room_id, starts_at__lt=blocked, blocked_until__gt=start)
-    busy |= Q(patient_id=patient_id, starts_at__lt=end, ends_at__gt=start)
+        busy |= Q(
+            clinic_id=clinic_id, room_id=room_id, starts_at__lt=blocked, blocked_until__gt=start
+        )
+    busy |= Q(clinic_id=clinic_id, patient_id=patient_id, starts_at__lt=end, ends_at__gt=start)
     found = Appointment.objects.filter(busy, status__in=ACTIVE_STATUSES)
     if exclude_ids:
         found = found.exclude(pk__in=list(exclude_ids))
@@ -326,7 +329,7 @@ def _insert_appointment(
     transaction: the check runs under SQLite's write lock; on PostgreSQL a concurrent booking
     of an overlapping time trips an exclusion constraint (or a deadlock between the two),
     caught in a savepoint."""
-    if _overlapping(therapist.pk, room_id, patient.pk, times):
+    if _overlapping(patient.clinic_id, therapist.pk, room_id, patient.pk, times):
         return None
     try:
         with transaction.atomic():
@@ -518,7 +521,7 @@ def _session_refusal(
         _check_working(clinic, therapist, times)
     except DomainError as refusal:
         return refusal.message
-    if _overlapping(therapist.pk, room_id, patient.pk, times, exclude_ids=moving):
+    if _overlapping(clinic.pk, therapist.pk, room_id, patient.pk, times, exclude_ids=moving):
         return TAKEN
     return ""
 
@@ -936,6 +939,7 @@ def _moved(appointment: Appointment, times: _Times, *, moving: Collection[uuid.U
     """Give the appointment its new times unless another appointment (not one of `moving`)
     holds them."""
     if _overlapping(
+        appointment.clinic_id,
         appointment.therapist_id,
         appointment.room_id,
         appointment.patient_id,
