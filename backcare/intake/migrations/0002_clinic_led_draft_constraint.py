@@ -5,22 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_session_revocation'),
-        ('intake', '0001_create_intake'),
-        ('patients', '0002_clinic_led_consent_constraint'),
-        ('triage', '0003_add_carried_items'),
+        ("accounts", "0004_session_revocation"),
+        ("intake", "0001_create_intake"),
+        ("patients", "0002_clinic_led_consent_constraint"),
+        ("triage", "0003_add_carried_items"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='intake',
-            name='intake_one_draft_per_patient',
+            model_name="intake",
+            name="intake_one_draft_per_patient",
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'draft')), fields=('clinic', 'patient'), name='intake_one_draft_per_patient'),
+            model_name="intake",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "draft")),
+                fields=("clinic", "patient"),
+                name="intake_one_draft_per_patient",
+            ),
         ),
     ]

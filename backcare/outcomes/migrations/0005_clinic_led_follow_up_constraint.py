@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_session_revocation'),
-        ('outcomes', '0004_follow_ups_and_flare_ups'),
-        ('patients', '0002_clinic_led_consent_constraint'),
+        ("accounts", "0004_session_revocation"),
+        ("outcomes", "0004_follow_ups_and_flare_ups"),
+        ("patients", "0002_clinic_led_consent_constraint"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='checkin',
-            name='checkin_one_follow_up',
+            model_name="checkin",
+            name="checkin_one_follow_up",
         ),
         migrations.AddConstraint(
-            model_name='checkin',
-            constraint=models.UniqueConstraint(condition=models.Q(('plan_ref__isnull', False)), fields=('clinic', 'plan_ref', 'follow_up_number'), name='checkin_one_follow_up'),
+            model_name="checkin",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("plan_ref__isnull", False)),
+                fields=("clinic", "plan_ref", "follow_up_number"),
+                name="checkin_one_follow_up",
+            ),
         ),
     ]

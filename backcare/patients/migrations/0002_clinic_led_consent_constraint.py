@@ -5,20 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_session_revocation'),
-        ('patients', '0001_patient_record'),
+        ("accounts", "0004_session_revocation"),
+        ("patients", "0001_patient_record"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='consent',
-            name='consent_one_in_force_per_text',
+            model_name="consent",
+            name="consent_one_in_force_per_text",
         ),
         migrations.AddConstraint(
-            model_name='consent',
-            constraint=models.UniqueConstraint(condition=models.Q(('withdrawn_at__isnull', True)), fields=('clinic', 'patient', 'text'), name='consent_one_in_force_per_text', violation_error_message='This consent is already recorded and in force.'),
+            model_name="consent",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("withdrawn_at__isnull", True)),
+                fields=("clinic", "patient", "text"),
+                name="consent_one_in_force_per_text",
+                violation_error_message="This consent is already recorded and in force.",
+            ),
         ),
     ]

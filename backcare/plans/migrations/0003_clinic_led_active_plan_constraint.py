@@ -5,21 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_session_revocation'),
-        ('patients', '0002_clinic_led_consent_constraint'),
-        ('plans', '0002_seed_home_care_advice'),
+        ("accounts", "0004_session_revocation"),
+        ("patients", "0002_clinic_led_consent_constraint"),
+        ("plans", "0002_seed_home_care_advice"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='treatmentplan',
-            name='plan_one_active_per_patient',
+            model_name="treatmentplan",
+            name="plan_one_active_per_patient",
         ),
         migrations.AddConstraint(
-            model_name='treatmentplan',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('clinic', 'patient'), name='plan_one_active_per_patient'),
+            model_name="treatmentplan",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")),
+                fields=("clinic", "patient"),
+                name="plan_one_active_per_patient",
+            ),
         ),
     ]
