@@ -49,6 +49,7 @@ from backcare.core.errors import (
     NotFoundError,
     full_clean_or_invalid,
 )
+from backcare.core.outbox import retry_delay
 from backcare.core.sms import TextMessage, send_text_message
 from backcare.outcomes.models import (
     CHECK_IN_OPEN_HOURS,
@@ -1287,7 +1288,7 @@ def _deliver_one(notification_id: uuid.UUID, now: datetime) -> str | None:
             _hand_over(row)
         except Exception as error:  # any provider failure: retried with backoff
             row.attempts += 1
-            row.due_at = now + timedelta(minutes=2**row.attempts)
+            row.due_at = now + retry_delay(row.attempts)
             gives_up = row.attempts >= NOTICE_ATTEMPTS
             status = NotificationStatus.FAILED if gives_up else NotificationStatus.PENDING
             _finish(row, status, now, f"{type(error).__name__}: {error}"[:300])
