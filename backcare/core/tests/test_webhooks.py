@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from backcare.core import webhooks
@@ -251,6 +251,69 @@ def test_a_receiver_failing_twice_accepts_exactly_one_signed_delivery_per_event(
     for delivery in WebhookDelivery.objects.all():
         assert delivery.status == WebhookDeliveryStatus.DELIVERED
         assert (delivery.attempts, delivery.last_response_code) == (3, 200)
+
+
+def _in_parallel(jobs: list) -> None:
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(job) -> None:
+        barrier.wait()
+        try:
+            job()
+        except BaseException as error:  # the test reports it below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_workers_at_once_deliver_each_event_exactly_once():
+    server = Receiver()
+    try:
+        endpoint, _ = _endpoint(server.url)
+        emitted = {str(_emit(endpoint)) for _ in range(6)}
+        _in_parallel([webhooks.deliver_due_webhooks] * 3)
+        webhooks.deliver_due_webhooks()
+        assert server.accepted() == Counter(dict.fromkeys(emitted, 1))
+        assert len(server.requests) == 6
+    finally:
+        server.close()
+
+
+class WorkerDied(BaseException):
+    """Stands for the process being killed: not an Exception, so nothing catches it."""
+
+
+def test_a_worker_that_dies_mid_batch_loses_nothing_and_sends_none_twice(receiver, db, monkeypatch):
+    ok = Receiver()
+    try:
+        endpoint, _ = _endpoint(ok.url)
+        emitted = {str(_emit(endpoint)) for _ in range(3)}
+        real = webhooks._post
+
+        def dies_at_the_second(*args, **kwargs):
+            if ok.requests:
+                raise WorkerDied
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(webhooks, "_post", dies_at_the_second)
+        with pytest.raises(WorkerDied):
+            webhooks.deliver_due_webhooks()
+        statuses = Counter(WebhookDelivery.objects.values_list("status", flat=True))
+        assert statuses == Counter({"delivered": 1, "pending": 2})
+        monkeypatch.setattr(webhooks, "_post", real)
+        assert webhooks.deliver_due_webhooks() == webhooks.WebhookReport(delivered=2)
+        assert ok.accepted() == Counter(dict.fromkeys(emitted, 1))
+    finally:
+        ok.close()
 
 
 def test_a_delivery_is_retried_with_growing_backoff_and_fails_after_the_last_attempt(db):
