@@ -1,6 +1,7 @@
 """Pages for clinic settings, the team, therapist profiles and licences."""
 
 import uuid
+from datetime import UTC
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -438,8 +439,9 @@ def webhook_endpoint_set_active(request: HttpRequest, endpoint_id: uuid.UUID) ->
 @login_required
 def webhook_deliveries(request: HttpRequest, endpoint_id: uuid.UUID) -> HttpResponse:
     """The delivery log of one endpoint: event, status, tries, last answer and next try."""
-    endpoint, deliveries = queries.list_webhook_deliveries(
-        request.user, clinic_context(request).clinic, endpoint_id
-    )
-    context = {"endpoint": endpoint, "deliveries": deliveries}
-    return render(request, "accounts/webhook_deliveries.html", context)
+    clinic = clinic_context(request).clinic
+    endpoint, deliveries = queries.list_webhook_deliveries(request.user, clinic, endpoint_id)
+    zone = clinic.zone if clinic else UTC  # the query let the viewer in: there is a clinic
+    context = {"endpoint": endpoint, "deliveries": deliveries, "zone": zone}
+    with timezone.override(zone):  # times as the clinic reads them
+        return render(request, "accounts/webhook_deliveries.html", context)

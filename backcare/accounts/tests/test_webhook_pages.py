@@ -4,6 +4,7 @@ read each one's delivery log; everyone else, and admins of another clinic, get a
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from backcare.accounts.models import Role
 from backcare.core import webhooks
@@ -92,7 +93,7 @@ def test_a_missing_choice_is_refused_with_a_422():
 
 
 def test_the_delivery_log_shows_event_status_tries_and_next_try():
-    clinic = make_clinic()
+    clinic = make_clinic(time_zone="America/Toronto")
     endpoint = make_webhook_endpoint(clinic, url="http://127.0.0.1:9/closed")
     patient = make_patient(clinic)
     event_id = webhooks.emit(
@@ -110,6 +111,9 @@ def test_the_delivery_log_shows_event_status_tries_and_next_try():
     assert "Waiting to be sent" in page
     [delivery] = response.context["deliveries"]
     assert delivery.attempts == 1
+    next_try = timezone.localtime(delivery.due_at, clinic.zone)
+    assert f"{next_try:%H:%M}" in page
+    assert "times in America/Toronto" in page
     assert AuditEvent.objects.filter(
         action="webhook.deliveries", actor_id=admin.pk, object_id=str(endpoint.pk)
     )
