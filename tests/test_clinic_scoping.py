@@ -38,6 +38,7 @@ CROSS_CLINIC_INDEXES = {
     "appointment_no_therapist_overlap": "nobody is double-booked across a group's clinics",
     "timeoff_therapist_time": "a therapist's time off applies at every clinic",
     "notification_pending_due": "the sender's work list, pending rows only, across clinics",
+    "webhook_delivery_pending_due": "the webhook sender's work list, pending rows only",
 }
 
 

@@ -186,7 +186,8 @@ class WebhookDelivery(BaseModel):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["endpoint", "event_id"], name="webhook_delivery_once_per_endpoint"
+                fields=["clinic_id", "endpoint", "event_id"],
+                name="webhook_delivery_once_per_endpoint",
             )
         ]
         indexes = [

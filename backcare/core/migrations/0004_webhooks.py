@@ -112,7 +112,8 @@ class Migration(migrations.Migration):
                 ],
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("endpoint", "event_id"), name="webhook_delivery_once_per_endpoint"
+                        fields=("clinic_id", "endpoint", "event_id"),
+                        name="webhook_delivery_once_per_endpoint",
                     )
                 ],
             },
