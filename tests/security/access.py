@@ -121,7 +121,7 @@ ACCESS: dict[str, Access] = {
     "progress_pdf": _get(RECORD, CARE_AND_OWNER),
     "progress_send": _post(RECORD, CARE_AND_OWNER),
     "patient_questionnaire": _get(FORM, CARE_AND_OWNER),
-    "flare_up_add": _get(FORM, CARE),
+    "flare_up_add": _get(RECORD, CARE),
     "patient_safety": _get(RECORD, CARE),
     "assessment_detail": _get(RECORD, CARE),
     "screening_outcome": _get(RECORD, CARE_AND_OWNER),
