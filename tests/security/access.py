@@ -24,7 +24,7 @@ from tests.security.scenario import (
 
 # Kinds of URL.
 PUBLIC = "public"  # anyone, signed in or not
-LINK = "link"  # a secret token in the address is the key (no login); the walk's is unknown
+LINK = "link"  # a secret token in the address is the key; the walk's token is unknown
 SIGNED_IN = "signed-in"  # any signed-in person, about their own things only
 CLINIC = "clinic"  # a clinic's own pages, by role, no patient in the address
 RECORD = "record"  # a clinic-A record in the address: patient data, object-scoped
