@@ -14,7 +14,7 @@ POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/backcare
 DEV_ENV := DEBUG=1
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo serve test check lint format typecheck migrations-check security-lint architecture \
+.PHONY: help setup demo serve test check lint format typecheck migrations-check security-lint dependency-audit architecture \
         test-sqlite test-postgres browser-deps system-deps postgres-ready clean
 
 help:  ## List the commands
@@ -62,6 +62,15 @@ typecheck:
 
 security-lint:  ## bandit over our code: fails on any high-severity finding
 	$(VENV)/bin/bandit -q -r backcare config -x '*/tests/*' --severity-level high
+
+# Each waiver: vulnerability id, the date it was waived, and why (docs/security.md).
+AUDIT_WAIVERS := dependency-audit-waivers.txt
+
+dependency-audit:  ## pip-audit of the locked packages: fails on a known vulnerability without a waiver, or on any package it could not check
+	@set -o pipefail; requirements=$$(mktemp); trap 'rm -f "$$requirements"' EXIT; \
+	$(UV) export --frozen --no-hashes --no-emit-project --format requirements-txt > "$$requirements"; \
+	ignored=$$(grep -v '^\s*#' $(AUDIT_WAIVERS) | awk 'NF { printf "--ignore-vuln %s ", $$1 }'); \
+	$(VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r "$$requirements" $$ignored
 
 migrations-check:
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run

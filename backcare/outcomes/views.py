@@ -21,7 +21,7 @@ from backcare.outcomes.forms import (
     OutcomeSettingsForm,
     RuleSettingsForm,
 )
-from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
+from backcare.patients.queries import own_patient_id
 from backcare.triage import queries as triage_queries
 from backcare.triage import services as triage_services
 
@@ -139,9 +139,7 @@ def progress_send(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def flare_up_add(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """Clinic staff record a flare-up of the patient's back pain; it shows on the progress."""
-    patient = find_patient(
-        request.user, patient_id, roles=SEE_ALL_ROLES, allow_self=False, action="flare_up.add"
-    )
+    patient = queries.flare_up_patient(request.user, patient_id)
     form = FlareUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

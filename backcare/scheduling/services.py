@@ -41,7 +41,7 @@ from backcare.accounts.queries import (
     therapist_bookable_for_system,
 )
 from backcare.clinical.recurrence import FOLLOW_UP_MONTHS, follow_up_dates
-from backcare.core.audit import record_event
+from backcare.core.audit import Outcome, record_event
 from backcare.core.errors import (
     ConflictError,
     DomainError,
@@ -1719,14 +1719,15 @@ def _queue_offer_notice(offer: WaitlistOffer, entry: WaitlistEntry) -> None:
 
 
 def waitlist_offer_id(token: str) -> uuid.UUID:
-    """The offer id a link's signed token names; `NotFoundError` for a token that was altered,
-    is not ours, or is older than the longest offer."""
+    """The offer id a link's signed token names; `NotFoundError` (audited) for a token that was
+    altered, is not ours, or is older than the longest offer."""
     try:
         value = signing.loads(
             token, salt=OFFER_SALT, max_age=timedelta(hours=MAX_WAITLIST_OFFER_HOURS)
         )
         return uuid.UUID(str(value))
     except (signing.BadSignature, ValueError) as error:
+        record_event(actor=None, action="waitlist.offer.view", outcome=Outcome.DENIED)
         raise NotFoundError("This link is not valid.") from error
 
 
@@ -2070,13 +2071,15 @@ FEED_FUTURE = timedelta(days=365)
 
 def read_calendar_feed(*, token: str) -> bytes:
     """The feed's calendar for a calendar app (no login: the token is the key). Unknown and
-    revoked tokens raise `NotFoundError`. Each read is audited and stamps `last_used_at`."""
+    revoked tokens raise `NotFoundError` (audited). Each read is audited and stamps
+    `last_used_at`."""
     feed = (
         CalendarFeed.objects.filter(token_sha256=_token_sha256(token), revoked_at__isnull=True)
         .select_related("clinic")
         .first()
     )
     if feed is None:
+        record_event(actor=None, action="calendar_feed.read", outcome=Outcome.DENIED)
         raise NotFoundError("We could not find that calendar.")
     now = timezone.now()
     rows = feed_appointments(feed, start=now - FEED_PAST, end=now + FEED_FUTURE)

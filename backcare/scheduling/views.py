@@ -530,6 +530,7 @@ def _waitlist_url(patient: Patient, portal: bool) -> str:
     return reverse("patient_waitlist", args=[patient.pk])
 
 
+@login_required
 def service_add(request: HttpRequest) -> HttpResponse:
     clinic = require_roles(
         request.user, clinic_context(request).clinic, ADMIN_ROLES, action="service.create"
@@ -641,6 +642,8 @@ def clinic_waitlist(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/clinic_waitlist.html", {"entries": entries})
 
 
+@login_required
+@require_POST
 def working_hours_add(request: HttpRequest, therapist_id: uuid.UUID) -> HttpResponse:
     """Add a block to the weekly pattern."""
     clinic = _schedule_clinic(request, therapist_id, action="working_hours.create")
@@ -760,6 +763,7 @@ def waitlist_offer(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "scheduling/waitlist_offer.html", context)
 
 
+@login_required
 def scheduling_settings_edit(request: HttpRequest) -> HttpResponse:
     """The clinic's booking rules, reminders, text messages and waitlist offers (admins)."""
     clinic = clinic_context(request).clinic
