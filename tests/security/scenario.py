@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from backcare.accounts.models import ApiToken, Clinic, Membership, Role, Room, Therapist, User
 from backcare.core.demo import build_demo
+from backcare.core.models import WebhookEndpoint
 from backcare.intake.models import Intake, IntakeDocument
 from backcare.outcomes.models import CheckIn
 from backcare.patients.models import Consent, Patient
@@ -154,6 +155,9 @@ def _objects(world: World, demo: dict[str, User]) -> dict[str, Any]:
         "note_id": _first(VisitNote, visit=visit),
         "applied_technique_id": _first(AppliedTechnique, clinic=clinic),
         "check_in": _first(CheckIn, clinic=clinic),
+        "endpoint_id": WebhookEndpoint.objects.create(
+            clinic_id=clinic.pk, url="https://hooks.example.test/backcare", secret="s" * 40
+        ),
     }
     return found
 
