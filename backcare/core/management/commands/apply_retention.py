@@ -16,5 +16,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{rule.name}: {report.removed[rule.name]} removed. {rule.rule}")
         self.stdout.write(
             f"Audit events older than {AUDIT_YEARS} years: "
-            f"{report.audit_events_past_retention} (kept; see docs/security.md to archive them)."
+            f"{report.audit_events_past_retention} (kept: docs/security.md says why)."
         )
