@@ -9,14 +9,15 @@ them through the privileged path of docs/security.md; the job has no way to dele
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
 from backcare.core.audit import record_event
-from backcare.core.models import AuditEvent
+from backcare.core.models import AuditEvent, WebhookDelivery, WebhookDeliveryStatus
 
 AUDIT_YEARS = 6
 
@@ -67,6 +68,23 @@ register(
         name="expired_sessions",
         rule="Sign-in sessions past their expiry date.",
         remove=_remove_expired_sessions,
+    )
+)
+
+
+def _remove_finished_webhook_deliveries(now: datetime) -> int:
+    cutoff = now - timedelta(days=settings.BACKCARE_RETENTION_NOTIFICATION_DAYS)
+    finished = WebhookDelivery.objects.exclude(status=WebhookDeliveryStatus.PENDING)
+    removed, _ = finished.filter(due_at__lt=cutoff).delete()
+    return removed
+
+
+register(
+    RetentionRule(
+        name="finished_webhook_deliveries",
+        rule="Webhook deliveries delivered, skipped or failed more than "
+        "BACKCARE_RETENTION_NOTIFICATION_DAYS days ago (they carry ids only).",
+        remove=_remove_finished_webhook_deliveries,
     )
 )
 

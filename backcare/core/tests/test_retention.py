@@ -3,6 +3,7 @@ outbox messages; never clinical records, never audit events (those older than si
 only counted)."""
 
 import io
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,11 +11,11 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 
-from backcare.core.models import AuditEvent
+from backcare.core.models import AuditEvent, WebhookDelivery, WebhookDeliveryStatus, WebhookEvent
 from backcare.core.retention import AUDIT_YEARS, apply_retention, rules, years_before
 from backcare.patients.models import Patient
 from backcare.scheduling.models import Notification, NotificationStatus
-from tests.factories import make_clinic, make_patient
+from tests.factories import make_clinic, make_patient, make_webhook_endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,33 @@ def test_finished_messages_go_after_the_retention_days_and_pending_ones_never(se
     assert not kept & {old_sent.pk, old_failed.pk}
 
 
+def test_finished_webhook_deliveries_go_after_the_retention_days_and_pending_ones_never(settings):
+    settings.BACKCARE_RETENTION_NOTIFICATION_DAYS = 180
+    clinic = make_clinic()
+    endpoint = make_webhook_endpoint(clinic)
+
+    def delivery(days_ago: int, status: str) -> WebhookDelivery:
+        return WebhookDelivery.objects.create(
+            clinic_id=clinic.pk,
+            endpoint=endpoint,
+            event_id=uuid.uuid4(),
+            event_type=WebhookEvent.APPOINTMENT_BOOKED,
+            payload={},
+            status=status,
+            due_at=NOW - timedelta(days=days_ago),
+        )
+
+    delivery(181, WebhookDeliveryStatus.DELIVERED)
+    delivery(365, WebhookDeliveryStatus.FAILED)
+    kept = {
+        delivery(179, WebhookDeliveryStatus.DELIVERED).pk,
+        delivery(365, WebhookDeliveryStatus.PENDING).pk,
+    }
+    report = apply_retention(now=NOW)
+    assert report.removed["finished_webhook_deliveries"] == 2
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == kept
+
+
 def test_audit_events_are_never_removed_and_those_past_six_years_are_counted():
     cutoff = years_before(NOW, AUDIT_YEARS)
     younger = _event(cutoff + timedelta(days=1))
@@ -84,7 +112,11 @@ def test_clinical_records_are_untouched_and_the_run_is_audited():
     assert Patient.objects.filter(pk=patient.pk).exists()
     run = AuditEvent.objects.get(action="retention.apply")
     assert run.detail["removed"] == report.removed
-    assert set(report.removed) == {"expired_sessions", "finished_notifications"}
+    assert set(report.removed) == {
+        "expired_sessions",
+        "finished_notifications",
+        "finished_webhook_deliveries",
+    }
 
 
 def test_every_rule_is_stated_in_words():
@@ -101,4 +133,5 @@ def test_the_command_reports_each_rule():
     text = out.getvalue()
     assert "expired_sessions: 0 removed." in text
     assert "finished_notifications: 0 removed." in text
+    assert "finished_webhook_deliveries: 0 removed." in text
     assert f"Audit events older than {AUDIT_YEARS} years: 0 (kept" in text
