@@ -184,6 +184,14 @@ if not BACKCARE_REQUIRE_STAFF_MFA and not DEBUG:
 # JSON API (decision 0019): calls allowed per token (or signed-in person) and per period,
 # e.g. 600/min or 10000/h; more answer 429.
 BACKCARE_API_RATE = env.str("BACKCARE_API_RATE", default="600/min")
+# Pages anyone can reach or that start costly work (check-in and waitlist links, calendar feeds,
+# online booking, intake start, the education page): requests per client address and page, e.g.
+# 60/min; more answer 429 with Retry-After (decision 0026). The client address is the socket's,
+# or the last X-Forwarded-For hop only with BEHIND_PROXY=1.
+BACKCARE_PUBLIC_RATE = env.str("BACKCARE_PUBLIC_RATE", default="60/min")
+# The retention job (`manage.py apply_retention`, decision 0026) removes outbox messages and
+# webhook deliveries that were sent (delivered), skipped or failed this many days ago.
+BACKCARE_RETENTION_NOTIFICATION_DAYS = env.int("BACKCARE_RETENTION_NOTIFICATION_DAYS", default=180)
 
 # --- Email ------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from backcare.accounts.context import clinic_context
 from backcare.core.errors import ConflictError, DomainError, InvalidInputError, http_status_for
 from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
+from backcare.core.ratelimit import rate_limited
 from backcare.outcomes import queries, services
 from backcare.outcomes.forms import (
     ANSWERABLE,
@@ -90,6 +91,7 @@ def outcome_settings_save(request: HttpRequest) -> HttpResponse:
     return _page(request, rules, form, invalid=True)
 
 
+@rate_limited
 @require_http_methods(["GET", "POST"])
 def check_in(request: HttpRequest, token: str) -> HttpResponse:
     """The check-in after a visit or the follow-up after a course, from the emailed link: no

@@ -2471,3 +2471,13 @@ def _time_off_detail(time_off: TimeOff) -> dict[str, object]:
         "starts_at": time_off.starts_at.isoformat(),
         "ends_at": time_off.ends_at.isoformat(),
     }
+
+
+def remove_finished_notifications(now: datetime) -> int:
+    """The retention rule of the outbox: remove messages no longer pending whose due time is
+    more than BACKCARE_RETENTION_NOTIFICATION_DAYS before `now`; returns how many. Pending
+    ones stay, however old."""
+    cutoff = now - timedelta(days=settings.BACKCARE_RETENTION_NOTIFICATION_DAYS)
+    finished = Notification.objects.exclude(status=NotificationStatus.PENDING)
+    removed, _ = finished.filter(due_at__lt=cutoff).delete()
+    return removed
