@@ -14,7 +14,7 @@ from backcare.accounts.models import (
     time_zone_names,
 )
 from backcare.accounts.queries import list_techniques
-from backcare.core.forms import DomainErrorFormMixin
+from backcare.core.forms import DomainErrorFormMixin, KnownRowsField
 from backcare.core.models import WebhookEvent
 
 
@@ -57,7 +57,7 @@ class MemberForm(DomainErrorFormMixin, forms.Form):
 
 
 class TherapistProfileForm(DomainErrorFormMixin, forms.ModelForm):
-    techniques = forms.ModelMultipleChoiceField(
+    techniques = KnownRowsField(
         queryset=list_techniques(),
         widget=forms.CheckboxSelectMultiple,
         required=False,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from backcare.accounts.models import Room, Therapist
 from backcare.accounts.queries import list_techniques
-from backcare.core.forms import DomainErrorFormMixin
+from backcare.core.forms import DomainErrorFormMixin, KnownRowsField
 from backcare.scheduling.models import (
     MAX_CANCELLATION_WINDOW_HOURS,
     MAX_COURSE_SESSIONS,
@@ -207,7 +207,7 @@ class ServiceForm(DomainErrorFormMixin, forms.ModelForm):
     price = forms.DecimalField(
         min_value=0, max_digits=8, decimal_places=2, help_text="0 for a free service."
     )
-    techniques = forms.ModelMultipleChoiceField(
+    techniques = KnownRowsField(
         queryset=list_techniques(),
         widget=forms.CheckboxSelectMultiple,
         required=False,

@@ -267,6 +267,7 @@ def test_member_add_for_an_existing_role_shows_the_reason(world):
         ("years_of_experience", "71", "less than or equal to 70"),
         ("bio", "b" * 1501, "at most 1500"),
         ("techniques", "999999", "Select a valid choice"),
+        ("techniques", str(2**70), "Select a valid choice"),
         ("techniques", "swedish", "is not a valid value"),
         ("gender", "robot", "Select a valid choice"),
     ],

@@ -3,6 +3,7 @@ off, and the scheduling settings. The right role gets the page, everyone else a 
 form is a 422 that keeps what was typed; a saved one redirects."""
 
 from datetime import time, timedelta
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -41,7 +42,7 @@ def _people(world: ConfigWorld) -> dict[str, User]:
     }
 
 
-def _service_form(**changes: str) -> dict[str, str]:
+def _service_form(**changes: Any) -> dict[str, Any]:
     data = {
         "name": "Back massage 90",
         "description": "",
@@ -157,6 +158,14 @@ def test_a_refused_service_edit_is_a_422_that_keeps_what_was_typed(world):
     assert 'value="-5"' in response.content.decode()
     world.service.refresh_from_db()
     assert world.service.name == "Back massage 60"
+
+
+@pytest.mark.parametrize("technique", [str(2**70), str(-(2**70)), "999999"])
+def test_a_technique_no_row_could_have_is_a_422_not_a_server_error(world, technique):
+    edit = reverse("service_edit", args=[world.service.pk])
+    response = client_for(world.admin).post(edit, _service_form(techniques=[technique]))
+    assert response.status_code == 422
+    assert "Select a valid choice" in response.content.decode()
 
 
 # --- Working hours and time off -----------------------------------------------------------------
