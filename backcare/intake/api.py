@@ -2,7 +2,7 @@
 through the same query, scoping and audit as the intake pages."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -49,12 +49,19 @@ def _out(row: Intake) -> IntakeOut:
 def intake_list(
     request: HttpRequest,
     patient_id: uuid.UUID,
+    saved_from: date | None = Query(None, description="First day, the clinic's calendar."),
+    saved_to: date | None = Query(None, description="Last day (inclusive)."),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> Page[IntakeOut]:
     """The patient's intakes, newest first (`status` draft or submitted); a sent one carries
     its screening and the `level` it gave (the hold itself: GET .../triage)."""
-    rows = queries.list_intakes(caller(request, ApiGroup.CLINICAL).user, patient_id)
+    rows = queries.list_intakes(
+        caller(request, ApiGroup.CLINICAL).user,
+        patient_id,
+        first_day=saved_from,
+        last_day=saved_to,
+    )
     page = rows[offset : offset + limit]
     return Page[IntakeOut](
         items=[_out(r) for r in page], count=len(rows), limit=limit, offset=offset

@@ -184,6 +184,12 @@ def test_intakes_list_their_status_and_the_level_of_the_sent_ones(world):
     assert body["count"] == 1
     [row] = body["items"]
     assert (row["id"], row["status"], row["level"]) == (str(draft.pk), "draft", "")
+    url = reverse("api-v1:intake_list", args=[world.patient.pk])
+    today = world.clinic.local_date(draft.saved_at)
+    same_day = f"{url}?saved_from={today.isoformat()}&saved_to={today.isoformat()}"
+    assert call(token, "get", same_day).json()["count"] == 1
+    before = (today - timedelta(days=1)).isoformat()
+    assert call(token, "get", f"{url}?saved_to={before}").json()["count"] == 0
     assert AuditEvent.objects.filter(action="intake.list", patient_id=world.patient.pk).exists()
 
 
