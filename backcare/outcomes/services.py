@@ -19,6 +19,8 @@ from backcare.clinical.numbers import exact, half_up
 from backcare.core.audit import record_event
 from backcare.core.errors import ConflictError, InvalidInputError, NotFoundError
 from backcare.core.jsonable import to_json
+from backcare.core.models import WebhookEvent
+from backcare.core.webhooks import emit
 from backcare.outcomes import tasks
 from backcare.outcomes.models import (
     CHECK_IN_OPEN_HOURS,
@@ -74,6 +76,11 @@ def record_measurement(
             patient_id=patient.pk,
             obj=measurement,
             detail={"instrument": instrument, "method": chosen},
+        )
+        emit(
+            clinic_id=patient.clinic_id,
+            event=WebhookEvent.MEASUREMENT_RECORDED,
+            resources={"measurement_id": measurement.pk, "patient_id": patient.pk},
         )
         return measurement
 

@@ -49,7 +49,10 @@ from backcare.core.errors import (
     NotFoundError,
     full_clean_or_invalid,
 )
+from backcare.core.models import WebhookEvent
+from backcare.core.outbox import retry_delay
 from backcare.core.sms import TextMessage, send_text_message
+from backcare.core.webhooks import emit
 from backcare.outcomes.models import (
     CHECK_IN_OPEN_HOURS,
     CHECK_IN_SENT_AFTER_HOURS,
@@ -208,8 +211,18 @@ def book_appointment(
             obj=appointment,
             detail={"status": appointment.status},
         )
+        _tell_webhooks(appointment, WebhookEvent.APPOINTMENT_BOOKED)
         _queue_notice(appointment, _booking_notice(appointment))
         return appointment
+
+
+def _tell_webhooks(appointment: Appointment, event: WebhookEvent) -> None:
+    """The clinic's webhooks hear of it in the same transaction: ids only (decision 0022)."""
+    emit(
+        clinic_id=appointment.clinic_id,
+        event=event,
+        resources={"appointment_id": appointment.pk, "patient_id": appointment.patient_id},
+    )
 
 
 def _booking_notice(appointment: Appointment) -> NotificationKind:
@@ -293,6 +306,7 @@ def _check_working(clinic: Clinic, therapist: Therapist, times: _Times) -> None:
 
 
 def _overlapping(
+    clinic_id: uuid.UUID,
     therapist_id: uuid.UUID,
     room_id: uuid.UUID | None,
     patient_id: uuid.UUID,
@@ -303,8 +317,10 @@ def _overlapping(
     start, end, blocked = times.start, times.end, times.blocked
     busy = Q(therapist_id=therapist_id, starts_at__lt=blocked, blocked_until__gt=start)
     if room_id is not None:
-        busy |= Q(room_id=room_id, starts_at__lt=blocked, blocked_until__gt=start)
-    busy |= Q(patient_id=patient_id, starts_at__lt=end, ends_at__gt=start)
+        busy |= Q(
+            clinic_id=clinic_id, room_id=room_id, starts_at__lt=blocked, blocked_until__gt=start
+        )
+    busy |= Q(clinic_id=clinic_id, patient_id=patient_id, starts_at__lt=end, ends_at__gt=start)
     found = Appointment.objects.filter(busy, status__in=ACTIVE_STATUSES)
     if exclude_ids:
         found = found.exclude(pk__in=list(exclude_ids))
@@ -326,7 +342,7 @@ def _insert_appointment(
     transaction: the check runs under SQLite's write lock; on PostgreSQL a concurrent booking
     of an overlapping time trips an exclusion constraint (or a deadlock between the two),
     caught in a savepoint."""
-    if _overlapping(therapist.pk, room_id, patient.pk, times):
+    if _overlapping(patient.clinic_id, therapist.pk, room_id, patient.pk, times):
         return None
     try:
         with transaction.atomic():
@@ -518,7 +534,7 @@ def _session_refusal(
         _check_working(clinic, therapist, times)
     except DomainError as refusal:
         return refusal.message
-    if _overlapping(therapist.pk, room_id, patient.pk, times, exclude_ids=moving):
+    if _overlapping(clinic.pk, therapist.pk, room_id, patient.pk, times, exclude_ids=moving):
         return TAKEN
     return ""
 
@@ -732,6 +748,7 @@ def book_course(
                 obj=appointment,
                 detail={"course_id": str(course.pk), "session": session.number, "status": status},
             )
+            _tell_webhooks(appointment, WebhookEvent.APPOINTMENT_BOOKED)
             booked.append(appointment)
         record_event(
             actor=booked_by,
@@ -929,6 +946,7 @@ def _record_move(
         obj=appointment,
         detail=detail,
     )
+    _tell_webhooks(appointment, WebhookEvent.APPOINTMENT_CHANGED)
     _offer_when_committed(appointment.clinic_id, appointment.therapist_id, previous)
 
 
@@ -936,6 +954,7 @@ def _moved(appointment: Appointment, times: _Times, *, moving: Collection[uuid.U
     """Give the appointment its new times unless another appointment (not one of `moving`)
     holds them."""
     if _overlapping(
+        appointment.clinic_id,
         appointment.therapist_id,
         appointment.room_id,
         appointment.patient_id,
@@ -1002,6 +1021,7 @@ def cancel_appointment(
                 obj=each,
                 detail={"course_id": str(each.course_id)} if remaining_in_course else {},
             )
+            _tell_webhooks(each, WebhookEvent.APPOINTMENT_CANCELLED)
             _offer_when_committed(each.clinic_id, each.therapist_id, each.starts_at)
         _queue_notice(current, NotificationKind.CANCELLED, covers_course=len(cancelling) > 1)
         return current
@@ -1287,7 +1307,7 @@ def _deliver_one(notification_id: uuid.UUID, now: datetime) -> str | None:
             _hand_over(row)
         except Exception as error:  # any provider failure: retried with backoff
             row.attempts += 1
-            row.due_at = now + timedelta(minutes=2**row.attempts)
+            row.due_at = now + retry_delay(row.attempts)
             gives_up = row.attempts >= NOTICE_ATTEMPTS
             status = NotificationStatus.FAILED if gives_up else NotificationStatus.PENDING
             _finish(row, status, now, f"{type(error).__name__}: {error}"[:300])
@@ -1912,6 +1932,7 @@ def approve_appointment(*, actor: Viewer, appointment_id: uuid.UUID) -> Appointm
                 patient_id=patient.pk,
                 obj=each,
             )
+            _tell_webhooks(each, WebhookEvent.APPOINTMENT_CHANGED)
         _queue_notice(current, NotificationKind.CONFIRMATION, covers_course=len(approving) > 1)
         return current
 
