@@ -345,7 +345,7 @@ def list_patient_appointments(
     zone = patient.clinic.zone
     if first_day is not None:
         found = found.filter(starts_at__gte=datetime.combine(first_day, time.min, tzinfo=zone))
-    if last_day is not None:
+    if last_day is not None and last_day < date.max:  # no day follows the calendar's last
         after = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
         found = found.filter(starts_at__lt=after)
     rows = list(found.select_related("service", "therapist__user", "room").order_by("starts_at"))

@@ -298,3 +298,19 @@ def test_unknown_groups_are_refused_naming_the_field(db):
             groups=["everything"],
         )
     assert "groups" in refused.value.field_errors
+
+
+def test_the_last_possible_day_as_a_date_filter_is_no_server_error(world):
+    # The day after 9999-12-31 does not exist: a filter to the end of the calendar must still
+    # answer, not overflow into a 500.
+    token = token_for(world.desk, world.clinic)
+    end = "9999-12-31"
+    for name, field in (
+        ("api-v1:appointment_list", "starts_to"),
+        ("api-v1:measurement_list", "measured_to"),
+        ("api-v1:intake_list", "saved_to"),
+        ("api-v1:note_list", "visited_to"),
+    ):
+        url = reverse(name, args=[world.patient.pk]) + f"?{field}={end}"
+        response = call(token, "get", url)
+        assert response.status_code in (200, 404), (name, response.status_code)
