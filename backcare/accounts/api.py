@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from backcare.accounts.api_auth import caller
+from backcare.accounts.models import ApiGroup
 from backcare.accounts.queries import list_therapists
 from backcare.core.api import ERRORS
 
@@ -25,7 +26,7 @@ class TherapistOut(Schema):
 def therapist_list(request: HttpRequest) -> list[TherapistOut]:
     """The therapists of the caller's clinic (staff only), with licence status: valid,
     expiring, expired or unverified."""
-    who = caller(request)
+    who = caller(request, ApiGroup.SCHEDULING)
     return [
         TherapistOut(
             id=row.therapist.pk,

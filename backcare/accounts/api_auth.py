@@ -1,7 +1,7 @@
 """Who is calling the JSON API: a personal access token (`Authorization: Bearer ...`) acting in
 the token's clinic with its scopes, or the site's own pages through the session cookie (with
 Django's CSRF check for unsafe methods), acting in the clinic chosen on the site, with every
-scope. Decision 0019."""
+scope and group. Decisions 0019 and 0024."""
 
 from dataclasses import dataclass
 
@@ -12,22 +12,25 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from backcare.accounts.context import clinic_context
-from backcare.accounts.models import ApiScope, Clinic, User
+from backcare.accounts.models import ApiGroup, ApiScope, Clinic, User
 from backcare.accounts.services import authenticate_api_token
 from backcare.core.audit import Outcome, record_event
 from backcare.core.errors import NotFoundError, ScopeError
 
 ALL_SCOPES = frozenset(ApiScope.values)
+ALL_GROUPS = frozenset(ApiGroup.values)
 
 
 @dataclass(frozen=True)
 class ApiCaller:
-    """The person behind an API call, the clinic they act in, and what they may do."""
+    """The person behind an API call, the clinic they act in, and what they may do (`scopes`)
+    over which resource `groups`."""
 
     user: User
     clinic: Clinic | None
     scopes: frozenset[str]
     by_token: bool
+    groups: frozenset[str] = ALL_GROUPS
 
     def __str__(self) -> str:
         # The rate limit's key: one budget per person and clinic.
@@ -45,7 +48,11 @@ class TokenAuth(HttpBearer):
             raise AuthenticationError(401, error.message) from error
         request.user = row.user
         return ApiCaller(
-            user=row.user, clinic=row.clinic, scopes=frozenset(row.scopes), by_token=True
+            user=row.user,
+            clinic=row.clinic,
+            scopes=frozenset(row.scopes),
+            by_token=True,
+            groups=frozenset(row.groups),
         )
 
 
@@ -69,24 +76,41 @@ class SessionAuth(APIKeyCookie):
         return ApiCaller(user=request.user, clinic=clinic, scopes=ALL_SCOPES, by_token=False)
 
 
-def caller(request: HttpRequest) -> ApiCaller:
-    """The authenticated caller of an API operation (set by `TokenAuth` or `SessionAuth`)."""
+def _authenticated(request: HttpRequest) -> ApiCaller:
     auth = getattr(request, "auth", None)
     if not isinstance(auth, ApiCaller):
         raise AuthenticationError(401, "Sign in or send a token.")
     return auth
 
 
-def require_scope(request: HttpRequest, scope: ApiScope) -> ApiCaller:
-    """The caller, if their token has `scope`; else `ScopeError` (403)."""
-    who = caller(request)
+def _refuse(request: HttpRequest, who: ApiCaller, needs: str, message: str) -> ScopeError:
+    record_event(
+        actor=who.user,
+        action="api.scope",
+        clinic_id=who.clinic.pk if who.clinic else None,
+        outcome=Outcome.DENIED,
+        detail={"needs": needs, "method": request.method or ""},
+    )
+    return ScopeError(message)
+
+
+def caller(request: HttpRequest, group: ApiGroup) -> ApiCaller:
+    """The authenticated caller of an API operation of resource `group` (set by `TokenAuth` or
+    `SessionAuth`); `ScopeError` (403, audited) if their token is limited to other groups."""
+    who = _authenticated(request)
+    if group not in who.groups:
+        raise _refuse(request, who, str(group), f"This token may not reach {group.label.lower()}.")
+    return who
+
+
+def require_scope(request: HttpRequest, scope: ApiScope, group: ApiGroup) -> ApiCaller:
+    """The caller, if their token has `scope` over `group`; else `ScopeError` (403)."""
+    who = caller(request, group)
     if scope not in who.scopes:
-        record_event(
-            actor=who.user,
-            action="api.scope",
-            clinic_id=who.clinic.pk if who.clinic else None,
-            outcome=Outcome.DENIED,
-            detail={"needs": str(scope), "method": request.method or ""},
+        raise _refuse(
+            request,
+            who,
+            str(scope),
+            f"This token may not {scope.label.lower()}: it needs the {scope} scope.",
         )
-        raise ScopeError(f"This token may not {scope.label.lower()}: it needs the {scope} scope.")
     return who

@@ -6,6 +6,7 @@ from django import forms
 
 from backcare.accounts.models import (
     STAFF_ROLES,
+    ApiGroup,
     Clinic,
     Licence,
     Role,
@@ -123,6 +124,13 @@ class ApiTokenForm(DomainErrorFormMixin, forms.Form):
         choices=[("read", "Read only"), ("write", "Read and write (book, cancel, record)")],
         initial="read",
         widget=forms.RadioSelect,
+    )
+    groups = forms.MultipleChoiceField(
+        label="Reaches",
+        choices=ApiGroup.choices,
+        initial=ApiGroup.values,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The parts of the API this token may use; any other answers 403.",
     )
     expires_in_days = forms.TypedChoiceField(
         label="Expires",

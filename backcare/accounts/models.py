@@ -307,6 +307,20 @@ class ApiScope(models.TextChoices):
     WRITE = "write", "Write"
 
 
+class ApiGroup(models.TextChoices):
+    """The resource groups a personal access token may reach (decision 0024)."""
+
+    PATIENTS = "patients", "Patients"
+    SCHEDULING = "scheduling", "Scheduling (therapists, services, availability, appointments)"
+    CLINICAL = "clinical", "Clinical (intake, triage, clearances, visit notes)"
+    OUTCOMES = "outcomes", "Outcome measurements"
+
+
+def all_api_groups() -> list[str]:
+    """Every resource group: the default of a token (tokens made before groups keep working)."""
+    return list(ApiGroup.values)
+
+
 class ApiToken(ClinicScopedModel):
     """A personal access token for the JSON API: one person acting in one clinic, with scopes.
 
@@ -316,6 +330,7 @@ class ApiToken(ClinicScopedModel):
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
     name = models.CharField(max_length=80)
     scopes = models.JSONField(default=list)
+    groups = models.JSONField(default=all_api_groups)
     token_sha256 = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from backcare.accounts import queries, tasks
 from backcare.accounts.models import (
+    ApiGroup,
     ApiScope,
     ApiToken,
     Clinic,
@@ -342,9 +343,11 @@ def create_api_token(
     clinic: Clinic | None,
     name: str,
     scopes: Collection[str],
+    groups: Collection[str] | None = None,
     expires_in_days: int | None = None,
 ) -> tuple[ApiToken, str]:
-    """A personal access token for the actor, acting in `clinic` with `scopes` (read, write).
+    """A personal access token for the actor, acting in `clinic` with `scopes` (read, write)
+    over the resource `groups` (`ApiGroup`; None: every group).
 
     Returns the token row and the token itself, which is shown once and stored only as its
     SHA-256. Anyone with a role at the clinic may make one for themself; the token can do no more
@@ -360,6 +363,9 @@ def create_api_token(
         errors["name"] = f"Give the token a name of 1 to {API_TOKEN_NAME_MAX} characters."
     if not chosen or not set(chosen) <= set(ApiScope.values):
         errors["scopes"] = "Choose read, or read and write."
+    areas = sorted(set(ApiGroup.values if groups is None else groups))
+    if not areas or not set(areas) <= set(ApiGroup.values):
+        errors["groups"] = "Choose at least one of: " + ", ".join(ApiGroup.values) + "."
     if expires_in_days is not None and expires_in_days < 1:
         errors["expires_in_days"] = "Choose a lifetime of at least one day, or none."
     if errors:
@@ -374,6 +380,7 @@ def create_api_token(
             user=user,
             name=name,
             scopes=chosen,
+            groups=areas,
             token_sha256=api_token_sha256(token),
             expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
         )
@@ -382,7 +389,7 @@ def create_api_token(
             action="api_token.create",
             clinic_id=clinic.pk,
             obj=row,
-            detail={"scopes": chosen},
+            detail={"scopes": chosen, "groups": areas},
         )
     return row, token
 

@@ -356,6 +356,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
                 clinic=clinic_context(request).clinic,
                 name=form.cleaned_data["name"],
                 scopes=[form.cleaned_data["access"]],
+                groups=form.cleaned_data["groups"],
                 expires_in_days=form.cleaned_data["expires_in_days"],
             )
         except InvalidInputError as error:

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.csp import CSP
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csp import csp_override
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -21,10 +22,13 @@ from backcare.accounts import api as accounts_api
 from backcare.accounts.api_auth import SessionAuth, TokenAuth
 from backcare.core.errors import DomainError, http_status_for
 from backcare.core.middleware import client_ip
+from backcare.intake import api as intake_api
 from backcare.outcomes import api as outcomes_api
 from backcare.patients import api as patients_api
 from backcare.scheduling import api as scheduling_api
 from backcare.scheduling.services import SlotTakenError
+from backcare.triage import api as triage_api
+from backcare.visits import api as visits_api
 
 # Swagger UI is served from django-ninja's own static files ("ninja" in INSTALLED_APPS), never a
 # CDN. It sets inline style attributes, so its page alone allows inline styles; scripts stay
@@ -100,6 +104,9 @@ api.add_router("", accounts_api.router)
 api.add_router("", patients_api.router)
 api.add_router("", outcomes_api.router)
 api.add_router("", scheduling_api.router)
+api.add_router("", triage_api.router)
+api.add_router("", intake_api.router)
+api.add_router("", visits_api.router)
 
 _CODES = {
     400: "bad_request",
@@ -179,3 +186,10 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, 404, "We could not find that.")
+
+
+@csrf_exempt
+def unknown_path(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """A path under /api/v1/ that names no operation: the JSON 404 body, not the site's page
+    (any method; nothing is done, so no CSRF check and no authentication is needed)."""
+    return error_response(request, 404, "No API operation has this path; see /api/v1/docs.")

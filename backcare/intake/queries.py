@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from backcare.accounts.models import Clinic
@@ -69,14 +70,24 @@ def get_intake_document(viewer: Viewer, document_id: uuid.UUID) -> IntakeDocumen
     return document
 
 
-def list_intakes(viewer: Viewer, patient_id: uuid.UUID) -> list[Intake]:
-    """The patient's intakes, newest first (at most one in progress); one `intake.list` event."""
+def list_intakes(
+    viewer: Viewer,
+    patient_id: uuid.UUID,
+    *,
+    first_day: date | None = None,
+    last_day: date | None = None,
+) -> list[Intake]:
+    """The patient's intakes, newest first (at most one in progress), optionally last saved
+    between two days (inclusive, the clinic's calendar); one `intake.list` event."""
     patient = find_patient(viewer, patient_id, roles=SEE_ALL_ROLES, action="intake.list")
-    rows = list(
-        Intake.objects.filter(clinic_id=patient.clinic_id, patient=patient).select_related(
-            "assessment"
-        )
-    )
+    found = Intake.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+    zone = patient.clinic.zone
+    if first_day is not None:
+        found = found.filter(saved_at__gte=datetime.combine(first_day, time.min, tzinfo=zone))
+    if last_day is not None and last_day < date.max:
+        after = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
+        found = found.filter(saved_at__lt=after)
+    rows = list(found.select_related("assessment"))
     record_event(
         actor=viewer,
         action="intake.list",

@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import AwareDatetime, Field
 
 from backcare.accounts.api_auth import caller, require_scope
-from backcare.accounts.models import ApiScope
+from backcare.accounts.models import ApiGroup, ApiScope
 from backcare.core.api import DEFAULT_LIMIT, ERRORS, MAX_LIMIT, MAX_OFFSET, WRITE_ERRORS, Page
 from backcare.outcomes import queries, services
 from backcare.outcomes.models import OutcomeMeasurement
@@ -65,7 +65,7 @@ def measurement_list(
 ) -> Page[MeasurementOut]:
     """The patient's measurements in force, newest first."""
     rows = queries.list_measurements(
-        caller(request).user,
+        caller(request, ApiGroup.OUTCOMES).user,
         patient_id,
         instrument=instrument,
         first_day=measured_from,
@@ -86,7 +86,7 @@ def measurement_create(
     request: HttpRequest, patient_id: uuid.UUID, payload: MeasurementIn
 ) -> Status:
     """Score and store one administration of an instrument (write scope)."""
-    who = require_scope(request, ApiScope.WRITE)
+    who = require_scope(request, ApiScope.WRITE, ApiGroup.OUTCOMES)
     row = services.record_measurement(
         actor=who.user,
         patient_id=patient_id,

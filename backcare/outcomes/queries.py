@@ -59,7 +59,7 @@ def list_measurements(
     zone = patient.clinic.zone
     if first_day is not None:
         rows = rows.filter(measured_at__gte=datetime.combine(first_day, time.min, tzinfo=zone))
-    if last_day is not None:
+    if last_day is not None and last_day < date.max:  # no day follows the calendar's last
         after = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
         rows = rows.filter(measured_at__lt=after)
     measurements = list(rows.select_related("entered_by"))

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from backcare.accounts.api_auth import caller
+from backcare.accounts.models import ApiGroup
 from backcare.core.api import DEFAULT_LIMIT, ERRORS, MAX_LIMIT, MAX_OFFSET, Page
 from backcare.patients import queries
 from backcare.patients.models import Patient
@@ -39,7 +40,7 @@ def patient_list(
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> Page[PatientOut]:
     """The patients of the caller's clinic they may see, by family name."""
-    who = caller(request)
+    who = caller(request, ApiGroup.PATIENTS)
     total, rows = queries.page_of_patients(
         who.user, who.clinic, search=search, offset=offset, limit=limit
     )
@@ -51,4 +52,4 @@ def patient_list(
 )
 def patient_detail(request: HttpRequest, patient_id: uuid.UUID) -> PatientOut:
     """One patient record (404 for anyone who may not see it)."""
-    return _out(queries.get_patient(caller(request).user, patient_id).patient)
+    return _out(queries.get_patient(caller(request, ApiGroup.PATIENTS).user, patient_id).patient)

@@ -21,6 +21,7 @@ from backcare.accounts.queries import (
     therapist_at_clinic,
 )
 from backcare.core.audit import record_event
+from backcare.core.errors import InvalidInputError
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 from backcare.plans.queries import techniques_needed
@@ -226,6 +227,83 @@ def get_week_availability(
     return found
 
 
+# The most days one availability search covers (the JSON API; the booking page shows a week).
+AVAILABILITY_DAYS_MAX = 31
+
+
+def get_therapist_availability(
+    viewer: Viewer,
+    clinic: Clinic | None,
+    *,
+    therapist_id: uuid.UUID,
+    service_id: uuid.UUID,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    patient_id: uuid.UUID | None = None,
+) -> list[datetime]:
+    """Free starts for a service with one therapist of the clinic between two days (inclusive),
+    by the booking page's own slot logic (`get_week_availability`: working hours, time off,
+    bookings, the licence on each day), for anyone with a role at the clinic. With `patient_id`
+    (a patient the viewer may see; audited as `availability.view`), times the patient is booked
+    elsewhere are not free. `InvalidInputError` for days out of order, more than
+    `AVAILABILITY_DAYS_MAX` of them, or beyond the year ahead the booking page offers;
+    `NotFoundError` (audited) for a therapist who does not work there or a patient not seen."""
+    clinic = require_roles(viewer, clinic, list(Role), action="availability.view")
+    _check_search_days(clinic, first_day, last_day)
+    therapist = therapist_at_clinic(clinic, therapist_id)
+    if therapist is None:
+        raise deny(
+            viewer,
+            action="availability.view",
+            clinic_id=clinic.pk,
+            object_type="accounts.therapist",
+            object_id=str(therapist_id),
+        )
+    if patient_id is not None:
+        patient = find_patient(viewer, patient_id, action="availability.view")
+        record_event(
+            actor=viewer,
+            action="availability.view",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            detail={"therapist": str(therapist.pk)},
+        )
+    # Past days have no free time; starting at today also keeps far-past dates off the clock.
+    first_day = max(first_day, clinic.local_date(now))
+    if last_day < first_day:
+        return []
+    found = get_week_availability(
+        viewer,
+        clinic,
+        therapists=[therapist],
+        service_id=service_id,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        patient_id=patient_id,
+    )
+    return [start for start, _ in found]
+
+
+def _check_search_days(clinic: Clinic, first_day: date, last_day: date) -> None:
+    today = clinic.local_date()
+    if last_day < first_day:
+        raise InvalidInputError(
+            "The last day comes before the first.", field_errors={"last_day": "Before first_day."}
+        )
+    if (last_day - first_day).days >= AVAILABILITY_DAYS_MAX:
+        raise InvalidInputError(
+            f"Search at most {AVAILABILITY_DAYS_MAX} days at a time.",
+            field_errors={"last_day": f"At most {AVAILABILITY_DAYS_MAX} days after first_day."},
+        )
+    if last_day > today + WEEKS_AHEAD_LIMIT:
+        raise InvalidInputError(
+            "Free times are offered up to a year ahead.",
+            field_errors={"last_day": "At most a year ahead."},
+        )
+
+
 def list_suitable_therapists(
     viewer: Viewer, clinic: Clinic | None, patient_id: uuid.UUID, *, on: date
 ) -> list[Therapist]:
@@ -267,7 +345,7 @@ def list_patient_appointments(
     zone = patient.clinic.zone
     if first_day is not None:
         found = found.filter(starts_at__gte=datetime.combine(first_day, time.min, tzinfo=zone))
-    if last_day is not None:
+    if last_day is not None and last_day < date.max:  # no day follows the calendar's last
         after = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
         found = found.filter(starts_at__lt=after)
     rows = list(found.select_related("service", "therapist__user", "room").order_by("starts_at"))

@@ -10,7 +10,7 @@ desk sees the appointments, not what was found or done).
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from backcare.accounts.models import Clinic, Role, Technique
@@ -355,3 +355,68 @@ def list_signed_notes_of_plans(
         .prefetch_related("amendments")
         .order_by("visit__appointment__starts_at", "id")
     )
+
+
+# --- The JSON API (visit notes as the visit page shows them) -------------------------------------
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    """A visit note as the visit page shows it: its fields with the amendments applied, how many
+    amendments there are, and the visit's appointment and therapist loaded."""
+
+    note: VisitNote
+    values: dict[str, Any]
+    amendments: int
+
+
+def _day_start(day: date, zone: Any) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def list_notes(
+    viewer: Viewer,
+    patient_id: uuid.UUID,
+    *,
+    first_day: date | None = None,
+    last_day: date | None = None,
+) -> list[NoteRow]:
+    """The patient's visit notes (drafts, signed and entered in error), newest visit first,
+    optionally of visits between two days (inclusive, the clinic's calendar), for the therapists
+    and clinic admins of the patient's clinic; one `visit_note.list` event. `NotFoundError`
+    (audited) for anyone else. Two queries, whatever the history."""
+    patient = find_patient(
+        viewer, patient_id, roles=READ_ROLES, allow_self=False, action="visit_note.list"
+    )
+    rows = VisitNote.objects.filter(clinic_id=patient.clinic_id, visit__patient=patient)
+    zone = patient.clinic.zone
+    if first_day is not None:
+        rows = rows.filter(visit__appointment__starts_at__gte=_day_start(first_day, zone))
+    if last_day is not None and last_day < date.max:
+        after = _day_start(last_day + timedelta(days=1), zone)
+        rows = rows.filter(visit__appointment__starts_at__lt=after)
+    notes = list(
+        rows.select_related("visit__appointment", "visit__therapist__user")
+        .prefetch_related("amendments")
+        .order_by("-visit__appointment__starts_at", "-created_at")
+    )
+    record_event(
+        actor=viewer,
+        action="visit_note.list",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"count": len(notes)},
+    )
+    return [_note_row(note, list(note.amendments.all())) for note in notes]
+
+
+def _note_row(note: VisitNote, amendments: list[NoteAmendment]) -> NoteRow:
+    ordered = sorted(amendments, key=lambda a: (a.amended_at, a.created_at))
+    return NoteRow(note, effective_values(note, ordered), len(ordered))
+
+
+def get_note(viewer: Viewer, visit_id: uuid.UUID) -> NoteRow:
+    """The note of a visit as its page shows it (`get_visit_page`: one `visit.view` event;
+    `NotFoundError`, audited, for anyone who may not read it)."""
+    page = get_visit_page(viewer, visit_id)
+    return NoteRow(page.note, page.effective, len(page.amendments))

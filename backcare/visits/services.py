@@ -253,6 +253,21 @@ def save_note_draft(*, actor: Viewer, note_id: uuid.UUID, **fields: Any) -> Visi
     return current
 
 
+def start_note_draft(*, actor: Viewer, appointment_id: uuid.UUID, **fields: Any) -> VisitNote:
+    """The draft note of the appointment's visit (opened now if it is not yet, as
+    `open_visit`), with `fields` saved into it (as `save_note_draft`). Returns the note, its
+    visit loaded. For the JSON API, which writes drafts only: `ConflictError` when the note is
+    already signed or entered in error (a signed note never changes), or as `open_visit`;
+    `InvalidInputError` naming the field for a bad value (the visit stays open, the draft as
+    it was); `NotFoundError` (audited) for anyone who may not write it."""
+    visit = open_visit(actor=actor, appointment_id=appointment_id)
+    note = find_note(actor, visit.note.pk, action="visit.note.save")
+    _check_draft(note)
+    if fields:
+        note = save_note_draft(actor=actor, note_id=note.pk, **fields)
+    return note
+
+
 def add_applied_technique(
     *,
     actor: Viewer,

@@ -304,10 +304,12 @@ def test_a_token_made_on_its_page_is_shown_once_listed_and_the_page_passes_axe(
     page.goto(reverse("api_tokens"))
     page.get_by_label("Name").fill("Reports script")
     page.get_by_label("Read and write (book, cancel, record)").check()
+    page.get_by_label("Outcome measurements").uncheck()
     page.get_by_role("button", name="Make token").click()
     token = page.get_by_label("Token").input_value()
     assert len(token) >= 43
     expect(page.get_by_role("cell", name="Reports script", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="clinical, patients, scheduling")).to_be_visible()
     assert_accessible(page)
     page.goto(reverse("api_tokens"))
     assert token not in page.content()

@@ -288,6 +288,15 @@ def test_the_openapi_schema_lists_every_operation(db):
         ("get", "/api/v1/patients/{patient_id}/appointments"),
         ("post", "/api/v1/appointments"),
         ("post", "/api/v1/appointments/{appointment_id}/cancel"),
+        ("get", "/api/v1/availability"),
+        ("post", "/api/v1/appointments/{appointment_id}/reschedule"),
+        ("get", "/api/v1/patients/{patient_id}/triage"),
+        ("get", "/api/v1/patients/{patient_id}/clearances"),
+        ("get", "/api/v1/clearances/{clearance_id}"),
+        ("get", "/api/v1/patients/{patient_id}/intakes"),
+        ("get", "/api/v1/patients/{patient_id}/notes"),
+        ("get", "/api/v1/visits/{visit_id}/note"),
+        ("post", "/api/v1/appointments/{appointment_id}/note"),
     }
     assert "bearer" in str(schema["components"]["securitySchemes"]).lower()
 
@@ -332,9 +341,25 @@ def test_eight_simultaneous_api_bookings_of_one_slot_give_one_201_and_seven_409s
     assert sorted(statuses) == [201] + [409] * 7
 
 
-def test_the_api_root_is_not_a_page(db):
-    # django-ninja names its root to build operation paths; it answers 404 (Django's page).
-    assert Client().get(reverse("api-v1:api-root")).status_code == 404
+def test_the_api_root_and_unknown_paths_answer_the_json_404_body(db):
+    # django-ninja names its root to build operation paths; it is no operation.
+    assert reverse("api-v1:api-root") == reverse("api_root_not_found")
+    for url in (
+        reverse("api_root_not_found"),
+        reverse("api_unknown_path", args=["no/such/thing"]),
+        "/api/v1/patients/not-a-uuid/nothing",
+    ):
+        response = Client().get(url)
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("application/json")
+        assert response.json() == {
+            "code": "not_found",
+            "message": "No API operation has this path; see /api/v1/docs.",
+            "field_errors": {},
+        }
+    unsafe = Client(enforce_csrf_checks=True).post("/api/v1/nothing", {})
+    assert unsafe.status_code == 404
+    assert unsafe.json()["code"] == "not_found"
 
 
 def test_nul_characters_are_refused_as_bad_input_not_a_500(world):
