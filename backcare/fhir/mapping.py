@@ -9,11 +9,14 @@ from decimal import Decimal
 from typing import Any
 
 from backcare.accounts.models import Clinic, Licence, Room, Therapist
+from backcare.clinical.body import MUSCLES
 from backcare.outcomes.models import OutcomeMeasurement
 from backcare.patients.models import Consent, Patient, PatientPreferences
 from backcare.plans.models import TreatmentPlan
 from backcare.scheduling.models import Appointment
+from backcare.triage.models import ReferralLetter, TriageAssessment
 from backcare.triage.queries import HoldState, HoldStatus
+from backcare.visits.models import AppliedTechnique, Visit
 
 Resource = dict[str, Any]
 
@@ -23,6 +26,10 @@ INSTRUMENT_SYSTEM = "urn:backcare:codesystem:instrument"
 LICENCE_SYSTEM = "urn:backcare:codesystem:licence-board"
 BODY_AREA_SYSTEM = "urn:backcare:codesystem:body-area"
 HOLD_SYSTEM = "urn:backcare:codesystem:hold"
+TECHNIQUE_SYSTEM = "urn:backcare:codesystem:technique"
+MUSCLE_SYSTEM = "urn:backcare:codesystem:muscle"
+FINDING_SYSTEM = "urn:backcare:codesystem:red-flag-rule"
+MUSCLE_LABELS = {m.code: m.label for m in MUSCLES}
 # LOINC codes of the measures that have one (docs/domain.md, FHIR mapping).
 LOINC_CODES: Mapping[str, tuple[str, str]] = {
     "pain_nrs": ("72514-3", "Pain severity - 0-10 verbal numeric rating [Score] - Reported"),
@@ -338,3 +345,97 @@ def flags(row: Patient, prefs: PatientPreferences | None, hold: HoldStatus) -> l
             }
         )
     return found
+
+
+def encounter(visit: Visit) -> Resource:
+    """A visit whose note is signed: an ambulatory encounter at its appointment."""
+    appointment = visit.appointment
+    return {
+        "resourceType": "Encounter",
+        "id": str(visit.pk),
+        "status": "finished",
+        "class": {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            "code": "AMB",
+            "display": "ambulatory",
+        },
+        "subject": ref("Patient", visit.patient_id),
+        "participant": [{"individual": ref("Practitioner", visit.therapist_id)}],
+        "appointment": [ref("Appointment", appointment.pk)],
+        "period": {"start": _instant(appointment.starts_at), "end": _instant(appointment.ends_at)},
+    }
+
+
+def procedure(visit: Visit, applied: AppliedTechnique) -> Resource:
+    """A technique applied at a visit: the technique, the muscle and side as body site, the
+    minutes and pressure (1-5) in a note."""
+    side = "" if applied.side == "both" else f" ({applied.side})"
+    muscle = MUSCLE_LABELS.get(applied.muscle, applied.muscle)
+    return {
+        "resourceType": "Procedure",
+        "id": str(applied.pk),
+        "status": "completed",
+        "code": {
+            "coding": [{"system": TECHNIQUE_SYSTEM, "code": applied.technique.code}],
+            "text": applied.technique.name,
+        },
+        "subject": ref("Patient", visit.patient_id),
+        "encounter": ref("Encounter", visit.pk),
+        "performedDateTime": _instant(visit.appointment.starts_at),
+        "performer": [{"actor": ref("Practitioner", visit.therapist_id)}],
+        "bodySite": [
+            {
+                "coding": [{"system": MUSCLE_SYSTEM, "code": f"{applied.muscle}:{applied.side}"}],
+                "text": f"{muscle}{side}",
+            }
+        ],
+        "note": [{"text": f"{applied.minutes} minutes, pressure {applied.pressure_level} of 5"}],
+    }
+
+
+def conditions(
+    assessment: TriageAssessment, findings: Iterable[tuple[str, str, str, tuple[str, ...]]]
+) -> list[Resource]:
+    """Each red-flag rule the latest screening triggered: a finding to be checked by a
+    clinician, not a diagnosis (verification status unconfirmed)."""
+    return [
+        {
+            "resourceType": "Condition",
+            "id": str(uuid.uuid5(assessment.pk, rule_id)),
+            "clinicalStatus": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                        "code": "active",
+                    }
+                ]
+            },
+            "verificationStatus": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                        "code": "unconfirmed",
+                    }
+                ]
+            },
+            "code": {"coding": [{"system": FINDING_SYSTEM, "code": rule_id}], "text": title},
+            "subject": ref("Patient", assessment.patient_id),
+            "recordedDate": _instant(assessment.assessed_at),
+        }
+        for rule_id, title, _, _ in findings
+    ]
+
+
+def service_request(letter: ReferralLetter) -> Resource:
+    """A referral letter: a request to the patient's doctor to review the screening's findings
+    and clear massage."""
+    return {
+        "resourceType": "ServiceRequest",
+        "id": str(letter.pk),
+        "status": "active",
+        "intent": "order",
+        "code": {"text": "Medical review and clearance before massage"},
+        "subject": ref("Patient", letter.patient_id),
+        "authoredOn": _instant(letter.written_at),
+        "performer": [{"display": letter.recipient_name}],
+    }

@@ -15,7 +15,8 @@ from backcare.outcomes.queries import list_measurements
 from backcare.patients.queries import get_patient
 from backcare.plans.queries import course_of
 from backcare.scheduling.queries import list_patient_appointments
-from backcare.triage.queries import get_hold_status
+from backcare.triage.queries import findings_of, get_hold_status, get_safety_summary
+from backcare.visits.queries import list_signed_visits
 
 Resource = dict[str, Any]
 
@@ -30,6 +31,7 @@ def patient_resources(viewer: Viewer, patient_id: uuid.UUID, *, now: datetime) -
     appointments = list_patient_appointments(viewer, patient_id, now=now)
     measurements = sorted(list_measurements(viewer, patient_id), key=lambda m: m.measured_at)
     hold = get_hold_status(viewer, patient_id)
+    visits = list_signed_visits(viewer, patient_id)
     plan = course_of(patient)
     booked = sorted(
         appointments.upcoming + appointments.past, key=lambda a: (a.starts_at, str(a.pk))
@@ -43,10 +45,18 @@ def patient_resources(viewer: Viewer, patient_id: uuid.UUID, *, now: datetime) -
     found += [mapping.appointment(a) for a in booked]
     for m in measurements:
         found += [mapping.questionnaire_response(m), mapping.observation(m)]
+    for signed in visits:
+        found.append(mapping.encounter(signed.visit))
+        found += [mapping.procedure(signed.visit, t) for t in signed.techniques]
     found += [mapping.consent(c) for c in record.consents]
     if plan is not None:
         found.append(mapping.care_plan(plan))
     found += mapping.flags(patient, record.preferences, hold)
+    if patient.user_id != viewer.pk:  # screening details are for the clinicians (triage)
+        safety = get_safety_summary(viewer, patient_id)
+        if safety.assessment is not None:
+            found += mapping.conditions(safety.assessment, findings_of(safety.assessment))
+        found += [mapping.service_request(letter) for letter in safety.letters]
     record_event(
         actor=viewer,
         action="patient.export",

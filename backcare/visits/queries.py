@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.db.models import Prefetch
+
 from backcare.accounts.models import Clinic, Role, Technique
 from backcare.accounts.queries import (
     ADMIN_ROLES,
@@ -322,6 +324,45 @@ def report_notes(viewer: Viewer, patient_id: uuid.UUID) -> list[ReportNote]:
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class SignedVisit:
+    """A signed visit for a record export: the visit with its appointment and therapist, and
+    the techniques applied (removed ones left out)."""
+
+    visit: Visit
+    techniques: tuple[AppliedTechnique, ...]
+
+
+def list_signed_visits(viewer: Viewer, patient_id: uuid.UUID) -> list[SignedVisit]:
+    """The patient's visits whose note is signed, oldest first, with the techniques applied,
+    for whoever may read the patient record (the patient, their clinic's staff, their referring
+    clinician); one `visit.list` event. Two queries, whatever the history."""
+    patient = find_patient(viewer, patient_id, action="visit.list")
+    notes = list(
+        VisitNote.objects.filter(
+            clinic_id=patient.clinic_id, visit__patient=patient, status=NoteStatus.SIGNED
+        )
+        .select_related("visit__appointment")
+        .prefetch_related(
+            Prefetch(
+                "techniques",
+                queryset=AppliedTechnique.objects.filter(removed_at=None)
+                .select_related("technique")
+                .order_by("created_at", "id"),
+            )
+        )
+        .order_by("visit__appointment__starts_at")
+    )
+    record_event(
+        actor=viewer,
+        action="visit.list",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"count": len(notes)},
+    )
+    return [SignedVisit(note.visit, tuple(note.techniques.all())) for note in notes]
 
 
 # --- Clinic analytics (reports.analytics) --------------------------------------------------------

@@ -1,17 +1,20 @@
 """A patient with something of every kind the FHIR mapping covers: the visit tests' world (a
 screened patient with a clearance, a plan, a licensed therapist, an appointment, an area not to
-touch) plus a room, consent and measurements."""
+touch) plus a room, consent, measurements, a signed visit with a technique applied and a
+referral letter."""
 
 from collections.abc import Mapping
 from datetime import timedelta
 
 from django.utils import timezone
 
-from backcare.accounts.models import Role
+from backcare.accounts.models import Role, Technique
 from backcare.outcomes.services import record_measurement
 from backcare.patients.models import Consent
 from backcare.scheduling.models import Appointment
-from backcare.visits.tests.factories import VisitWorld, make_appointment
+from backcare.triage.services import write_referral_letter
+from backcare.visits.models import AppliedTechnique, Visit
+from backcare.visits.tests.factories import VisitWorld, make_signed_visit
 from tests.factories import make_consent_text, make_member, make_room
 
 ODI_ANSWERS = {"sections": [2, 2, None, 2, 2, 2, 1, 1, 2, 1]}
@@ -34,6 +37,8 @@ class FhirWorld(VisitWorld):
         )
         self.measure("pain_nrs", {"now": 7, "worst": 9}, days_ago=20)
         self.measure("odi", ODI_ANSWERS, days_ago=20)
+        self.visit = self.signed_visit(days_ago=10)
+        write_referral_letter(actor=self.desk, patient_id=self.patient.pk, recipient_name="Dr Lee")
 
     def measure(self, instrument: str, answers: Mapping[str, object], *, days_ago: int) -> None:
         record_measurement(
@@ -45,12 +50,23 @@ class FhirWorld(VisitWorld):
             method="paper",
         )
 
+    def signed_visit(self, *, days_ago: int) -> Visit:
+        visit = make_signed_visit(self, days_ago=days_ago)
+        AppliedTechnique.objects.create(
+            clinic=self.clinic,
+            note=visit.note,
+            technique=Technique.objects.get(code="swedish"),
+            muscle="erector_spinae",
+            side="left",
+            pressure_level=3,
+            minutes=20,
+        )
+        return visit
+
     def grow(self, visits: int) -> None:
-        """More history: appointments (a day apart, never overlapping) and pain ratings."""
+        """More history: signed visits a day apart (never overlapping), each with a technique
+        applied, and pain ratings."""
         for _ in range(visits):
             self.grown += 1
-            days_ago = 40 + self.grown
-            make_appointment(
-                self, starts_at=timezone.now() - timedelta(days=days_ago), status="completed"
-            )
-            self.measure("pain_nrs", {"now": 5}, days_ago=days_ago)
+            self.signed_visit(days_ago=40 + self.grown)
+            self.measure("pain_nrs", {"now": 5}, days_ago=40 + self.grown)

@@ -35,7 +35,31 @@ def test_every_exported_resource_validates_with_fhir_resources(world):
         "Consent",
         "CarePlan",
         "Flag",
+        "Encounter",
+        "Procedure",
+        "Condition",
+        "ServiceRequest",
     }
+
+
+def test_a_technique_applied_is_a_procedure_on_its_muscle_and_side(world):
+    resources = patient_resources(world.admin, world.patient.pk, now=timezone.now())
+    [procedure] = [r for r in resources if r["resourceType"] == "Procedure"]
+    assert procedure["code"]["text"] == "Swedish (relaxation)"
+    assert procedure["bodySite"][0]["coding"][0]["code"] == "erector_spinae:left"
+    assert procedure["encounter"] == {"reference": f"Encounter/{world.visit.pk}"}
+    assert procedure["note"] == [{"text": "20 minutes, pressure 3 of 5"}]
+
+
+def test_the_patient_sees_no_screening_findings_or_letters_in_their_own_export(world):
+    from backcare.patients.models import Patient
+
+    Patient.objects.filter(pk=world.patient.pk).update(user=world.patient_user)
+    resources = patient_resources(world.patient_user, world.patient.pk, now=timezone.now())
+    kinds = {r["resourceType"] for r in resources}
+    assert "Condition" not in kinds
+    assert "ServiceRequest" not in kinds
+    assert "Procedure" in kinds
 
 
 def test_pain_is_coded_with_loinc_and_other_measures_with_our_code_system(world):
