@@ -1,24 +1,31 @@
 """FHIR endpoints under /fhir/: a patient's `$everything`, the clinic's bulk export (kick-off,
-status, files) and the import of a Bundle. Errors are OperationOutcomes (decision 0023)."""
+status, files) and the import of a Bundle, for the session or a personal access token. Errors
+are OperationOutcomes (decision 0023)."""
 
 import functools
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+from ninja.utils import check_csrf
 
 from backcare.accounts.context import clinic_context
-from backcare.core.errors import DomainError, http_status_for
+from backcare.accounts.models import ApiScope, Clinic, User
+from backcare.accounts.services import authenticate_api_token
+from backcare.core.errors import DomainError, NotFoundError, http_status_for
 from backcare.fhir import queries, services
 from backcare.fhir.models import ExportStatus
 
 FHIR_JSON = "application/fhir+json"
+View = Callable[..., HttpResponseBase]
 
 
 def outcome(status: int, message: str, code: str = "processing") -> HttpResponse:
@@ -29,38 +36,75 @@ def outcome(status: int, message: str, code: str = "processing") -> HttpResponse
     return JsonResponse(body, status=status, content_type=FHIR_JSON)
 
 
-def fhir_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Signed-in callers only (401 otherwise); domain errors become OperationOutcomes with the
-    status of `core.errors`; FHIR responses are never cached."""
+@dataclass(frozen=True)
+class Caller:
+    """Who calls: the person, the clinic they act in and whether they may write. A personal
+    access token (`Authorization: Bearer`, decision 0019) acts in its own clinic with its
+    scopes; the session acts in the clinic chosen on the site, unsafe methods with CSRF."""
 
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return outcome(401, "Sign in first.", "login")
+    user: User
+    clinic: Clinic | None
+    may_write: bool
+
+
+def _caller(request: HttpRequest) -> Caller | HttpResponse:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
         try:
-            response = view(request, *args, **kwargs)
-        except DomainError as error:
-            code = "not-found" if http_status_for(error) == 404 else "invalid"
-            response = outcome(http_status_for(error), error.message, code)
-        patch_cache_control(response, private=True, no_store=True)
-        return response
+            row = authenticate_api_token(header.removeprefix("Bearer ").strip())
+        except NotFoundError as error:
+            return outcome(401, error.message, "login")
+        request.user = row.user
+        return Caller(row.user, row.clinic, ApiScope.WRITE in row.scopes)
+    if not isinstance(request.user, User):
+        return outcome(401, "Sign in or send a token.", "login")
+    if check_csrf(request) is not None:
+        return outcome(403, "CSRF check failed: send the X-CSRFToken header.", "security")
+    return Caller(request.user, clinic_context(request).clinic, True)
 
-    return wrapped
+
+def fhir_view(*, writes: bool = False) -> Callable[[View], View]:
+    """Callers signed in or with a token (401 otherwise; a read-only token that writes, 403);
+    domain errors become OperationOutcomes with the status of `core.errors`; FHIR responses
+    are never cached."""
+
+    def decorate(view: View) -> View:
+        @csrf_exempt  # checked in `_caller` for the session; a bearer token needs none
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            who = _caller(request)
+            if isinstance(who, HttpResponse):
+                return who
+            if writes and not who.may_write:
+                return outcome(
+                    403, "This token may not write: it needs the write scope.", "forbidden"
+                )
+            try:
+                response = view(request, who, *args, **kwargs)
+            except DomainError as error:
+                code = "not-found" if http_status_for(error) == 404 else "invalid"
+                response = outcome(http_status_for(error), error.message, code)
+            patch_cache_control(response, private=True, no_store=True)
+            return response
+
+        return wrapped
+
+    return decorate
 
 
 @require_GET
-@fhir_view
-def patient_everything(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+@fhir_view()
+def patient_everything(request: HttpRequest, who: Caller, patient_id: uuid.UUID) -> HttpResponse:
     """`GET /fhir/Patient/{id}/$everything`: the patient's record as a Bundle."""
-    found = queries.everything(request.user, patient_id, now=timezone.now())
+    found = queries.everything(who.user, patient_id, now=timezone.now())
     return JsonResponse(found, content_type=FHIR_JSON)
 
 
 @require_GET
-@fhir_view
-def export_kickoff(request: HttpRequest) -> HttpResponse:
+@fhir_view()
+def export_kickoff(request: HttpRequest, who: Caller) -> HttpResponse:
     """`GET /fhir/$export`: start a bulk export of the clinic; 202 with the status URL."""
-    job = services.start_export(actor=request.user, clinic=clinic_context(request).clinic)
+    job = services.start_export(actor=who.user, clinic=who.clinic)
     response = HttpResponse(status=202)
     response["Content-Location"] = request.build_absolute_uri(
         reverse("fhir_export_status", args=[job.pk])
@@ -69,10 +113,10 @@ def export_kickoff(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@fhir_view
-def export_status(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+@fhir_view()
+def export_status(request: HttpRequest, who: Caller, job_id: uuid.UUID) -> HttpResponse:
     """202 with X-Progress while the export runs; 200 with the manifest once done."""
-    job = queries.get_export_job(request.user, clinic_context(request).clinic, job_id)
+    job = queries.get_export_job(who.user, who.clinic, job_id)
     if job.status == ExportStatus.RUNNING:
         response = HttpResponse(status=202)
         response["X-Progress"] = f"{job.progress_percent}%"
@@ -99,10 +143,12 @@ def export_status(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
-@fhir_view
-def export_file(request: HttpRequest, job_id: uuid.UUID, resource_type: str) -> HttpResponseBase:
+@fhir_view()
+def export_file(
+    request: HttpRequest, who: Caller, job_id: uuid.UUID, resource_type: str
+) -> HttpResponseBase:
     """One NDJSON file of a finished export, streamed from disk."""
-    job = queries.get_export_job(request.user, clinic_context(request).clinic, job_id)
+    job = queries.get_export_job(who.user, who.clinic, job_id)
     if job.status != ExportStatus.DONE or resource_type not in job.counts:
         return outcome(404, "No such file in this export.", "not-found")
     path = services.export_folder(job) / f"{resource_type}.ndjson"
@@ -110,16 +156,14 @@ def export_file(request: HttpRequest, job_id: uuid.UUID, resource_type: str) -> 
 
 
 @require_POST
-@fhir_view
-def import_bundle(request: HttpRequest) -> HttpResponse:
+@fhir_view(writes=True)
+def import_bundle(request: HttpRequest, who: Caller) -> HttpResponse:
     """`POST /fhir/$import-bundle`: create a Bundle's patient in the admin's empty clinic."""
     try:
         document = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return outcome(400, "Send the Bundle as JSON.", "structure")
-    patient_id = services.import_bundle(
-        actor=request.user, clinic=clinic_context(request).clinic, document=document
-    )
+    patient_id = services.import_bundle(actor=who.user, clinic=who.clinic, document=document)
     response = JsonResponse(
         {"resourceType": "Patient", "id": str(patient_id)}, status=201, content_type=FHIR_JSON
     )

@@ -5,11 +5,13 @@ import json
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from fhir.resources.R4B import get_fhir_model_class
 
-from backcare.accounts.models import Role
+from backcare.accounts.models import Role, User
+from backcare.accounts.services import create_api_token
 from backcare.core.models import AuditEvent
 from backcare.fhir.models import ExportJob
 from backcare.fhir.tests.factories import FhirWorld
@@ -131,3 +133,60 @@ def test_a_file_the_export_did_not_write_is_a_404(world, django_capture_on_commi
     job = ExportJob.objects.get(clinic=world.clinic)
     response = client.get(reverse("fhir_export_file", args=[job.pk, "Secrets"]))
     assert response.status_code == 404
+
+
+# --- Personal access tokens ---------------------------------------------------------------------
+
+
+def token_for(user, clinic, scopes=("read",)) -> str:
+    return create_api_token(actor=user, clinic=clinic, name="fhir", scopes=scopes)[1]
+
+
+def test_everything_accepts_a_personal_access_token(world):
+    token = token_for(world.user, world.clinic)
+    response = Client().get(everything_url(world), HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert response.json()["resourceType"] == "Bundle"
+
+
+def test_an_unknown_token_is_a_401_outcome(world):
+    response = Client().get(everything_url(world), HTTP_AUTHORIZATION="Bearer nonsense")
+    assert response.status_code == 401
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_a_token_of_another_clinic_cannot_read_the_patient(world):
+    elsewhere = make_clinic("Elsewhere")
+    also_there = make_member(elsewhere, Role.THERAPIST, world.user)
+    token = token_for(User.objects.get(pk=also_there.pk), elsewhere)
+    response = Client().get(everything_url(world), HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 404
+
+
+def test_a_read_only_token_may_not_import(world):
+    empty = make_clinic("Empty")
+    admin = make_member(empty, Role.CLINIC_ADMIN)
+    response = Client().post(
+        reverse("fhir_import_bundle"),
+        {"resourceType": "Bundle", "type": "collection"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token_for(admin, empty)}",
+    )
+    assert response.status_code == 403
+    written = Client().post(
+        reverse("fhir_import_bundle"),
+        {"resourceType": "Bundle", "type": "collection"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token_for(admin, empty, scopes=('read', 'write'))}",
+    )
+    assert written.status_code == 422
+
+
+def test_an_import_through_the_session_needs_the_csrf_token(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.admin)
+    response = client.post(
+        reverse("fhir_import_bundle"), {"resourceType": "Bundle"}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert response.json()["issue"][0]["code"] == "security"
