@@ -32,6 +32,7 @@ from backcare.accounts.models import (
 )
 from backcare.core.audit import Outcome, record_event
 from backcare.core.errors import NotFoundError
+from backcare.core.paging import page_after
 
 Viewer = User | AnonymousUser
 
@@ -507,3 +508,16 @@ def licences_of(therapist_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Li
     for lic in Licence.objects.filter(therapist_id__in=found).order_by("created_at", "id"):
         found[lic.therapist_id].append(lic)
     return found
+
+
+def rooms_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Room]:
+    """One page of the clinic's rooms for a clinic-wide export (not audited: the export's
+    kick-off checked and audited the clinic admin)."""
+    return page_after(Room.objects.filter(clinic=clinic), after, limit)
+
+
+def therapists_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Therapist]:
+    """One page of the clinic's therapists, with their names and licences, for a clinic-wide
+    export (not audited: the export's kick-off checked and audited the clinic admin)."""
+    rows = _therapists_of(clinic).select_related("user").prefetch_related("licences")
+    return page_after(rows, after, limit)

@@ -14,25 +14,49 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from backcare.accounts.models import Clinic
-from backcare.accounts.queries import ADMIN_ROLES, Viewer, acting_user, require_roles
+from backcare.accounts.queries import (
+    ADMIN_ROLES,
+    Viewer,
+    acting_user,
+    require_roles,
+    rooms_after,
+    therapists_after,
+)
 from backcare.core.audit import record_event
 from backcare.core.errors import ConflictError, InvalidInputError
 from backcare.fhir import mapping, tasks
 from backcare.fhir.models import ExportJob, ExportStatus
 from backcare.outcomes.queries import measurements_after
 from backcare.outcomes.services import record_measurement
-from backcare.patients.queries import count_patients, patients_after
+from backcare.patients.queries import consents_after, count_patients, patients_after
 from backcare.patients.services import create_patient
+from backcare.plans.queries import plans_after
+from backcare.scheduling.queries import appointments_after
+from backcare.visits.queries import applied_techniques_after, signed_visits_after
 
 Resource = dict[str, Any]
 # Rows read per page: the most the export holds in memory at once, whatever the clinic's size.
 EXPORT_PAGE_ROWS = 500
+
+
+def _clinic_page(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Clinic]:
+    return [clinic] if after is None else []
+
+
+# (resource type, pager of the owning app, mapping): the files of a bulk export, in order.
 EXPORT_TYPES: Sequence[tuple[str, Callable[..., list[Any]], Callable[[Any], Resource]]] = (
+    ("Organization", _clinic_page, mapping.organization),
+    ("Location", rooms_after, mapping.location),
+    ("Practitioner", therapists_after, lambda t: mapping.practitioner(t, t.licences.all())),
     ("Patient", patients_after, mapping.patient),
+    ("Appointment", appointments_after, mapping.appointment),
+    ("Encounter", signed_visits_after, mapping.encounter),
+    ("Procedure", applied_techniques_after, lambda a: mapping.procedure(a.note.visit, a)),
     ("QuestionnaireResponse", measurements_after, mapping.questionnaire_response),
     ("Observation", measurements_after, mapping.observation),
+    ("Consent", consents_after, mapping.consent),
+    ("CarePlan", plans_after, mapping.care_plan),
 )
-EXPORT_TYPE_NAMES = frozenset(name for name, _, _ in EXPORT_TYPES)
 
 
 def start_export(*, actor: Viewer, clinic: Clinic | None) -> ExportJob:

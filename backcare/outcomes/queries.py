@@ -9,6 +9,7 @@ from backcare.accounts.models import Clinic
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
 from backcare.clinical import change
 from backcare.core.audit import record_event
+from backcare.core.paging import page_after
 from backcare.outcomes.models import (
     CheckIn,
     FlareUp,
@@ -224,7 +225,6 @@ def measurements_after(
     """Up to `limit` measurements in force of the clinic whose id follows `after`, by id: one
     page of a clinic-wide export, read in pages so memory stays flat. Not audited: the export's
     kick-off checked and audited the clinic admin."""
-    rows = OutcomeMeasurement.objects.filter(clinic=clinic, withdrawn_at=None).order_by("id")
-    if after is not None:
-        rows = rows.filter(pk__gt=after)
-    return list(rows[:limit])
+    return page_after(
+        OutcomeMeasurement.objects.filter(clinic=clinic, withdrawn_at=None), after, limit
+    )

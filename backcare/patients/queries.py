@@ -22,6 +22,7 @@ from backcare.accounts.queries import (
     require_roles,
 )
 from backcare.core.audit import record_event
+from backcare.core.paging import page_after
 from backcare.patients.models import Consent, ConsentText, Patient, PatientPreferences
 
 SEE_ALL_ROLES = frozenset({Role.CLINIC_ADMIN, Role.FRONT_DESK, Role.THERAPIST})
@@ -199,7 +200,10 @@ def patients_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> li
     """Up to `limit` patients of the clinic whose id follows `after`, by id: one page of a
     clinic-wide export, read in pages so memory stays flat. Not audited: the export's kick-off
     checked and audited the clinic admin."""
-    rows = Patient.objects.filter(clinic=clinic).order_by("id")
-    if after is not None:
-        rows = rows.filter(pk__gt=after)
-    return list(rows[:limit])
+    return page_after(Patient.objects.filter(clinic=clinic), after, limit)
+
+
+def consents_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Consent]:
+    """One page of the clinic's consents (with their texts) for a clinic-wide export; see
+    `patients_after`."""
+    return page_after(Consent.objects.filter(clinic=clinic).select_related("text"), after, limit)

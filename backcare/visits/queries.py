@@ -26,6 +26,7 @@ from backcare.accounts.queries import (
 )
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.audit import record_event
+from backcare.core.paging import page_after
 from backcare.patients.models import Patient, PatientPreferences
 from backcare.patients.queries import find_patient
 from backcare.plans.models import PlanTechnique, TreatmentPlan
@@ -384,3 +385,25 @@ def list_signed_notes_of_plans(
         .prefetch_related("amendments")
         .order_by("visit__appointment__starts_at", "id")
     )
+
+
+def signed_visits_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Visit]:
+    """One page of the clinic's visits whose note is signed (with their appointments), for a
+    clinic-wide export (not audited: the export's kick-off checked and audited the clinic
+    admin)."""
+    rows = Visit.objects.filter(clinic=clinic, note__status=NoteStatus.SIGNED).select_related(
+        "appointment"
+    )
+    return page_after(rows, after, limit)
+
+
+def applied_techniques_after(
+    clinic: Clinic, after: uuid.UUID | None, *, limit: int
+) -> list[AppliedTechnique]:
+    """One page of the techniques applied at the clinic's signed visits (removed ones left
+    out), with the visit and technique, for a clinic-wide export (not audited: the export's
+    kick-off checked and audited the clinic admin)."""
+    rows = AppliedTechnique.objects.filter(
+        clinic=clinic, removed_at=None, note__status=NoteStatus.SIGNED
+    ).select_related("technique", "note__visit__appointment")
+    return page_after(rows, after, limit)

@@ -82,9 +82,17 @@ def test_bulk_export_kicks_off_then_reports_a_manifest_whose_files_download_and_
     assert status.status_code == 200
     manifest = status.json()
     assert {o["type"]: o["count"] for o in manifest["output"]} == {
+        "Organization": 1,
+        "Location": 1,
+        "Practitioner": 2,
         "Patient": 1,
+        "Appointment": 2,
+        "Encounter": 1,
+        "Procedure": 1,
         "QuestionnaireResponse": 2,
         "Observation": 2,
+        "Consent": 1,
+        "CarePlan": 1,
     }
     files = {}
     for output in manifest["output"]:
