@@ -76,8 +76,9 @@ def export_folder(job: ExportJob) -> Path:
 
 def run_export(*, job_id: uuid.UUID, page_rows: int = EXPORT_PAGE_ROWS) -> ExportJob:
     """Write the clinic's resources as NDJSON, one file per type, a line per resource, reading
-    `page_rows` rows at a time so that memory stays flat; record progress after each type and
-    the most rows held at once (`peak_rows`). A failure marks the job failed."""
+        `page_rows` rows at a time so that memory stays flat; record progress after each type and
+        the most rows held at once (`peak_rows`). A failure marks the job failed, with its reason,
+    and is raised again for the task backend to record."""
     job = ExportJob.objects.select_related("clinic").get(pk=job_id)
     folder = export_folder(job)
     folder.mkdir(parents=True, exist_ok=True)
@@ -90,12 +91,24 @@ def run_export(*, job_id: uuid.UUID, page_rows: int = EXPORT_PAGE_ROWS) -> Expor
             )
             counts[name] = written
             peak = max(peak, held)
-            progress = 100 * number // (len(EXPORT_TYPES) + 1)
-            ExportJob.objects.filter(pk=job.pk).update(progress_percent=progress, counts=counts)
-    except (OSError, ValueError) as error:
-        job.status, job.error = ExportStatus.FAILED, str(error)[:300]
-    else:
-        job.status, job.progress_percent = ExportStatus.DONE, 100
+            job.progress_percent = 100 * number // (len(EXPORT_TYPES) + 1)
+            ExportJob.objects.filter(pk=job.pk).update(
+                progress_percent=job.progress_percent, counts=counts
+            )
+    except Exception as error:
+        # Whatever stopped it, the poller must learn that the job ended; the task backend
+        # records the traceback.
+        _finish(job, counts, peak, status=ExportStatus.FAILED, error=str(error)[:300])
+        raise
+    return _finish(job, counts, peak, status=ExportStatus.DONE, error="")
+
+
+def _finish(
+    job: ExportJob, counts: dict[str, int], peak: int, *, status: ExportStatus, error: str
+) -> ExportJob:
+    job.status, job.error = status, error
+    if status == ExportStatus.DONE:
+        job.progress_percent = 100
     job.counts, job.peak_rows, job.finished_at = counts, peak, timezone.now()
     job.save(
         update_fields=[
@@ -222,6 +235,8 @@ def _import_answers(actor: Viewer, patient_id: uuid.UUID, old_ref: str, response
         authored = datetime.fromisoformat(response["authored"])
     except ValueError as error:
         raise InvalidInputError("A QuestionnaireResponse has an unreadable date.") from error
+    if authored.tzinfo is None:
+        raise InvalidInputError("A QuestionnaireResponse's date needs its time zone.")
     record_measurement(
         actor=actor,
         patient_id=patient_id,

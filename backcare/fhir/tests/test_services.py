@@ -161,3 +161,31 @@ def test_bulk_export_holds_at_most_one_page_of_rows_whatever_the_clinics_size():
     assert small.peak_rows == large.peak_rows == 4
     lines = (services.export_folder(large) / "Patient.ndjson").read_text().splitlines()
     assert len({json.loads(line)["id"] for line in lines}) == 23
+
+
+def test_a_failing_export_is_marked_failed_with_its_reason(monkeypatch):
+    def broken(clinic, after, *, limit):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(
+        services, "EXPORT_TYPES", (*services.EXPORT_TYPES[:1], ("Patient", broken, str))
+    )
+    clinic = make_clinic("Seeded")
+    job = ExportJob.objects.create(
+        clinic=clinic, requested_by=make_member(clinic, Role.CLINIC_ADMIN)
+    )
+    with pytest.raises(OSError, match="disk full"):
+        services.run_export(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.error, job.counts) == ("failed", "disk full", {"Organization": 1})
+
+
+def test_an_answer_date_without_a_time_zone_is_refused(world):
+    exported = everything(world.admin, world.patient.pk, now=timezone.now())
+    for entry in exported["entry"]:
+        if entry["resource"]["resourceType"] == "QuestionnaireResponse":
+            entry["resource"]["authored"] = "2026-01-05"  # valid FHIR, but no instant
+    empty = make_clinic("Empty")
+    admin = make_member(empty, Role.CLINIC_ADMIN)
+    with pytest.raises(InvalidInputError, match="time zone"):
+        services.import_bundle(actor=admin, clinic=empty, document=exported)
