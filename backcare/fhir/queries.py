@@ -96,3 +96,10 @@ def get_export_job(viewer: Viewer, clinic: Clinic | None, job_id: uuid.UUID) -> 
             object_id=str(job_id),
         )
     return job
+
+
+def list_export_jobs(viewer: Viewer, clinic: Clinic | None, *, limit: int = 10) -> list[ExportJob]:
+    """The clinic's latest bulk exports, newest first, for its admins (`NotFoundError`,
+    audited, for anyone else)."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="fhir_export.list")
+    return list(ExportJob.objects.filter(clinic=clinic).order_by("-created_at")[:limit])

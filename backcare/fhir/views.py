@@ -2,19 +2,30 @@
 status, files) and the import of a Bundle, for the session or a personal access token. Errors
 are OperationOutcomes (decision 0023)."""
 
+import csv
 import functools
+import itertools
 import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.contrib.auth.decorators import login_required
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from ninja.utils import check_csrf
 
 from backcare.accounts.context import clinic_context
@@ -23,6 +34,8 @@ from backcare.accounts.services import authenticate_api_token
 from backcare.core.errors import DomainError, NotFoundError, http_status_for
 from backcare.fhir import queries, services
 from backcare.fhir.models import ExportStatus
+from backcare.outcomes.queries import list_measurements
+from backcare.patients.queries import own_patient_id
 
 FHIR_JSON = "application/fhir+json"
 View = Callable[..., HttpResponseBase]
@@ -171,3 +184,61 @@ def import_bundle(request: HttpRequest, who: Caller) -> HttpResponse:
         reverse("fhir_patient_everything", args=[patient_id])
     )
     return response
+
+
+# --- Pages: open data ---------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clinic_export(request: HttpRequest) -> HttpResponse:
+    """The clinic's bulk exports for its admins: start one; the list polls (htmx) while one
+    runs and links each finished file."""
+    clinic = clinic_context(request).clinic
+    if request.method == "POST":
+        services.start_export(actor=request.user, clinic=clinic)
+        return redirect("fhir_clinic_export")
+    jobs = queries.list_export_jobs(request.user, clinic)
+    context = {
+        "jobs": jobs,
+        "running": any(job.status == ExportStatus.RUNNING for job in jobs),
+    }
+    template = "fhir/clinic_export.html"
+    if request.headers.get("HX-Request") == "true":
+        template += "#jobs"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def portal_my_data(request: HttpRequest) -> HttpResponse:
+    """Where a patient downloads everything we hold about them."""
+    patient_id = own_patient_id(request.user, clinic_context(request).clinic)
+    return render(request, "fhir/portal_my_data.html", {"patient_id": patient_id})
+
+
+@login_required
+@require_GET
+def portal_measurements_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The patient's own measurements as CSV (audited by the read)."""
+    patient_id = own_patient_id(request.user, clinic_context(request).clinic)
+    rows = list_measurements(request.user, patient_id)
+    writer = csv.writer(_Echo())
+    header = [writer.writerow(MY_MEASUREMENT_COLUMNS)]
+    lines = itertools.chain(
+        header, (writer.writerow([getattr(m, c) for c in MY_MEASUREMENT_COLUMNS]) for m in rows)
+    )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="my-measurements.csv"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+MY_MEASUREMENT_COLUMNS = ("measured_at", "instrument", "score_display", "band", "method")
+
+
+class _Echo:
+    """A file-like object that hands each CSV line back (streamed, never held in memory)."""
+
+    def write(self, value: str) -> str:
+        return value
