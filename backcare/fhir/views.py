@@ -165,6 +165,10 @@ def export_file(
     if job.status != ExportStatus.DONE or resource_type not in job.counts:
         return outcome(404, "No such file in this export.", "not-found")
     path = services.export_folder(job) / f"{resource_type}.ndjson"
+    if not path.is_file():
+        return outcome(
+            410, "This export's files have been removed: start a new export.", "not-found"
+        )
     return FileResponse(path.open("rb"), content_type="application/fhir+ndjson")
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from backcare.accounts.models import Role
 from backcare.core.errors import ConflictError, InvalidInputError, NotFoundError
-from backcare.fhir import services
+from backcare.fhir import mapping, services
 from backcare.fhir.models import ExportJob
 from backcare.fhir.queries import everything
 from backcare.fhir.tests.factories import FhirWorld
@@ -189,3 +189,15 @@ def test_an_answer_date_without_a_time_zone_is_refused(world):
     admin = make_member(empty, Role.CLINIC_ADMIN)
     with pytest.raises(InvalidInputError, match="time zone"):
         services.import_bundle(actor=admin, clinic=empty, document=exported)
+
+
+def test_a_questionnaire_response_of_an_unknown_instrument_is_refused(world):
+    exported = everything(world.admin, world.patient.pk, now=timezone.now())
+    for entry in exported["entry"]:
+        if entry["resource"]["resourceType"] == "QuestionnaireResponse":
+            entry["resource"]["questionnaire"] = f"{mapping.INSTRUMENT_SYSTEM}:nonsense"
+    empty = make_clinic("Empty")
+    admin = make_member(empty, Role.CLINIC_ADMIN)
+    with pytest.raises(InvalidInputError):
+        services.import_bundle(actor=admin, clinic=empty, document=exported)
+    assert not Patient.objects.filter(clinic=empty).exists()

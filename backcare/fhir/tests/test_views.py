@@ -13,6 +13,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from backcare.accounts.models import Role, User
 from backcare.accounts.services import create_api_token
 from backcare.core.models import AuditEvent
+from backcare.fhir import services
 from backcare.fhir.models import ExportJob
 from backcare.fhir.tests.factories import FhirWorld
 from conftest import client_for
@@ -198,3 +199,13 @@ def test_an_import_through_the_session_needs_the_csrf_token(world):
     )
     assert response.status_code == 403
     assert response.json()["issue"][0]["code"] == "security"
+
+
+def test_a_file_removed_from_disk_is_gone_not_an_error(world, django_capture_on_commit_callbacks):
+    client = client_for(world.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(reverse("fhir_export_kickoff"))
+    job = ExportJob.objects.get(clinic=world.clinic)
+    (services.export_folder(job) / "Patient.ndjson").unlink()
+    response = client.get(reverse("fhir_export_file", args=[job.pk, "Patient"]))
+    assert response.status_code == 410
