@@ -17,6 +17,11 @@ urlpatterns = [
     ),
     path("fhir/$import-bundle", views.import_bundle, name="fhir_import_bundle"),
     path("clinic/export/", views.clinic_export, name="fhir_clinic_export"),
+    path(
+        "clinic/export/<uuid:job_id>/<str:table>.csv",
+        views.export_table,
+        name="fhir_export_table",
+    ),
     path("portal/my-data/", views.portal_my_data, name="portal_my_data"),
     path(
         "portal/my-data/measurements.csv",

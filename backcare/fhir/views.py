@@ -172,6 +172,28 @@ def export_file(
     return FileResponse(path.open("rb"), content_type="application/fhir+ndjson")
 
 
+@require_GET
+@fhir_view()
+def export_table(
+    request: HttpRequest, who: Caller, job_id: uuid.UUID, table: str
+) -> HttpResponseBase:
+    """One CSV table of a finished export, streamed from disk."""
+    job = queries.get_export_job(who.user, who.clinic, job_id)
+    if job.status != ExportStatus.DONE or table not in job.tables:
+        return outcome(404, "No such table in this export.", "not-found")
+    path = services.export_folder(job) / f"{table}.csv"
+    if not path.is_file():
+        return outcome(
+            410, "This export's files have been removed: start a new export.", "not-found"
+        )
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"{table}.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
 @require_POST
 @fhir_view(writes=True)
 def import_bundle(request: HttpRequest, who: Caller) -> HttpResponse:

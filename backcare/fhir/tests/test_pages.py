@@ -32,6 +32,19 @@ def test_an_admin_starts_an_export_and_the_page_links_its_files(
     job = ExportJob.objects.get(clinic=world.clinic)
     assert reverse("fhir_export_file", args=[job.pk, "Patient"]) in page
     assert "every 2s" not in page
+    table = client.get(reverse("fhir_export_table", args=[job.pk, "patients"]))
+    rows = list(csv.reader(io.StringIO(b"".join(table.streaming_content).decode())))
+    assert rows[0][:3] == ["id", "given_name", "family_name"]
+    assert [row[0] for row in rows[1:]] == [str(world.patient.pk)]
+    assert job.tables == {
+        "patients": 1,
+        "appointments": 2,
+        "measurements": 2,
+        "consents": 1,
+        "treatment_plans": 1,
+    }
+    unknown = client.get(reverse("fhir_export_table", args=[job.pk, "secrets"]))
+    assert unknown.status_code == 404
 
 
 def test_the_list_polls_while_an_export_runs(world):
