@@ -239,7 +239,7 @@ def clinic_export(request: HttpRequest) -> HttpResponse:
 @require_GET
 def portal_my_data(request: HttpRequest) -> HttpResponse:
     """Where a patient downloads everything we hold about them."""
-    patient_id = own_patient_id(request.user, clinic_context(request).clinic)
+    patient_id = queries.own_data_patient_id(request.user, clinic_context(request).clinic)
     return render(request, "fhir/portal_my_data.html", {"patient_id": patient_id})
 
 

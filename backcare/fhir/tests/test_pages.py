@@ -69,6 +69,9 @@ def test_a_patient_downloads_their_own_measurements_as_csv(world):
     page = client.get(reverse("portal_my_data")).content.decode()
     assert reverse("fhir_patient_everything", args=[world.patient.pk]) in page
     assert reverse("progress_pdf", args=[world.patient.pk]) in page
+    assert AuditEvent.objects.filter(
+        action="portal.data.view", actor_id=world.patient_user.pk, patient_id=world.patient.pk
+    ).exists()
     response = client.get(reverse("portal_measurements_csv"))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0] == ["measured_at", "instrument", "score_display", "band", "method"]
