@@ -14,8 +14,8 @@ POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/backcare
 DEV_ENV := DEBUG=1
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo serve test check lint format typecheck migrations-check security-lint architecture \
-        test-sqlite test-postgres browser-deps system-deps postgres-ready clean
+.PHONY: help setup demo serve test check lint format typecheck migrations-check security-lint dependency-audit architecture \
+        test-sqlite test-postgres browser-deps system-deps postgres-ready postgres-client clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -63,6 +63,15 @@ typecheck:
 security-lint:  ## bandit over our code: fails on any high-severity finding
 	$(VENV)/bin/bandit -q -r backcare config -x '*/tests/*' --severity-level high
 
+# Each waiver: vulnerability id, the date it was waived, and why (docs/security.md).
+AUDIT_WAIVERS := dependency-audit-waivers.txt
+
+dependency-audit:  ## pip-audit of the locked packages: fails on a known vulnerability without a waiver, or on any package it could not check
+	@set -o pipefail; requirements=$$(mktemp); trap 'rm -f "$$requirements"' EXIT; \
+	$(UV) export --frozen --no-hashes --no-emit-project --format requirements-txt > "$$requirements"; \
+	ignored=$$(grep -v '^\s*#' $(AUDIT_WAIVERS) | awk 'NF { printf "--ignore-vuln %s ", $$1 }'); \
+	$(VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r "$$requirements" $$ignored
+
 migrations-check:
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
 
@@ -72,11 +81,17 @@ architecture:  ## Import direction and layout rules of ARCHITECTURE.md (also par
 test-sqlite: setup
 	DATABASE_URL=$(SQLITE_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
-test-postgres: setup postgres-ready
+test-postgres: setup postgres-ready postgres-client
 	DATABASE_URL=$(POSTGRES_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 postgres-ready:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432. Start it (see .ci/run), or set POSTGRES_TEST_URL."; exit 1; }
+
+postgres-client:  ## Install Debian's PostgreSQL client (pg_dump, pg_restore: backup and restore) when missing
+	@{ command -v pg_dump >/dev/null && command -v pg_restore >/dev/null; } || { \
+	  echo "Installing the PostgreSQL client from Debian's packages for backups..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql-client >/dev/null; }
 
 browser-deps:  ## Install Debian's chromium (browser tests) and poppler-utils (PDF checks) when missing
 	@{ test -x /usr/bin/chromium && command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null; } || { \

@@ -1,6 +1,7 @@
 """Project-wide pytest fixtures: the three actors of every permission test, and clients."""
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
@@ -22,6 +23,14 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _uploads_in_a_temporary_folder(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Rate-limit counts live in the cache: each test starts with none and leaves none behind.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

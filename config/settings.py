@@ -66,13 +66,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside every other middleware, so that responses they make themselves (a 400 for a bad
+    # Host, a redirect) carry the policy too.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "backcare.core.middleware.RequestContextMiddleware",
     "backcare.core.middleware.DomainErrorMiddleware",
@@ -84,7 +86,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Serves collected static files in production; runserver and the test server do it in DEBUG.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(3, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -183,6 +185,14 @@ if not BACKCARE_REQUIRE_STAFF_MFA and not DEBUG:
 # JSON API (decision 0019): calls allowed per token (or signed-in person) and per period,
 # e.g. 600/min or 10000/h; more answer 429.
 BACKCARE_API_RATE = env.str("BACKCARE_API_RATE", default="600/min")
+# Pages anyone can reach or that start costly work (check-in and waitlist links, calendar feeds,
+# online booking, intake start, the education page): requests per client address and page, e.g.
+# 60/min; more answer 429 with Retry-After (decision 0026). The client address is the socket's,
+# or the last X-Forwarded-For hop only with BEHIND_PROXY=1.
+BACKCARE_PUBLIC_RATE = env.str("BACKCARE_PUBLIC_RATE", default="60/min")
+# The retention job (`manage.py apply_retention`, decision 0026) removes outbox messages and
+# webhook deliveries that were sent (delivered), skipped or failed this many days ago.
+BACKCARE_RETENTION_NOTIFICATION_DAYS = env.int("BACKCARE_RETENTION_NOTIFICATION_DAYS", default=180)
 
 # --- Email ------------------------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ from backcare.accounts.models import (
     Therapist,
     User,
 )
+from backcare.core.models import WebhookEndpoint, WebhookEvent
+from backcare.core.webhooks import create_endpoint
 from backcare.patients.models import ConsentKind, ConsentText, Patient, PatientPreferences
 
 PASSWORD = "correct-horse-battery-staple"
@@ -119,3 +121,16 @@ def make_consent_text(
         body="I agree.",
         published_at=timezone.now(),
     )
+
+
+def make_webhook_endpoint(
+    clinic: Clinic,
+    events: list[WebhookEvent] | None = None,
+    *,
+    url: str = "https://hooks.example.org/backcare",
+) -> WebhookEndpoint:
+    """An active endpoint of the clinic for `events` (all of them by default); never called."""
+    endpoint, _ = create_endpoint(
+        clinic_id=clinic.pk, url=url, events=events or list(WebhookEvent), created_by_id=None
+    )
+    return endpoint

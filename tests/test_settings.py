@@ -1,7 +1,7 @@
 """The settings file refuses unsafe production configurations and passes Django's deploy checks.
 
-Each case starts a fresh `manage.py check --deploy` with only the variables it names (plus PATH),
-because settings are read once per process.
+Each case starts a fresh `manage.py check --deploy --fail-level WARNING` with only the
+variables it names (plus PATH), because settings are read once per process.
 """
 
 import os
@@ -18,7 +18,7 @@ SECRET = secrets.token_urlsafe(64)
 
 def run_check(**env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy"],
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env={"PATH": os.environ["PATH"], **env},
         capture_output=True,
@@ -44,10 +44,28 @@ def test_refuses_to_start_without_secret_key_and_allowed_hosts_when_debug_is_off
     assert missing in result.stderr
 
 
-def test_deploy_check_passes_with_only_secret_key_and_allowed_hosts():
-    result = run_check(DEBUG="0", SECRET_KEY=SECRET, ALLOWED_HOSTS="backcare.example.org")
+def test_deploy_check_passes_with_only_secret_key_and_allowed_hosts(tmp_path):
+    # Any warning fails the check (--fail-level WARNING), not only errors.
+    result = run_check(
+        DEBUG="0",
+        SECRET_KEY=SECRET,
+        ALLOWED_HOSTS="backcare.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_deploy_check_fails_on_a_warning(tmp_path):
+    result = run_check(
+        DEBUG="0",
+        SECRET_KEY=SECRET,
+        ALLOWED_HOSTS="backcare.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        HSTS_SECONDS="0",
+    )
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr + result.stdout
 
 
 def test_relaxing_staff_mfa_is_refused_outside_debug():

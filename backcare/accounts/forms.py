@@ -15,6 +15,7 @@ from backcare.accounts.models import (
 )
 from backcare.accounts.queries import list_techniques
 from backcare.core.forms import DomainErrorFormMixin
+from backcare.core.models import WebhookEvent
 
 
 class ClinicForm(DomainErrorFormMixin, forms.ModelForm):
@@ -130,4 +131,18 @@ class ApiTokenForm(DomainErrorFormMixin, forms.Form):
         empty_value=None,
         required=False,
         initial="90",
+    )
+
+
+class WebhookEndpointForm(DomainErrorFormMixin, forms.Form):
+    url = forms.CharField(
+        label="URL",
+        max_length=500,
+        help_text="The https:// address of your system that receives the events.",
+    )
+    events = forms.MultipleChoiceField(
+        choices=WebhookEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Events carry ids only, never clinical text.",
+        error_messages={"required": "Choose at least one event."},
     )

@@ -30,8 +30,10 @@ from backcare.accounts.models import (
     User,
     in_force,
 )
+from backcare.core import webhooks
 from backcare.core.audit import Outcome, record_event
 from backcare.core.errors import NotFoundError
+from backcare.core.models import WebhookDelivery, WebhookEndpoint
 from backcare.core.paging import page_after
 
 Viewer = User | AnonymousUser
@@ -521,3 +523,43 @@ def therapists_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> 
     export (not audited: the export's kick-off checked and audited the clinic admin)."""
     rows = _therapists_of(clinic).select_related("user").prefetch_related("licences")
     return page_after(rows, after, limit)
+
+
+# --- Webhooks (decision 0022) --------------------------------------------------------------------
+
+
+def list_webhook_endpoints(viewer: Viewer, clinic: Clinic | None) -> list[WebhookEndpoint]:
+    """The clinic's webhook endpoints, active first, for its admins (audited; 404 for others)."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="webhook.list")
+    record_event(actor=viewer, action="webhook.list", clinic_id=clinic.pk)
+    return list(webhooks.endpoints_of(clinic.pk))
+
+
+def get_webhook_endpoint(
+    viewer: Viewer, clinic: Clinic | None, endpoint_id: uuid.UUID, *, action: str
+) -> WebhookEndpoint:
+    """One endpoint of the clinic for its admins; `NotFoundError` (audited as `action`) for
+    anyone else and for an endpoint of another clinic."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action=action)
+    endpoint = webhooks.endpoint_of(clinic.pk, endpoint_id)
+    if endpoint is None:
+        raise deny(
+            viewer,
+            action=action,
+            clinic_id=clinic.pk,
+            object_type="core.webhookendpoint",
+            object_id=str(endpoint_id),
+        )
+    return endpoint
+
+
+def list_webhook_deliveries(
+    viewer: Viewer, clinic: Clinic | None, endpoint_id: uuid.UUID
+) -> tuple[WebhookEndpoint, list[WebhookDelivery]]:
+    """An endpoint and its newest deliveries (event, status, tries, last answer, next try), for
+    the clinic's admins. Payloads hold patient ids, so the read is audited."""
+    endpoint = get_webhook_endpoint(viewer, clinic, endpoint_id, action="webhook.deliveries")
+    record_event(
+        actor=viewer, action="webhook.deliveries", clinic_id=endpoint.clinic_id, obj=endpoint
+    )
+    return endpoint, webhooks.deliveries_of(endpoint)

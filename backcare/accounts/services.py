@@ -28,6 +28,7 @@ from backcare.accounts.models import (
     User,
 )
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
+from backcare.core import webhooks
 from backcare.core.audit import Outcome, record_event
 from backcare.core.changes import apply_changes, save_changes
 from backcare.core.errors import (
@@ -36,6 +37,7 @@ from backcare.core.errors import (
     NotFoundError,
     full_clean_or_invalid,
 )
+from backcare.core.models import WebhookEndpoint
 
 CLINIC_FIELDS = (
     "name",
@@ -435,3 +437,45 @@ def authenticate_api_token(token: str, *, now: datetime | None = None) -> ApiTok
         row.last_used_at = now
     queries.act_in_clinic_only(row.user, row.clinic_id)
     return row
+
+
+# --- Webhooks (decision 0022) --------------------------------------------------------------------
+
+
+def register_webhook_endpoint(
+    *, actor: Viewer, clinic: Clinic | None, url: str, events: Collection[str]
+) -> tuple[WebhookEndpoint, str]:
+    """Register an endpoint of the clinic for `events`; return it and its signing secret, which
+    is shown this once. Clinic admins only (`NotFoundError`, audited, for others);
+    `InvalidInputError` for a URL that is not http(s) or no known event."""
+    clinic = require_roles(actor, clinic, ADMIN_ROLES, action="webhook.create")
+    with transaction.atomic():
+        endpoint, secret = webhooks.create_endpoint(
+            clinic_id=clinic.pk, url=url, events=events, created_by_id=actor.pk
+        )
+        record_event(
+            actor=actor,
+            action="webhook.create",
+            clinic_id=clinic.pk,
+            obj=endpoint,
+            detail={"events": endpoint.events},
+        )
+    return endpoint, secret
+
+
+def set_webhook_endpoint_active(
+    *, actor: Viewer, clinic: Clinic | None, endpoint_id: uuid.UUID, active: bool
+) -> WebhookEndpoint:
+    """Disable an endpoint (it gets nothing more; deliveries waiting are skipped) or enable it
+    again. Endpoints are never deleted: their delivery log stays. Admins only (404 otherwise)."""
+    endpoint = queries.get_webhook_endpoint(actor, clinic, endpoint_id, action="webhook.update")
+    with transaction.atomic():
+        webhooks.set_endpoint_active(endpoint, active=active)
+        record_event(
+            actor=actor,
+            action="webhook.update",
+            clinic_id=endpoint.clinic_id,
+            obj=endpoint,
+            detail={"active": active},
+        )
+    return endpoint

@@ -27,6 +27,17 @@ urlpatterns = [
     path("therapists/<uuid:therapist_id>/licences/add/", views.licence_add, name="licence_add"),
     path("licences/<uuid:licence_id>/edit/", views.licence_edit, name="licence_edit"),
     path("licences/<uuid:licence_id>/verify/", views.licence_verify, name="licence_verify"),
+    path("clinic/webhooks/", views.webhook_endpoints, name="webhook_endpoints"),
+    path(
+        "clinic/webhooks/<uuid:endpoint_id>/active/",
+        views.webhook_endpoint_set_active,
+        name="webhook_endpoint_set_active",
+    ),
+    path(
+        "clinic/webhooks/<uuid:endpoint_id>/deliveries/",
+        views.webhook_deliveries,
+        name="webhook_deliveries",
+    ),
     path("api-tokens/", views.api_tokens, name="api_tokens"),
     path("api-tokens/<uuid:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
 ]

@@ -1,6 +1,7 @@
 """Pages for clinic settings, the team, therapist profiles and licences."""
 
 import uuid
+from datetime import UTC
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from backcare.accounts.forms import (
     MemberForm,
     RoomForm,
     TherapistProfileForm,
+    WebhookEndpointForm,
 )
 from backcare.accounts.licensing import LicenceStatus
 from backcare.accounts.models import Role
@@ -381,3 +383,65 @@ def api_token_revoke(request: HttpRequest, token_id: uuid.UUID) -> HttpResponse:
     row = services.revoke_api_token(actor=request.user, token_id=token_id)
     messages.success(request, f"The token {row.name} no longer works.")
     return redirect("api_tokens")
+
+
+# --- Webhooks (decision 0022) --------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_endpoints(request: HttpRequest) -> HttpResponse:
+    """The clinic's webhook endpoints and a form to register one (its signing secret is shown
+    on this answer only). Clinic admins only."""
+    clinic = clinic_context(request).clinic
+    endpoints = queries.list_webhook_endpoints(request.user, clinic)
+    form = WebhookEndpointForm(request.POST if request.method == "POST" else None)
+    secret = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            endpoint, secret = services.register_webhook_endpoint(
+                actor=request.user, clinic=clinic, **form.cleaned_data
+            )
+        except InvalidInputError as error:
+            form.add_domain_error(error)
+        else:
+            form = WebhookEndpointForm()
+            endpoints = [endpoint, *endpoints]
+    context = {"form": form, "secret": secret, "endpoints": endpoints}
+    response = render_form(
+        request,
+        "accounts/webhook_endpoints.html",
+        context,
+        invalid=request.method == "POST" and not secret,
+    )
+    if secret:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def webhook_endpoint_set_active(request: HttpRequest, endpoint_id: uuid.UUID) -> HttpResponse:
+    clinic = clinic_context(request).clinic
+    form = ActiveForm(request.POST)
+    if not form.is_valid():
+        queries.get_webhook_endpoint(request.user, clinic, endpoint_id, action="webhook.update")
+        return _refuse_bad_choice(request, "webhook_endpoints")
+    active = bool(form.cleaned_data["active"])
+    endpoint = services.set_webhook_endpoint_active(
+        actor=request.user, clinic=clinic, endpoint_id=endpoint_id, active=active
+    )
+    state = "enabled" if active else "disabled: it gets no more events"
+    messages.success(request, f"The endpoint {endpoint.url} is {state}.")
+    return redirect("webhook_endpoints")
+
+
+@login_required
+def webhook_deliveries(request: HttpRequest, endpoint_id: uuid.UUID) -> HttpResponse:
+    """The delivery log of one endpoint: event, status, tries, last answer and next try."""
+    clinic = clinic_context(request).clinic
+    endpoint, deliveries = queries.list_webhook_deliveries(request.user, clinic, endpoint_id)
+    zone = clinic.zone if clinic else UTC  # the query let the viewer in: there is a clinic
+    context = {"endpoint": endpoint, "deliveries": deliveries, "zone": zone}
+    with timezone.override(zone):  # times as the clinic reads them
+        return render(request, "accounts/webhook_deliveries.html", context)

@@ -20,6 +20,7 @@ from ninja.throttling import AuthRateThrottle
 from backcare.accounts import api as accounts_api
 from backcare.accounts.api_auth import SessionAuth, TokenAuth
 from backcare.core.errors import DomainError, http_status_for
+from backcare.core.middleware import client_ip
 from backcare.outcomes import api as outcomes_api
 from backcare.patients import api as patients_api
 from backcare.scheduling import api as scheduling_api
@@ -68,8 +69,16 @@ class NoNulParser(Parser):
         return parsed
 
 
-# One budget of calls per caller (`ApiCaller.__str__`: person and clinic); more answer 429.
-RATE_LIMIT = AuthRateThrottle(settings.BACKCARE_API_RATE)
+class CallerRateThrottle(AuthRateThrottle):
+    """One budget of calls per caller (`ApiCaller.__str__`: person and clinic); more answer 429.
+    A caller without credentials counts by `client_ip`, which trusts X-Forwarded-For only with
+    BEHIND_PROXY (ninja's default would take any forwarded address the client sends)."""
+
+    def get_ident(self, request: HttpRequest) -> str:
+        return client_ip(request) or "unknown"
+
+
+RATE_LIMIT = CallerRateThrottle(settings.BACKCARE_API_RATE)
 
 api = NinjaAPI(
     title="BackCare API",

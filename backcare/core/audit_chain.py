@@ -100,15 +100,17 @@ class ChainReport:
         return not self.problems
 
 
-def verify_chain() -> ChainReport:
-    """Recompute the whole chain, in batches (constant memory), and report every event changed,
-    deleted, inserted or moved since it was sealed, and broken links."""
+def verify_chain(*, using: str = "default") -> ChainReport:
+    """Recompute the whole chain of database `using`, in batches (constant memory), and report
+    every event changed, deleted, inserted or moved since it was sealed, and broken links."""
     report = ChainReport()
     prev, last_event = GENESIS, 0
-    for seals in _seal_batches():
+    for seals in _seal_batches(using):
         low, high = seals[0].event_id, seals[-1].event_id
-        events = {e.pk: e for e in AuditEvent.objects.filter(id__gte=min(low, last_event + 1))
-                  .filter(id__lte=max(high, low))}  # fmt: skip
+        in_range = AuditEvent.objects.using(using).filter(
+            id__gte=min(low, last_event + 1), id__lte=max(high, low)
+        )
+        events = {e.pk: e for e in in_range}
         sealed_ids = set()
         for seal in seals:
             if seal.prev_hash != prev or seal.event_id <= last_event:
@@ -126,14 +128,14 @@ def verify_chain() -> ChainReport:
             report.problems.append(
                 f"Event {event_id} is not in the chain: added or moved after sealing."
             )
-    report.unsealed = AuditEvent.objects.filter(id__gt=last_event).count()
+    report.unsealed = AuditEvent.objects.using(using).filter(id__gt=last_event).count()
     return report
 
 
-def _seal_batches() -> Iterator[list[AuditSeal]]:
+def _seal_batches(using: str) -> Iterator[list[AuditSeal]]:
     after = 0
     while True:
-        batch = list(AuditSeal.objects.filter(id__gt=after).order_by("id")[:BATCH])
+        batch = list(AuditSeal.objects.using(using).filter(id__gt=after).order_by("id")[:BATCH])
         if not batch:
             return
         yield batch

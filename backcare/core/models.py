@@ -117,3 +117,90 @@ class AuditSeal(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Audit seals are append-only.")
+
+
+class WebhookEvent(models.TextChoices):
+    """The fixed list of events a clinic may send to its endpoints (docs/webhooks.md)."""
+
+    APPOINTMENT_BOOKED = "appointment.booked", "Appointment booked"
+    APPOINTMENT_CHANGED = "appointment.changed", "Appointment changed"
+    APPOINTMENT_CANCELLED = "appointment.cancelled", "Appointment cancelled"
+    MEASUREMENT_RECORDED = "measurement.recorded", "Measurement recorded"
+    INTAKE_TRIAGED = "intake.triaged", "Intake triaged"
+
+
+class WebhookEndpoint(BaseModel):
+    """A URL of a clinic's own system that receives the events it chose, signed with `secret`.
+
+    The clinic is a plain id, as in `AuditEvent`: core sits left of accounts and holds no foreign
+    key to it. The secret is stored because signing needs it; it is shown once, when made.
+    Endpoints are disabled, never deleted: their delivery log keeps pointing at them.
+    """
+
+    clinic_id = models.UUIDField(editable=False)
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=80, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_by_id = models.UUIDField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-is_active", "-created_at"]
+        indexes = [
+            models.Index(fields=["clinic_id", "is_active"], name="webhook_endpoint_clinic"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    DELIVERED = "delivered", "Delivered"
+    SKIPPED = "skipped", "Not sent (endpoint disabled)"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(BaseModel):
+    """The webhook outbox: one event for one endpoint, written in the transaction of the change
+    it reports, accepted by the receiver at most once. `payload` holds ids, never clinical text;
+    `event_id` is the same on every try, so that receivers can drop repeats."""
+
+    clinic_id = models.UUIDField(editable=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="+")
+    event_id = models.UUIDField(editable=False)
+    event_type = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10,
+        choices=WebhookDeliveryStatus.choices,
+        default=WebhookDeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    due_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic_id", "endpoint", "event_id"],
+                name="webhook_delivery_once_per_endpoint",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["clinic_id", "endpoint", "created_at"], name="webhook_delivery_log"
+            ),
+            # The sender's work list: small, because delivered rows leave it.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_pending_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} to {self.endpoint_id} ({self.status})"

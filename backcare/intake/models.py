@@ -43,7 +43,7 @@ class Intake(ClinicScopedModel):
         indexes = [models.Index(fields=["clinic", "patient", "status"], name="intake_patient")]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient"],
+                fields=["clinic", "patient"],
                 condition=models.Q(status="draft"),
                 name="intake_one_draft_per_patient",
             )

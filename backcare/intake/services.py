@@ -12,6 +12,8 @@ from django.utils import timezone
 from backcare.accounts.queries import Viewer, acting_user
 from backcare.core.audit import record_event
 from backcare.core.errors import ConflictError, InvalidInputError
+from backcare.core.models import WebhookEvent
+from backcare.core.webhooks import emit
 from backcare.intake.models import Intake, IntakeDocument, IntakeMethod, IntakeStatus
 from backcare.intake.queries import find_intake
 from backcare.intake.questions import QUESTIONS, rule_inputs
@@ -191,6 +193,15 @@ def submit_intake(*, actor: Viewer, intake_id: uuid.UUID, cleaned: Mapping[str, 
             patient_id=patient.pk,
             obj=intake,
             detail={"action": assessment.action},
+        )
+        emit(
+            clinic_id=intake.clinic_id,
+            event=WebhookEvent.INTAKE_TRIAGED,
+            resources={
+                "intake_id": intake.pk,
+                "assessment_id": assessment.pk,
+                "patient_id": patient.pk,
+            },
         )
         return intake
 

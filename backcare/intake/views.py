@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from backcare.accounts.context import clinic_context
 from backcare.core.errors import DomainError, NotFoundError
 from backcare.core.http import render_form, render_refusal
+from backcare.core.ratelimit import rate_limited
 from backcare.intake import queries, services
 from backcare.intake.forms import (
     STEP_CODES,
@@ -31,11 +32,13 @@ from backcare.patients.queries import current_consent_texts, own_patient_id
 from backcare.triage.services import DOCUMENT_CONTENT_TYPES
 
 
+@rate_limited
 def learn(request: HttpRequest) -> HttpResponse:
     """Patient education about massage for back pain: public, no patient data."""
     return render(request, "intake/learn.html")
 
 
+@rate_limited
 @login_required
 def portal_intake(request: HttpRequest) -> HttpResponse:
     """The patient's intake: resume the one in progress, show the result of the one sent, or
@@ -48,6 +51,7 @@ def portal_intake(request: HttpRequest) -> HttpResponse:
     return redirect("intake_step", intake.pk, STEP_CODES[0])
 
 
+@rate_limited
 @login_required
 @require_POST
 def portal_intake_again(request: HttpRequest) -> HttpResponse:

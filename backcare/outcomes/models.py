@@ -170,7 +170,7 @@ class CheckIn(ClinicScopedModel):
         indexes = [models.Index(fields=["clinic", "patient"], name="checkin_patient")]
         constraints = [
             models.UniqueConstraint(
-                fields=["plan_ref", "follow_up_number"],
+                fields=["clinic", "plan_ref", "follow_up_number"],
                 condition=models.Q(plan_ref__isnull=False),
                 name="checkin_one_follow_up",
             ),

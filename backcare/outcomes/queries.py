@@ -17,6 +17,7 @@ from backcare.outcomes.models import (
     OutcomeMeasurement,
     OutcomeSettings,
 )
+from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 
 
@@ -228,3 +229,16 @@ def measurements_after(
     return page_after(
         OutcomeMeasurement.objects.filter(clinic=clinic, withdrawn_at=None), after, limit
     )
+
+
+def flare_up_patient(viewer: Viewer, patient_id: uuid.UUID) -> Patient:
+    """The patient named on the flare-up form, for their clinic's staff; one `flare_up.form`
+    read event. `NotFoundError`, audited as `flare_up.add`, for anyone else (the patient too:
+    staff record flare-ups)."""
+    patient = find_patient(
+        viewer, patient_id, roles=SEE_ALL_ROLES, allow_self=False, action="flare_up.add"
+    )
+    record_event(
+        actor=viewer, action="flare_up.form", clinic_id=patient.clinic_id, patient_id=patient.pk
+    )
+    return patient

@@ -16,9 +16,11 @@ from backcare.accounts.queries import ADMIN_ROLES, Viewer, acting_user, require_
 from backcare.clinical import change, instruments
 from backcare.clinical.errors import ClinicalInputError
 from backcare.clinical.numbers import exact, half_up
-from backcare.core.audit import record_event
+from backcare.core.audit import Outcome, record_event
 from backcare.core.errors import ConflictError, InvalidInputError, NotFoundError
 from backcare.core.jsonable import to_json
+from backcare.core.models import WebhookEvent
+from backcare.core.webhooks import emit
 from backcare.outcomes import tasks
 from backcare.outcomes.models import (
     CHECK_IN_OPEN_HOURS,
@@ -74,6 +76,11 @@ def record_measurement(
             patient_id=patient.pk,
             obj=measurement,
             detail={"instrument": instrument, "method": chosen},
+        )
+        emit(
+            clinic_id=patient.clinic_id,
+            event=WebhookEvent.MEASUREMENT_RECORDED,
+            resources={"measurement_id": measurement.pk, "patient_id": patient.pk},
         )
         return measurement
 
@@ -347,11 +354,15 @@ def _check_in_of(token: str) -> uuid.UUID:
 
 
 def open_check_in(token: str, *, now: datetime | None = None) -> CheckIn:
-    """The check-in a link opens. `NotFoundError` for an altered or foreign link; a
+    """The check-in a link opens. `NotFoundError` (audited) for an altered or foreign link; a
     `ConflictError` saying so for one already answered or expired. Reads only."""
-    check_in = CheckIn.objects.select_related("clinic").filter(pk=_check_in_of(token)).first()
-    if check_in is None:
-        raise NotFoundError("This check-in link is not valid.")
+    try:
+        check_in = CheckIn.objects.select_related("clinic").filter(pk=_check_in_of(token)).first()
+        if check_in is None:
+            raise NotFoundError("This check-in link is not valid.")
+    except NotFoundError:
+        record_event(actor=None, action="check_in.open", outcome=Outcome.DENIED)
+        raise
     _check_open(check_in, now or timezone.now())
     return check_in
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from backcare.accounts.context import clinic_context
 from backcare.core.errors import ConflictError, DomainError, InvalidInputError, http_status_for
 from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
+from backcare.core.ratelimit import rate_limited
 from backcare.outcomes import queries, services
 from backcare.outcomes.forms import (
     ANSWERABLE,
@@ -21,7 +22,7 @@ from backcare.outcomes.forms import (
     OutcomeSettingsForm,
     RuleSettingsForm,
 )
-from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
+from backcare.patients.queries import own_patient_id
 from backcare.triage import queries as triage_queries
 from backcare.triage import services as triage_services
 
@@ -90,6 +91,7 @@ def outcome_settings_save(request: HttpRequest) -> HttpResponse:
     return _page(request, rules, form, invalid=True)
 
 
+@rate_limited
 @require_http_methods(["GET", "POST"])
 def check_in(request: HttpRequest, token: str) -> HttpResponse:
     """The check-in after a visit or the follow-up after a course, from the emailed link: no
@@ -139,9 +141,7 @@ def progress_send(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def flare_up_add(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """Clinic staff record a flare-up of the patient's back pain; it shows on the progress."""
-    patient = find_patient(
-        request.user, patient_id, roles=SEE_ALL_ROLES, allow_self=False, action="flare_up.add"
-    )
+    patient = queries.flare_up_patient(request.user, patient_id)
     form = FlareUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -201,7 +201,7 @@ class Consent(ClinicScopedModel):
         indexes = [models.Index(fields=["clinic", "patient", "given_at"], name="consent_patient")]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "text"],
+                fields=["clinic", "patient", "text"],
                 condition=models.Q(withdrawn_at__isnull=True),
                 name="consent_one_in_force_per_text",
                 violation_error_message="This consent is already recorded and in force.",

@@ -79,7 +79,7 @@ class TreatmentPlan(ClinicScopedModel):
         indexes = [models.Index(fields=["clinic", "patient", "status"], name="plan_patient")]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient"],
+                fields=["clinic", "patient"],
                 condition=models.Q(status="active"),
                 name="plan_one_active_per_patient",
             )

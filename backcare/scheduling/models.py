@@ -198,8 +198,10 @@ class Appointment(ClinicScopedModel):
         ordering = ["starts_at"]
         indexes = [
             models.Index(fields=["therapist", "starts_at"], name="appointment_therapist_time"),
-            models.Index(fields=["room", "starts_at"], name="appointment_room_time"),
-            models.Index(fields=["patient", "starts_at"], name="appointment_patient_time"),
+            models.Index(fields=["clinic", "room", "starts_at"], name="appointment_room_time"),
+            models.Index(
+                fields=["clinic", "patient", "starts_at"], name="appointment_patient_time"
+            ),
             models.Index(fields=["clinic", "starts_at"], name="appointment_clinic_time"),
         ]
         constraints = [

@@ -102,6 +102,7 @@ def working_time(
 
 def busy_times(
     *,
+    clinic_id: uuid.UUID,
     therapist_id: uuid.UUID,
     start: datetime,
     end: datetime,
@@ -113,12 +114,13 @@ def busy_times(
     buffer) and of the patient (their appointments without the buffer, which is the
     therapist's) between `start` and `end`: one query on the appointment time indexes.
     `exclude_appointment_ids` leaves out appointments being moved (their own times are not in
-    their way)."""
+    their way). Rooms and patients are the clinic's (`clinic_id` leads their indexes); the
+    therapist's appointments are looked up across clinics."""
     who = Q(therapist_id=therapist_id)
     if room_id is not None:
-        who |= Q(room_id=room_id)
+        who |= Q(clinic_id=clinic_id, room_id=room_id)
     if patient_id is not None:
-        who |= Q(patient_id=patient_id)
+        who |= Q(clinic_id=clinic_id, patient_id=patient_id)
     found = Appointment.objects.filter(who, status__in=ACTIVE_STATUSES).filter(
         starts_at__lt=end, blocked_until__gt=start
     )
@@ -149,6 +151,7 @@ def free_starts(
     if not working:
         return []
     busy = busy_times(
+        clinic_id=clinic.pk,
         therapist_id=therapist_id,
         start=working[0].start,
         end=working[-1].end,

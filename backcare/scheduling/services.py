@@ -41,7 +41,7 @@ from backcare.accounts.queries import (
     therapist_bookable_for_system,
 )
 from backcare.clinical.recurrence import FOLLOW_UP_MONTHS, follow_up_dates
-from backcare.core.audit import record_event
+from backcare.core.audit import Outcome, record_event
 from backcare.core.errors import (
     ConflictError,
     DomainError,
@@ -49,7 +49,10 @@ from backcare.core.errors import (
     NotFoundError,
     full_clean_or_invalid,
 )
+from backcare.core.models import WebhookEvent
+from backcare.core.outbox import retry_delay
 from backcare.core.sms import TextMessage, send_text_message
+from backcare.core.webhooks import emit
 from backcare.outcomes.models import (
     CHECK_IN_OPEN_HOURS,
     CHECK_IN_SENT_AFTER_HOURS,
@@ -208,8 +211,18 @@ def book_appointment(
             obj=appointment,
             detail={"status": appointment.status},
         )
+        _tell_webhooks(appointment, WebhookEvent.APPOINTMENT_BOOKED)
         _queue_notice(appointment, _booking_notice(appointment))
         return appointment
+
+
+def _tell_webhooks(appointment: Appointment, event: WebhookEvent) -> None:
+    """The clinic's webhooks hear of it in the same transaction: ids only (decision 0022)."""
+    emit(
+        clinic_id=appointment.clinic_id,
+        event=event,
+        resources={"appointment_id": appointment.pk, "patient_id": appointment.patient_id},
+    )
 
 
 def _booking_notice(appointment: Appointment) -> NotificationKind:
@@ -293,6 +306,7 @@ def _check_working(clinic: Clinic, therapist: Therapist, times: _Times) -> None:
 
 
 def _overlapping(
+    clinic_id: uuid.UUID,
     therapist_id: uuid.UUID,
     room_id: uuid.UUID | None,
     patient_id: uuid.UUID,
@@ -303,8 +317,10 @@ def _overlapping(
     start, end, blocked = times.start, times.end, times.blocked
     busy = Q(therapist_id=therapist_id, starts_at__lt=blocked, blocked_until__gt=start)
     if room_id is not None:
-        busy |= Q(room_id=room_id, starts_at__lt=blocked, blocked_until__gt=start)
-    busy |= Q(patient_id=patient_id, starts_at__lt=end, ends_at__gt=start)
+        busy |= Q(
+            clinic_id=clinic_id, room_id=room_id, starts_at__lt=blocked, blocked_until__gt=start
+        )
+    busy |= Q(clinic_id=clinic_id, patient_id=patient_id, starts_at__lt=end, ends_at__gt=start)
     found = Appointment.objects.filter(busy, status__in=ACTIVE_STATUSES)
     if exclude_ids:
         found = found.exclude(pk__in=list(exclude_ids))
@@ -326,7 +342,7 @@ def _insert_appointment(
     transaction: the check runs under SQLite's write lock; on PostgreSQL a concurrent booking
     of an overlapping time trips an exclusion constraint (or a deadlock between the two),
     caught in a savepoint."""
-    if _overlapping(therapist.pk, room_id, patient.pk, times):
+    if _overlapping(patient.clinic_id, therapist.pk, room_id, patient.pk, times):
         return None
     try:
         with transaction.atomic():
@@ -518,7 +534,7 @@ def _session_refusal(
         _check_working(clinic, therapist, times)
     except DomainError as refusal:
         return refusal.message
-    if _overlapping(therapist.pk, room_id, patient.pk, times, exclude_ids=moving):
+    if _overlapping(clinic.pk, therapist.pk, room_id, patient.pk, times, exclude_ids=moving):
         return TAKEN
     return ""
 
@@ -732,6 +748,7 @@ def book_course(
                 obj=appointment,
                 detail={"course_id": str(course.pk), "session": session.number, "status": status},
             )
+            _tell_webhooks(appointment, WebhookEvent.APPOINTMENT_BOOKED)
             booked.append(appointment)
         record_event(
             actor=booked_by,
@@ -929,6 +946,7 @@ def _record_move(
         obj=appointment,
         detail=detail,
     )
+    _tell_webhooks(appointment, WebhookEvent.APPOINTMENT_CHANGED)
     _offer_when_committed(appointment.clinic_id, appointment.therapist_id, previous)
 
 
@@ -936,6 +954,7 @@ def _moved(appointment: Appointment, times: _Times, *, moving: Collection[uuid.U
     """Give the appointment its new times unless another appointment (not one of `moving`)
     holds them."""
     if _overlapping(
+        appointment.clinic_id,
         appointment.therapist_id,
         appointment.room_id,
         appointment.patient_id,
@@ -1002,6 +1021,7 @@ def cancel_appointment(
                 obj=each,
                 detail={"course_id": str(each.course_id)} if remaining_in_course else {},
             )
+            _tell_webhooks(each, WebhookEvent.APPOINTMENT_CANCELLED)
             _offer_when_committed(each.clinic_id, each.therapist_id, each.starts_at)
         _queue_notice(current, NotificationKind.CANCELLED, covers_course=len(cancelling) > 1)
         return current
@@ -1287,7 +1307,7 @@ def _deliver_one(notification_id: uuid.UUID, now: datetime) -> str | None:
             _hand_over(row)
         except Exception as error:  # any provider failure: retried with backoff
             row.attempts += 1
-            row.due_at = now + timedelta(minutes=2**row.attempts)
+            row.due_at = now + retry_delay(row.attempts)
             gives_up = row.attempts >= NOTICE_ATTEMPTS
             status = NotificationStatus.FAILED if gives_up else NotificationStatus.PENDING
             _finish(row, status, now, f"{type(error).__name__}: {error}"[:300])
@@ -1699,14 +1719,15 @@ def _queue_offer_notice(offer: WaitlistOffer, entry: WaitlistEntry) -> None:
 
 
 def waitlist_offer_id(token: str) -> uuid.UUID:
-    """The offer id a link's signed token names; `NotFoundError` for a token that was altered,
-    is not ours, or is older than the longest offer."""
+    """The offer id a link's signed token names; `NotFoundError` (audited) for a token that was
+    altered, is not ours, or is older than the longest offer."""
     try:
         value = signing.loads(
             token, salt=OFFER_SALT, max_age=timedelta(hours=MAX_WAITLIST_OFFER_HOURS)
         )
         return uuid.UUID(str(value))
     except (signing.BadSignature, ValueError) as error:
+        record_event(actor=None, action="waitlist.offer.view", outcome=Outcome.DENIED)
         raise NotFoundError("This link is not valid.") from error
 
 
@@ -1912,6 +1933,7 @@ def approve_appointment(*, actor: Viewer, appointment_id: uuid.UUID) -> Appointm
                 patient_id=patient.pk,
                 obj=each,
             )
+            _tell_webhooks(each, WebhookEvent.APPOINTMENT_CHANGED)
         _queue_notice(current, NotificationKind.CONFIRMATION, covers_course=len(approving) > 1)
         return current
 
@@ -2049,13 +2071,15 @@ FEED_FUTURE = timedelta(days=365)
 
 def read_calendar_feed(*, token: str) -> bytes:
     """The feed's calendar for a calendar app (no login: the token is the key). Unknown and
-    revoked tokens raise `NotFoundError`. Each read is audited and stamps `last_used_at`."""
+    revoked tokens raise `NotFoundError` (audited). Each read is audited and stamps
+    `last_used_at`."""
     feed = (
         CalendarFeed.objects.filter(token_sha256=_token_sha256(token), revoked_at__isnull=True)
         .select_related("clinic")
         .first()
     )
     if feed is None:
+        record_event(actor=None, action="calendar_feed.read", outcome=Outcome.DENIED)
         raise NotFoundError("We could not find that calendar.")
     now = timezone.now()
     rows = feed_appointments(feed, start=now - FEED_PAST, end=now + FEED_FUTURE)
@@ -2447,3 +2471,13 @@ def _time_off_detail(time_off: TimeOff) -> dict[str, object]:
         "starts_at": time_off.starts_at.isoformat(),
         "ends_at": time_off.ends_at.isoformat(),
     }
+
+
+def remove_finished_notifications(now: datetime) -> int:
+    """The retention rule of the outbox: remove messages no longer pending whose due time is
+    more than BACKCARE_RETENTION_NOTIFICATION_DAYS before `now`; returns how many. Pending
+    ones stay, however old."""
+    cutoff = now - timedelta(days=settings.BACKCARE_RETENTION_NOTIFICATION_DAYS)
+    finished = Notification.objects.exclude(status=NotificationStatus.PENDING)
+    removed, _ = finished.filter(due_at__lt=cutoff).delete()
+    return removed

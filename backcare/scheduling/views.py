@@ -36,6 +36,7 @@ from backcare.core.errors import (
     http_status_for,
 )
 from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
+from backcare.core.ratelimit import rate_limited
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
 from backcare.scheduling import queries, services
@@ -67,6 +68,7 @@ class Slot:
     therapist: Therapist
 
 
+@rate_limited
 @login_required
 @require_http_methods(["GET", "POST"])
 def portal_booking(request: HttpRequest) -> HttpResponse:
@@ -368,6 +370,7 @@ def _moved_message(moved: Appointment, with_course: bool) -> str:
     return message
 
 
+@rate_limited
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """A private calendar feed for calendar apps: the secret token in the address is the key,
     so no login; unknown and revoked tokens get 404."""
@@ -530,6 +533,7 @@ def _waitlist_url(patient: Patient, portal: bool) -> str:
     return reverse("patient_waitlist", args=[patient.pk])
 
 
+@login_required
 def service_add(request: HttpRequest) -> HttpResponse:
     clinic = require_roles(
         request.user, clinic_context(request).clinic, ADMIN_ROLES, action="service.create"
@@ -641,6 +645,8 @@ def clinic_waitlist(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/clinic_waitlist.html", {"entries": entries})
 
 
+@login_required
+@require_POST
 def working_hours_add(request: HttpRequest, therapist_id: uuid.UUID) -> HttpResponse:
     """Add a block to the weekly pattern."""
     clinic = _schedule_clinic(request, therapist_id, action="working_hours.create")
@@ -732,6 +738,7 @@ def time_off_remove(
     return _hours_saved(request, therapist_id, "Time off removed.")
 
 
+@rate_limited
 @login_required
 @require_http_methods(["GET", "POST"])
 def waitlist_offer(request: HttpRequest, token: str) -> HttpResponse:
@@ -760,6 +767,7 @@ def waitlist_offer(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "scheduling/waitlist_offer.html", context)
 
 
+@login_required
 def scheduling_settings_edit(request: HttpRequest) -> HttpResponse:
     """The clinic's booking rules, reminders, text messages and waitlist offers (admins)."""
     clinic = clinic_context(request).clinic

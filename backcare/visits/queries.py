@@ -275,6 +275,18 @@ def get_visit_page_for_writing(viewer: Viewer, visit_id: uuid.UUID, *, action: s
     return page
 
 
+def record_open_page_view(viewer: Viewer, appointment: Appointment) -> None:
+    """One `visit.open.view` read event: the page offering to open the appointment's visit
+    shows its patient. `appointment` comes from `get_appointment_for_visit` (checked)."""
+    record_event(
+        actor=viewer,
+        action="visit.open.view",
+        clinic_id=appointment.clinic_id,
+        patient_id=appointment.patient_id,
+        obj=appointment,
+    )
+
+
 def visit_of_appointment(appointment: Appointment) -> Visit | None:
     """The visit opened for `appointment`, if any. Not audited: for the page that opens it,
     which checked the viewer (`scheduling.queries.get_appointment_for_visit`)."""

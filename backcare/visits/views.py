@@ -43,6 +43,7 @@ def visit_open(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
     opened = queries.visit_of_appointment(appointment)
     if opened is not None:
         return redirect("visit_detail", visit_id=opened.pk)
+    queries.record_open_page_view(request.user, appointment)
     context = {"appointment": appointment, "patient": appointment.patient}
     return render(request, "visits/visit_open.html", context)
 

@@ -32,6 +32,7 @@ from tests.factories import (
     make_patient,
     make_therapist,
     make_user,
+    make_webhook_endpoint,
 )
 
 pytestmark = pytest.mark.browser
@@ -80,6 +81,8 @@ class Clinic:
         Technique.objects.get_or_create(code="deep_tissue", defaults={"name": "Deep tissue"})
         plan = make_plan(self.admin, self.patient, goals=[GoalInput("Walk the dog", 8, 4)])
         plan_technique(self.admin, plan, technique_code="deep_tissue", acknowledged_reason="Agreed")
+        # A webhook endpoint that refuses (a closed port): the delivery log has rows.
+        self.webhook = make_webhook_endpoint(self.clinic, url="http://127.0.0.1:9/closed")
         # Two pain readings: the progress pages draw a chart.
         for value, days in ((7, 21), (4, 1)):
             record_measurement(
@@ -178,6 +181,8 @@ STAFF_PAGES = [
     ("fhir_clinic_export", lambda w: []),
     ("clinical_settings", lambda w: []),
     ("api_tokens", lambda w: []),
+    ("webhook_endpoints", lambda w: []),
+    ("webhook_deliveries", lambda w: [w.webhook.pk]),
     ("triage_queue", lambda w: []),
     ("patient_safety", lambda w: [w.patient.pk]),
     ("assessment_detail", lambda w: [w.screening.pk]),

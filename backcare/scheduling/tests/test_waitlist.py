@@ -260,9 +260,10 @@ def test_leaving_the_waitlist_ends_an_open_offer(line, django_capture_on_commit_
     # Signed tokens carry a timestamp: fixed ids keep parallel workers' collections equal.
     ids=["nonsense", "not-a-uuid", "other-salt"],
 )
-def test_an_altered_or_foreign_link_is_not_found(token):
+def test_an_altered_or_foreign_link_is_not_found_and_the_attempt_is_audited(db, token):
     with pytest.raises(NotFoundError):
         services.waitlist_offer_id(token)
+    assert AuditEvent.objects.filter(action="waitlist.offer.view", outcome="denied").count() == 1
 
 
 def test_an_old_link_is_not_found(line, django_capture_on_commit_callbacks, time_machine):

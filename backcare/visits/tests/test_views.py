@@ -91,6 +91,12 @@ def test_opening_from_the_button_creates_the_visit_and_shows_it(world):
     assert (again.status_code, again.url) == (302, _url("visit_detail", visit))
 
 
+def test_the_page_offering_to_open_a_visit_records_a_read_of_its_patient(world):
+    client_for(world.user).get(reverse("visit_open", args=[world.appointment.pk]))
+    reads = AuditEvent.objects.filter(action="visit.open.view", patient_id=world.patient.pk)
+    assert reads.count() == 1
+
+
 def test_opening_a_later_appointment_is_refused_with_409(world):
     later = make_appointment(world, starts_at=timezone.now() + timedelta(days=3))
     response = client_for(world.user).post(reverse("visit_open", args=[later.pk]))

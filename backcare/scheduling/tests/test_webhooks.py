@@ -1,0 +1,96 @@
+"""Booking, moving, approving and cancelling tell the clinic's webhooks in the same transaction
+(ids only), and nothing when no endpoint wants the event or the change is refused."""
+
+import pytest
+
+from backcare.accounts.models import Role
+from backcare.core.models import WebhookDelivery, WebhookEvent
+from backcare.scheduling import services
+from backcare.scheduling.models import SchedulingSettings
+from backcare.scheduling.services import SlotTakenError
+from backcare.scheduling.tests.test_services import World
+from backcare.triage.tests.factories import make_screening
+from tests.factories import make_member, make_patient, make_user, make_webhook_endpoint
+
+
+@pytest.fixture
+def world(db) -> World:
+    return World()
+
+
+def _events() -> list[tuple[str, dict]]:
+    return [
+        (d.event_type, d.payload["data"]) for d in WebhookDelivery.objects.order_by("created_at")
+    ]
+
+
+def _ids(appointment) -> dict:
+    return {"appointment_id": str(appointment.pk), "patient_id": str(appointment.patient_id)}
+
+
+def test_booking_writes_an_appointment_booked_event(world):
+    make_webhook_endpoint(world.clinic)
+    appointment = world.book(world.at(10))
+    assert _events() == [("appointment.booked", _ids(appointment))]
+
+
+def test_booking_writes_nothing_when_no_endpoint_wants_bookings(world):
+    make_webhook_endpoint(world.clinic, [WebhookEvent.APPOINTMENT_CANCELLED])
+    world.book(world.at(10))
+    assert _events() == []
+
+
+def test_a_refused_booking_writes_no_event(world):
+    make_webhook_endpoint(world.clinic)
+    world.book(world.at(10))
+    with pytest.raises(SlotTakenError):
+        world.book(world.at(10), patient=world.other_patient)
+    assert len(_events()) == 1
+
+
+def test_moving_writes_an_appointment_changed_event(world):
+    appointment = world.book(world.at(10))
+    make_webhook_endpoint(world.clinic)
+    services.reschedule_appointment(
+        actor=world.desk, appointment_id=appointment.pk, starts_at=world.at(14)
+    )
+    assert _events() == [("appointment.changed", _ids(appointment))]
+
+
+def test_cancelling_writes_an_appointment_cancelled_event(world):
+    appointment = world.book(world.at(10))
+    make_webhook_endpoint(world.clinic, [WebhookEvent.APPOINTMENT_CANCELLED])
+    services.cancel_appointment(cancelled_by=world.desk, appointment_id=appointment.pk)
+    assert _events() == [("appointment.cancelled", _ids(appointment))]
+
+
+def test_a_course_writes_one_booked_event_per_session(world):
+    make_webhook_endpoint(world.clinic, [WebhookEvent.APPOINTMENT_BOOKED])
+    course = services.book_course(
+        booked_by=world.desk,
+        patient_id=world.patient.pk,
+        therapist_id=world.therapist.pk,
+        service_id=world.service.pk,
+        first_starts_at=world.at(10),
+        sessions_count=3,
+        every_weeks=1,
+    )
+    booked = sorted(str(a.pk) for a in course.appointments.all())
+    events = _events()
+    assert {kind for kind, _ in events} == {"appointment.booked"}
+    assert sorted(data["appointment_id"] for _, data in events) == booked
+
+
+def test_approving_a_requested_booking_writes_an_appointment_changed_event(world):
+    SchedulingSettings.objects.update_or_create(
+        clinic=world.clinic, defaults={"new_patients_need_approval": True}
+    )
+    user = make_user()
+    patient = make_patient(world.clinic, user=user)
+    make_screening(world.desk, patient)
+    requested = world.book(world.at(10), patient=patient, actor=user)
+    assert requested.status == "requested"
+    make_webhook_endpoint(world.clinic, [WebhookEvent.APPOINTMENT_CHANGED])
+    admin = make_member(world.clinic, Role.CLINIC_ADMIN)
+    services.approve_appointment(actor=admin, appointment_id=requested.pk)
+    assert _events() == [("appointment.changed", _ids(requested))]
