@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "backcare.scheduling",
     "backcare.visits",
     "backcare.reports",
+    "backcare.fhir",
     "backcare.api",
 ]
 

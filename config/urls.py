@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("backcare.plans.urls")),
     path("", include("backcare.scheduling.urls")),
     path("", include("backcare.visits.urls")),
+    path("", include("backcare.fhir.urls")),
     path("", include("backcare.api.urls")),
 ]
 

@@ -34,6 +34,7 @@ from backcare.core import webhooks
 from backcare.core.audit import Outcome, record_event
 from backcare.core.errors import NotFoundError
 from backcare.core.models import WebhookDelivery, WebhookEndpoint
+from backcare.core.paging import page_after
 
 Viewer = User | AnonymousUser
 
@@ -500,6 +501,28 @@ def list_api_tokens(viewer: Viewer) -> list[ApiToken]:
     return list(
         ApiToken.objects.filter(user_id=viewer.pk, revoked_at__isnull=True).select_related("clinic")
     )
+
+
+def licences_of(therapist_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Licence]]:
+    """The licences of the therapists, by therapist, oldest first; one query. Not audited: for
+    reads that checked the viewer may see those therapists (their patients' appointments)."""
+    found: dict[uuid.UUID, list[Licence]] = {pk: [] for pk in therapist_ids}
+    for lic in Licence.objects.filter(therapist_id__in=found).order_by("created_at", "id"):
+        found[lic.therapist_id].append(lic)
+    return found
+
+
+def rooms_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Room]:
+    """One page of the clinic's rooms for a clinic-wide export (not audited: the export's
+    kick-off checked and audited the clinic admin)."""
+    return page_after(Room.objects.filter(clinic=clinic), after, limit)
+
+
+def therapists_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Therapist]:
+    """One page of the clinic's therapists, with their names and licences, for a clinic-wide
+    export (not audited: the export's kick-off checked and audited the clinic admin)."""
+    rows = _therapists_of(clinic).select_related("user").prefetch_related("licences")
+    return page_after(rows, after, limit)
 
 
 # --- Webhooks (decision 0022) --------------------------------------------------------------------

@@ -9,6 +9,7 @@ from backcare.accounts.models import Clinic
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
 from backcare.clinical import change
 from backcare.core.audit import record_event
+from backcare.core.paging import page_after
 from backcare.outcomes.models import (
     CheckIn,
     FlareUp,
@@ -216,6 +217,17 @@ def list_check_ins_for_visits(
         CheckIn.objects.filter(
             clinic=clinic, visit_ref__in=list(visit_refs), answered_at__isnull=False
         )
+    )
+
+
+def measurements_after(
+    clinic: Clinic, after: uuid.UUID | None, *, limit: int
+) -> list[OutcomeMeasurement]:
+    """Up to `limit` measurements in force of the clinic whose id follows `after`, by id: one
+    page of a clinic-wide export, read in pages so memory stays flat. Not audited: the export's
+    kick-off checked and audited the clinic admin."""
+    return page_after(
+        OutcomeMeasurement.objects.filter(clinic=clinic, withdrawn_at=None), after, limit
     )
 
 

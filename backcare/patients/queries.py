@@ -22,6 +22,7 @@ from backcare.accounts.queries import (
     require_roles,
 )
 from backcare.core.audit import record_event
+from backcare.core.paging import page_after
 from backcare.patients.models import Consent, ConsentText, Patient, PatientPreferences
 
 SEE_ALL_ROLES = frozenset({Role.CLINIC_ADMIN, Role.FRONT_DESK, Role.THERAPIST})
@@ -193,3 +194,16 @@ def preferences_of(patient: Patient) -> PatientPreferences | None:
     """The patient's preferences, or None if never given. Not audited: for queries that
     checked the viewer and show them beside a plan or note."""
     return PatientPreferences.objects.filter(clinic_id=patient.clinic_id, patient=patient).first()
+
+
+def patients_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Patient]:
+    """Up to `limit` patients of the clinic whose id follows `after`, by id: one page of a
+    clinic-wide export, read in pages so memory stays flat. Not audited: the export's kick-off
+    checked and audited the clinic admin."""
+    return page_after(Patient.objects.filter(clinic=clinic), after, limit)
+
+
+def consents_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Consent]:
+    """One page of the clinic's consents (with their texts) for a clinic-wide export; see
+    `patients_after`."""
+    return page_after(Consent.objects.filter(clinic=clinic).select_related("text"), after, limit)

@@ -13,6 +13,7 @@ from backcare.accounts.queries import ADMIN_ROLES, Viewer, list_techniques, requ
 from backcare.clinical.body import CLINICAL_REGIONS
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.audit import record_event
+from backcare.core.paging import page_after
 from backcare.patients.models import Patient, PatientPreferences
 from backcare.patients.queries import find_patient, preferences_of
 from backcare.plans.models import HomeCareAdvice, PlanStatus, PlanTechnique, TreatmentPlan
@@ -207,3 +208,9 @@ def list_courses_started(
         .order_by("created_at", "id")
         .prefetch_related(live)
     )
+
+
+def plans_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[TreatmentPlan]:
+    """One page of the clinic's treatment plans for a clinic-wide export (not audited: the
+    export's kick-off checked and audited the clinic admin)."""
+    return page_after(TreatmentPlan.objects.filter(clinic=clinic), after, limit)

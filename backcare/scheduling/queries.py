@@ -22,6 +22,7 @@ from backcare.accounts.queries import (
 )
 from backcare.core.audit import record_event
 from backcare.core.errors import InvalidInputError
+from backcare.core.paging import page_after
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 from backcare.plans.queries import techniques_needed
@@ -897,3 +898,10 @@ def get_appointment_for_visit(viewer: Viewer, appointment_id: uuid.UUID) -> Appo
             object_id=str(appointment_id),
         )
     return appointment
+
+
+def appointments_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Appointment]:
+    """One page of the clinic's appointments (with their services) for a clinic-wide export
+    (not audited: the export's kick-off checked and audited the clinic admin)."""
+    rows = Appointment.objects.filter(clinic=clinic).select_related("service")
+    return page_after(rows, after, limit)

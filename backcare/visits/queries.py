@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.db.models import Prefetch
+
 from backcare.accounts.models import Clinic, Role, Technique
 from backcare.accounts.queries import (
     ADMIN_ROLES,
@@ -24,6 +26,7 @@ from backcare.accounts.queries import (
 )
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.audit import record_event
+from backcare.core.paging import page_after
 from backcare.patients.models import Patient, PatientPreferences
 from backcare.patients.queries import find_patient
 from backcare.plans.models import PlanTechnique, TreatmentPlan
@@ -336,6 +339,45 @@ def report_notes(viewer: Viewer, patient_id: uuid.UUID) -> list[ReportNote]:
     return found
 
 
+@dataclass(frozen=True)
+class SignedVisit:
+    """A signed visit for a record export: the visit with its appointment and therapist, and
+    the techniques applied (removed ones left out)."""
+
+    visit: Visit
+    techniques: tuple[AppliedTechnique, ...]
+
+
+def list_signed_visits(viewer: Viewer, patient_id: uuid.UUID) -> list[SignedVisit]:
+    """The patient's visits whose note is signed, oldest first, with the techniques applied,
+    for whoever may read the patient record (the patient, their clinic's staff, their referring
+    clinician); one `visit.list` event. Two queries, whatever the history."""
+    patient = find_patient(viewer, patient_id, action="visit.list")
+    notes = list(
+        VisitNote.objects.filter(
+            clinic_id=patient.clinic_id, visit__patient=patient, status=NoteStatus.SIGNED
+        )
+        .select_related("visit__appointment")
+        .prefetch_related(
+            Prefetch(
+                "techniques",
+                queryset=AppliedTechnique.objects.filter(removed_at=None)
+                .select_related("technique")
+                .order_by("created_at", "id"),
+            )
+        )
+        .order_by("visit__appointment__starts_at")
+    )
+    record_event(
+        actor=viewer,
+        action="visit.list",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"count": len(notes)},
+    )
+    return [SignedVisit(note.visit, tuple(note.techniques.all())) for note in notes]
+
+
 # --- Clinic analytics (reports.analytics) --------------------------------------------------------
 
 
@@ -420,3 +462,25 @@ def get_note(viewer: Viewer, visit_id: uuid.UUID) -> NoteRow:
     `NotFoundError`, audited, for anyone who may not read it)."""
     page = get_visit_page(viewer, visit_id)
     return NoteRow(page.note, page.effective, len(page.amendments))
+
+
+def signed_visits_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Visit]:
+    """One page of the clinic's visits whose note is signed (with their appointments), for a
+    clinic-wide export (not audited: the export's kick-off checked and audited the clinic
+    admin)."""
+    rows = Visit.objects.filter(clinic=clinic, note__status=NoteStatus.SIGNED).select_related(
+        "appointment"
+    )
+    return page_after(rows, after, limit)
+
+
+def applied_techniques_after(
+    clinic: Clinic, after: uuid.UUID | None, *, limit: int
+) -> list[AppliedTechnique]:
+    """One page of the techniques applied at the clinic's signed visits (removed ones left
+    out), with the visit and technique, for a clinic-wide export (not audited: the export's
+    kick-off checked and audited the clinic admin)."""
+    rows = AppliedTechnique.objects.filter(
+        clinic=clinic, removed_at=None, note__status=NoteStatus.SIGNED
+    ).select_related("technique", "note__visit__appointment")
+    return page_after(rows, after, limit)

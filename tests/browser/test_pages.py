@@ -178,6 +178,7 @@ STAFF_PAGES = [
     ("therapist_hours", lambda w: [w.therapist.pk]),
     ("audit_log", lambda w: []),
     ("clinic_analytics", lambda w: []),
+    ("fhir_clinic_export", lambda w: []),
     ("clinical_settings", lambda w: []),
     ("api_tokens", lambda w: []),
     ("webhook_endpoints", lambda w: []),
@@ -205,6 +206,7 @@ PORTAL_PAGES = [
     "portal_waitlist",
     "portal_progress",
     "portal_questionnaires",
+    "portal_my_data",
     "calendar_feeds",
 ]
 

@@ -178,6 +178,16 @@ ACCESS: dict[str, Access] = {
     "portal_appointments": _get(PORTAL, PATIENTS),
     "portal_waitlist": _get(PORTAL, PATIENTS),
     # The JSON API's pages; its operations are walked from the OpenAPI schema below.
+    # FHIR (decision 0023): OperationOutcomes, 401 without a session or token, like the API.
+    "fhir_patient_everything": _get(API, CARE_AND_OWNER),
+    "fhir_export_kickoff": _get(API, ADMINS),
+    "fhir_export_status": _get(API, frozenset({ADMIN})),
+    "fhir_export_file": _get(API, frozenset({ADMIN})),
+    "fhir_export_table": _get(API, frozenset({ADMIN})),
+    "fhir_import_bundle": _post(API, ADMINS),
+    "fhir_clinic_export": _get(CLINIC, ADMINS),
+    "portal_my_data": _get(PORTAL, PATIENTS),
+    "portal_measurements_csv": _get(PORTAL, PATIENTS),
     "api-v1:openapi-json": _get(PUBLIC, EVERYONE),
     "api-v1:openapi-view": _get(PUBLIC, EVERYONE),
     "api-v1:api-root": _get(PUBLIC, NOBODY),  # ninja's bare prefix: 404 for all

@@ -13,6 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from backcare.accounts.models import ApiToken, Clinic, Membership, Role, Room, Therapist, User
 from backcare.core.demo import build_demo
 from backcare.core.models import WebhookEndpoint
+from backcare.fhir.models import ExportJob, ExportStatus
+from backcare.fhir.services import export_folder
 from backcare.intake.models import Intake, IntakeDocument
 from backcare.outcomes.models import CheckIn
 from backcare.patients.models import Consent, Patient
@@ -124,6 +126,8 @@ def _objects(world: World, demo: dict[str, User]) -> dict[str, Any]:
     """One clinic-A record per URL keyword, the owner's where the record is a patient's."""
     clinic, owner = world.clinic, world.owner
     therapist = Therapist.objects.get(user=demo["therapist"])
+    admin = world.users[ADMIN]
+    assert admin is not None
     appointment = _first(Appointment, patient=owner)
     visit = _first(Visit, patient=owner) or _first(Visit, clinic=clinic)
     plan = _first(TreatmentPlan, patient=owner) or _first(TreatmentPlan, clinic=clinic)
@@ -155,6 +159,13 @@ def _objects(world: World, demo: dict[str, User]) -> dict[str, Any]:
         "note_id": _first(VisitNote, visit=visit),
         "applied_technique_id": _first(AppliedTechnique, clinic=clinic),
         "check_in": _first(CheckIn, clinic=clinic),
+        "job_id": ExportJob.objects.create(
+            clinic=clinic,
+            requested_by=admin,
+            status=ExportStatus.DONE,
+            counts={"Patient": 0},
+            tables={"patients": 0},
+        ),
         "endpoint_id": WebhookEndpoint.objects.create(
             clinic_id=clinic.pk, url="https://hooks.example.test/backcare", secret="s" * 40
         ),
@@ -186,9 +197,26 @@ def kwargs_for(route: Route, world: World) -> dict[str, Any]:
             values[key] = STEP
         elif key == "instrument":
             values[key] = INSTRUMENT
+        elif key == "job_id":
+            values[key] = _export_job_with_files(world).pk
+        elif key == "resource_type":
+            values[key] = "Patient"
+        elif key == "table":
+            values[key] = "patients"
         else:
             values[key] = pk_of(world.objects[key])
     return values
+
+
+def _export_job_with_files(world: World) -> Any:
+    """Clinic A's finished export, its two files written (empty) under this test's MEDIA_ROOT,
+    which every test gets afresh."""
+    job = world.objects["job_id"]
+    folder = export_folder(job)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Patient.ndjson").touch()
+    (folder / "patients.csv").touch()
+    return job
 
 
 def client_as(world: World, actor: str) -> Client:

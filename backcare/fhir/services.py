@@ -1,0 +1,355 @@
+"""Writes of the fhir app: the clinic's bulk export (kick-off and the job that writes NDJSON in
+pages) and the import of a patient's Bundle into an empty clinic."""
+
+import csv
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from pydantic import ValidationError
+
+from backcare.accounts.models import Clinic
+from backcare.accounts.queries import (
+    ADMIN_ROLES,
+    Viewer,
+    acting_user,
+    require_roles,
+    rooms_after,
+    therapists_after,
+)
+from backcare.core.audit import record_event
+from backcare.core.errors import ConflictError, InvalidInputError
+from backcare.fhir import mapping, tasks
+from backcare.fhir.models import ExportJob, ExportStatus
+from backcare.outcomes.queries import measurements_after
+from backcare.outcomes.services import record_measurement
+from backcare.patients.queries import consents_after, count_patients, patients_after
+from backcare.patients.services import create_patient
+from backcare.plans.queries import plans_after
+from backcare.scheduling.queries import appointments_after
+from backcare.visits.queries import applied_techniques_after, signed_visits_after
+
+Resource = dict[str, Any]
+# Rows read per page: the most the export holds in memory at once, whatever the clinic's size.
+EXPORT_PAGE_ROWS = 500
+
+
+def _clinic_page(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Clinic]:
+    return [clinic] if after is None else []
+
+
+# (resource type, pager of the owning app, mapping): the files of a bulk export, in order.
+EXPORT_TYPES: Sequence[tuple[str, Callable[..., list[Any]], Callable[[Any], Resource]]] = (
+    ("Organization", _clinic_page, mapping.organization),
+    ("Location", rooms_after, mapping.location),
+    ("Practitioner", therapists_after, lambda t: mapping.practitioner(t, t.licences.all())),
+    ("Patient", patients_after, mapping.patient),
+    ("Appointment", appointments_after, mapping.appointment),
+    ("Encounter", signed_visits_after, mapping.encounter),
+    ("Procedure", applied_techniques_after, lambda a: mapping.procedure(a.note.visit, a)),
+    ("QuestionnaireResponse", measurements_after, mapping.questionnaire_response),
+    ("Observation", measurements_after, mapping.observation),
+    ("Consent", consents_after, mapping.consent),
+    ("CarePlan", plans_after, mapping.care_plan),
+)
+
+# (table, pager, columns): the CSV files beside the NDJSON, one row per record, read the same way.
+CSV_TABLES: Sequence[tuple[str, Callable[..., list[Any]], tuple[str, ...]]] = (
+    (
+        "patients",
+        patients_after,
+        (
+            "id",
+            "given_name",
+            "family_name",
+            "preferred_name",
+            "date_of_birth",
+            "sex",
+            "email",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+        ),
+    ),
+    (
+        "appointments",
+        appointments_after,
+        (
+            "id",
+            "patient_id",
+            "therapist_id",
+            "room_id",
+            "service_id",
+            "starts_at",
+            "ends_at",
+            "status",
+        ),
+    ),
+    (
+        "measurements",
+        measurements_after,
+        (
+            "id",
+            "patient_id",
+            "instrument",
+            "instrument_version",
+            "measured_at",
+            "method",
+            "valid",
+            "reason",
+            "score_exact",
+            "score_display",
+            "band",
+        ),
+    ),
+    (
+        "consents",
+        consents_after,
+        ("id", "patient_id", "text_id", "method", "given_at", "withdrawn_at"),
+    ),
+    (
+        "treatment_plans",
+        plans_after,
+        (
+            "id",
+            "patient_id",
+            "status",
+            "focus",
+            "session_minutes",
+            "every_weeks",
+            "sessions_planned",
+            "created_at",
+            "ended_at",
+        ),
+    ),
+)
+
+
+def start_export(*, actor: Viewer, clinic: Clinic | None) -> ExportJob:
+    """Start a bulk export of the clinic (clinic admins only; `NotFoundError`, audited, for
+    others): the job is queued once the transaction commits. One `fhir_export.create` event."""
+    clinic = require_roles(actor, clinic, ADMIN_ROLES, action="fhir_export.create")
+    with transaction.atomic():
+        job = ExportJob.objects.create(clinic=clinic, requested_by=acting_user(actor))
+        record_event(actor=actor, action="fhir_export.create", clinic_id=clinic.pk, obj=job)
+        transaction.on_commit(lambda: tasks.run_export.enqueue(str(job.pk)))
+    return job
+
+
+def export_folder(job: ExportJob) -> Path:
+    return Path(settings.MEDIA_ROOT) / "fhir-export" / str(job.pk)
+
+
+def run_export(*, job_id: uuid.UUID, page_rows: int = EXPORT_PAGE_ROWS) -> ExportJob:
+    """Write the clinic's resources as NDJSON, one file per type, a line per resource, and
+    the main tables as CSV (`CSV_TABLES`), reading
+        `page_rows` rows at a time so that memory stays flat; record progress after each type and
+        the most rows held at once (`peak_rows`). A failure marks the job failed, with its reason,
+    and is raised again for the task backend to record."""
+    job = ExportJob.objects.select_related("clinic").get(pk=job_id)
+    folder = export_folder(job)
+    folder.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    peak = 0
+    try:
+        for number, (name, pager, to_resource) in enumerate(EXPORT_TYPES, start=1):
+            written, held = _write_type(
+                folder / f"{name}.ndjson", job.clinic, pager, to_resource, page_rows
+            )
+            counts[name] = written
+            peak = max(peak, held)
+            job.progress_percent = 100 * number // (len(EXPORT_TYPES) + len(CSV_TABLES) + 1)
+            ExportJob.objects.filter(pk=job.pk).update(
+                progress_percent=job.progress_percent, counts=counts
+            )
+        for number, (table, pager, columns) in enumerate(CSV_TABLES, start=len(EXPORT_TYPES) + 1):
+            written, held = _write_table(
+                folder / f"{table}.csv", job.clinic, pager, columns, page_rows
+            )
+            job.tables[table] = written
+            peak = max(peak, held)
+            job.progress_percent = 100 * number // (len(EXPORT_TYPES) + len(CSV_TABLES) + 1)
+            ExportJob.objects.filter(pk=job.pk).update(
+                progress_percent=job.progress_percent, tables=job.tables
+            )
+    except Exception as error:
+        # Whatever stopped it, the poller must learn that the job ended; the task backend
+        # records the traceback.
+        _finish(job, counts, peak, status=ExportStatus.FAILED, error=str(error)[:300])
+        raise
+    return _finish(job, counts, peak, status=ExportStatus.DONE, error="")
+
+
+def _finish(
+    job: ExportJob, counts: dict[str, int], peak: int, *, status: ExportStatus, error: str
+) -> ExportJob:
+    job.status, job.error = status, error
+    if status == ExportStatus.DONE:
+        job.progress_percent = 100
+    job.counts, job.peak_rows, job.finished_at = counts, peak, timezone.now()
+    job.save(
+        update_fields=[
+            "status",
+            "error",
+            "progress_percent",
+            "counts",
+            "tables",
+            "peak_rows",
+            "finished_at",
+            "updated_at",
+        ]
+    )
+    return job
+
+
+def _write_type(
+    path: Path,
+    clinic: Clinic,
+    pager: Callable[..., list[Any]],
+    to_resource: Callable[[Any], Resource],
+    page_rows: int,
+) -> tuple[int, int]:
+    written = held = 0
+    after: uuid.UUID | None = None
+    with path.open("w", encoding="utf-8") as out:
+        while page := pager(clinic, after, limit=page_rows):
+            held = max(held, len(page))
+            for row in page:
+                out.write(json.dumps(to_resource(row), separators=(",", ":")) + "\n")
+            written += len(page)
+            after = page[-1].pk
+    return written, held
+
+
+def _write_table(
+    path: Path,
+    clinic: Clinic,
+    pager: Callable[..., list[Any]],
+    columns: tuple[str, ...],
+    page_rows: int,
+) -> tuple[int, int]:
+    written = held = 0
+    after: uuid.UUID | None = None
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        while page := pager(clinic, after, limit=page_rows):
+            held = max(held, len(page))
+            writer.writerows([getattr(row, c) for c in columns] for row in page)
+            written += len(page)
+            after = page[-1].pk
+    return written, held
+
+
+# --- Import -------------------------------------------------------------------------------------
+
+SEX = {"female": "female", "male": "male", "other": "intersex", "unknown": "unknown"}
+
+
+def import_bundle(*, actor: Viewer, clinic: Clinic | None, document: Any) -> uuid.UUID:
+    """Create the patient of a Bundle made by `$everything` in an empty clinic (clinic admins
+    only), with the measurements its QuestionnaireResponses hold, scored again by our rules.
+    All or nothing. Returns the new patient's id.
+
+    Raises `InvalidInputError` for a document that is not a valid FHIR Bundle, holds no or
+    several Patients, or answers our rules reject; `ConflictError` when the clinic already has
+    patients; `NotFoundError` (audited) for anyone but the clinic's admins."""
+    clinic = require_roles(actor, clinic, ADMIN_ROLES, action="fhir_import.create")
+    resources = _resources(document)
+    patients = [r for r in resources if r.get("resourceType") == "Patient"]
+    if len(patients) != 1:
+        raise InvalidInputError(f"A bundle holds one Patient; this one holds {len(patients)}.")
+    if count_patients(actor, clinic):
+        raise ConflictError("Import into an empty clinic: this clinic has patients already.")
+    old_ref = f"Patient/{patients[0].get('id', '')}"
+    with transaction.atomic():
+        patient = create_patient(actor=actor, clinic=clinic, **_patient_values(patients[0]))
+        answered = [r for r in resources if r.get("resourceType") == "QuestionnaireResponse"]
+        for response in answered:
+            _import_answers(actor, patient.pk, old_ref, response)
+        record_event(
+            actor=actor,
+            action="fhir_import.create",
+            clinic_id=clinic.pk,
+            patient_id=patient.pk,
+            obj=patient,
+            detail={"resources": len(resources), "measurements": len(answered)},
+        )
+    return patient.pk
+
+
+def _resources(document: Any) -> list[Resource]:
+    from fhir.resources.R4B.bundle import Bundle  # loads ~1 s of models: only when importing
+
+    if not isinstance(document, Mapping) or document.get("resourceType") != "Bundle":
+        raise InvalidInputError('Send a FHIR Bundle (resourceType "Bundle") as JSON.')
+    try:
+        Bundle.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidInputError(f"The bundle is not valid FHIR: {where}: {first['msg']}") from error
+    except KeyError as error:
+        raise InvalidInputError(f"The bundle names an unknown resource type: {error}.") from error
+    return [dict(e["resource"]) for e in document.get("entry", []) if "resource" in e]
+
+
+def _patient_values(resource: Resource) -> dict[str, Any]:
+    names = resource.get("name") or []
+    official = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
+    usual: dict[str, Any] = next((n for n in names if n.get("use") == "usual"), {})
+    if "birthDate" not in resource or len(resource["birthDate"]) != 10:
+        raise InvalidInputError("The Patient needs a full birthDate (YYYY-MM-DD).")
+    telecom = {t.get("system"): t.get("value", "") for t in resource.get("telecom", [])}
+    address = (resource.get("address") or [{}])[0]
+    lines = [*address.get("line", []), "", ""]
+    return {
+        "given_name": " ".join(official.get("given", [])),
+        "family_name": official.get("family", ""),
+        "preferred_name": " ".join(usual.get("given", [])),
+        "date_of_birth": date.fromisoformat(resource["birthDate"]),
+        "sex": SEX.get(resource.get("gender", "unknown"), "unknown"),
+        "email": telecom.get("email", ""),
+        "phone": telecom.get("phone", ""),
+        "address_line1": lines[0],
+        "address_line2": lines[1],
+        "city": address.get("city", ""),
+        "region": address.get("state", ""),
+        "postal_code": address.get("postalCode", ""),
+        "country": address.get("country", ""),
+    }
+
+
+def _import_answers(actor: Viewer, patient_id: uuid.UUID, old_ref: str, response: Resource) -> None:
+    if (response.get("subject") or {}).get("reference") != old_ref:
+        raise InvalidInputError("Every QuestionnaireResponse must be about the bundle's Patient.")
+    prefix = f"{mapping.INSTRUMENT_SYSTEM}:"
+    questionnaire = str(response.get("questionnaire", ""))
+    if not questionnaire.startswith(prefix) or "authored" not in response:
+        raise InvalidInputError(
+            "A QuestionnaireResponse must name one of our instruments and when it was answered."
+        )
+    try:
+        authored = datetime.fromisoformat(response["authored"])
+    except ValueError as error:
+        raise InvalidInputError("A QuestionnaireResponse has an unreadable date.") from error
+    if authored.tzinfo is None:
+        raise InvalidInputError("A QuestionnaireResponse's date needs its time zone.")
+    record_measurement(
+        actor=actor,
+        patient_id=patient_id,
+        instrument=questionnaire.removeprefix(prefix),
+        answers=mapping.answers_of(response),
+        measured_at=authored,
+        method="paper",
+    )

@@ -1,0 +1,31 @@
+from django.urls import path
+
+from backcare.fhir import views
+
+urlpatterns = [
+    path(
+        "fhir/Patient/<uuid:patient_id>/$everything",
+        views.patient_everything,
+        name="fhir_patient_everything",
+    ),
+    path("fhir/$export", views.export_kickoff, name="fhir_export_kickoff"),
+    path("fhir/$export-status/<uuid:job_id>", views.export_status, name="fhir_export_status"),
+    path(
+        "fhir/$export-file/<uuid:job_id>/<str:resource_type>.ndjson",
+        views.export_file,
+        name="fhir_export_file",
+    ),
+    path("fhir/$import-bundle", views.import_bundle, name="fhir_import_bundle"),
+    path("clinic/export/", views.clinic_export, name="fhir_clinic_export"),
+    path(
+        "clinic/export/<uuid:job_id>/<str:table>.csv",
+        views.export_table,
+        name="fhir_export_table",
+    ),
+    path("portal/my-data/", views.portal_my_data, name="portal_my_data"),
+    path(
+        "portal/my-data/measurements.csv",
+        views.portal_measurements_csv,
+        name="portal_measurements_csv",
+    ),
+]
