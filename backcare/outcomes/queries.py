@@ -9,6 +9,7 @@ from backcare.accounts.models import Clinic
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
 from backcare.clinical import change
 from backcare.core.audit import record_event
+from backcare.core.export import ExportTable, table_of
 from backcare.outcomes.models import (
     CheckIn,
     FlareUp,
@@ -216,3 +217,15 @@ def list_check_ins_for_visits(
             clinic=clinic, visit_ref__in=list(visit_refs), answered_at__isnull=False
         )
     )
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every outcomes table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(OutcomeMeasurement.objects.filter(clinic=clinic)),
+        table_of(OutcomeSettings.objects.filter(clinic=clinic)),
+        table_of(CheckIn.objects.filter(clinic=clinic)),
+        table_of(FlareUp.objects.filter(clinic=clinic)),
+    ]

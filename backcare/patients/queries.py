@@ -16,12 +16,14 @@ from django.db.models import Q, QuerySet
 
 from backcare.accounts.models import Clinic, Role
 from backcare.accounts.queries import (
+    ADMIN_ROLES,
     Viewer,
     clinics_where,
     deny,
     require_roles,
 )
 from backcare.core.audit import record_event
+from backcare.core.export import ExportTable, table_of
 from backcare.patients.models import Consent, ConsentText, Patient, PatientPreferences
 
 SEE_ALL_ROLES = frozenset({Role.CLINIC_ADMIN, Role.FRONT_DESK, Role.THERAPIST})
@@ -193,3 +195,15 @@ def preferences_of(patient: Patient) -> PatientPreferences | None:
     """The patient's preferences, or None if never given. Not audited: for queries that
     checked the viewer and show them beside a plan or note."""
     return PatientPreferences.objects.filter(clinic_id=patient.clinic_id, patient=patient).first()
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every patients table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(Patient.objects.filter(clinic=clinic)),
+        table_of(PatientPreferences.objects.filter(clinic=clinic)),
+        table_of(ConsentText.objects.filter(clinic=clinic)),
+        table_of(Consent.objects.filter(clinic=clinic)),
+    ]

@@ -13,9 +13,10 @@ from backcare.accounts.queries import ADMIN_ROLES, Viewer, list_techniques, requ
 from backcare.clinical.body import CLINICAL_REGIONS
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.audit import record_event
+from backcare.core.export import ExportTable, table_of
 from backcare.patients.models import Patient, PatientPreferences
 from backcare.patients.queries import find_patient, preferences_of
-from backcare.plans.models import HomeCareAdvice, PlanStatus, PlanTechnique, TreatmentPlan
+from backcare.plans.models import HomeCareAdvice, PlanGoal, PlanStatus, PlanTechnique, TreatmentPlan
 from backcare.triage.queries import HoldStatus, hold_status, limits_from
 
 # Who plans: therapists and clinic admins of the patient's clinic. The front desk and the
@@ -207,3 +208,14 @@ def list_courses_started(
         .order_by("created_at", "id")
         .prefetch_related(live)
     )
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every plans table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(TreatmentPlan.objects.filter(clinic=clinic)),
+        table_of(PlanGoal.objects.filter(clinic=clinic)),
+        table_of(PlanTechnique.objects.filter(clinic=clinic)),
+    ]

@@ -21,6 +21,7 @@ from backcare.accounts.queries import (
     therapist_at_clinic,
 )
 from backcare.core.audit import record_event
+from backcare.core.export import ExportTable, table_of
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 from backcare.plans.queries import techniques_needed
@@ -30,6 +31,8 @@ from backcare.scheduling.models import (
     Appointment,
     AppointmentStatus,
     CalendarFeed,
+    Course,
+    Notification,
     SchedulingSettings,
     Service,
     TimeOff,
@@ -819,3 +822,21 @@ def get_appointment_for_visit(viewer: Viewer, appointment_id: uuid.UUID) -> Appo
             object_id=str(appointment_id),
         )
     return appointment
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every scheduling table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(Service.objects.filter(clinic=clinic)),
+        table_of(WorkingHours.objects.filter(clinic=clinic)),
+        table_of(TimeOff.objects.filter(clinic=clinic)),
+        table_of(Course.objects.filter(clinic=clinic)),
+        table_of(Appointment.objects.filter(clinic=clinic)),
+        table_of(SchedulingSettings.objects.filter(clinic=clinic)),
+        table_of(CalendarFeed.objects.filter(clinic=clinic)),
+        table_of(WaitlistEntry.objects.filter(clinic=clinic)),
+        table_of(WaitlistOffer.objects.filter(clinic=clinic)),
+        table_of(Notification.objects.filter(clinic=clinic)),
+    ]

@@ -24,6 +24,7 @@ from backcare.accounts.queries import (
 )
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.audit import record_event
+from backcare.core.export import ExportTable, table_of
 from backcare.patients.models import Patient, PatientPreferences
 from backcare.patients.queries import find_patient
 from backcare.plans.models import PlanTechnique, TreatmentPlan
@@ -343,3 +344,15 @@ def list_signed_notes_of_plans(
         .prefetch_related("amendments")
         .order_by("visit__appointment__starts_at", "id")
     )
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every visits table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(Visit.objects.filter(clinic=clinic)),
+        table_of(VisitNote.objects.filter(clinic=clinic)),
+        table_of(AppliedTechnique.objects.filter(clinic=clinic)),
+        table_of(NoteAmendment.objects.filter(clinic=clinic)),
+    ]
