@@ -332,7 +332,11 @@ def test_the_export_page_polls_its_progress_and_offers_the_download_when_done(
     page: Page, world: Clinic, sign_in_by_cookie: Callable[[Page, User], None]
 ):
     export = ClinicExport.objects.create(
-        clinic=world, requested_by=world.admin, status="running", rows_total=40, rows_done=10
+        clinic=world.clinic,
+        requested_by=world.admin,
+        status="running",
+        rows_total=40,
+        rows_done=10,
     )
     sign_in_by_cookie(page, world.admin)
     page.goto(reverse("clinic_export"))
