@@ -25,7 +25,13 @@ from backcare.reports.export import domain_tables, write_tables
 from backcare.reports.models import ClinicExport, ExportStatus
 from backcare.visits.tests.factories import VisitWorld, make_appointment, make_signed_visit
 from conftest import client_for
-from tests.factories import make_member, make_patient, make_user, make_webhook_endpoint
+from tests.factories import (
+    make_clinic,
+    make_member,
+    make_patient,
+    make_user,
+    make_webhook_endpoint,
+)
 from tests.test_clinic_scoping import _clinic_owned
 
 pytestmark = pytest.mark.django_db
@@ -406,3 +412,35 @@ def test_the_export_page_takes_the_same_queries_however_many_exports(
             clinic=clinics.clinic, requested_by=make_member(clinics.clinic, Role.CLINIC_ADMIN)
         )
     assert count() == small
+
+
+def test_a_job_that_cannot_be_written_is_marked_failed_and_the_page_says_what_to_do(
+    clinics, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(services, "write_tables", broken)
+    client = client_for(clinics.admin)
+    export = _export(client, django_capture_on_commit_callbacks)
+    assert export.status == ExportStatus.FAILED
+    page = client.get(reverse("clinic_export")).content.decode()
+    assert "The export could not be written. Start a new one." in page
+    assert reverse("clinic_export_download", args=[export.pk]) not in page
+
+
+def test_the_patients_zip_holds_nothing_of_another_clinic(world):
+    elsewhere = make_clinic("Elsewhere")
+    desk = make_member(elsewhere, Role.FRONT_DESK)
+    stranger = make_patient(elsewhere, given_name="Zelda", user=make_user())
+    record_measurement(
+        actor=desk,
+        patient_id=stranger.pk,
+        instrument="pain_nrs",
+        answers={"now": 1},
+        method="paper",
+    )
+    archive = _zip(client_for(world.patient_user).get(reverse("portal_my_data_zip")))
+    everything = "".join(archive.read(name).decode() for name in archive.namelist())
+    assert "Zelda" not in everything
+    assert [r["value"] for r in _rows(archive, "measurements.csv")] == ["7", "4"]
