@@ -160,6 +160,7 @@ FORMS: dict[str, Target] = {
     ),
     "accounts.ClinicSwitchForm": Target("clinic_switch", _none),
     "accounts.ApiTokenForm": Target("api_tokens", _none),
+    "accounts.WebhookEndpointForm": Target("webhook_endpoints", _none),
     "intake.StepForm": Target(
         "intake_step", lambda w: {"intake_id": w.intake.pk, "step": "pain"}, actor="patient"
     ),

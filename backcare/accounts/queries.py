@@ -33,6 +33,7 @@ from backcare.accounts.models import (
 from backcare.core import webhooks
 from backcare.core.audit import Outcome, record_event
 from backcare.core.errors import NotFoundError
+from backcare.core.export import ExportTable, table_of
 from backcare.core.models import WebhookDelivery, WebhookEndpoint
 from backcare.core.paging import page_after
 
@@ -563,3 +564,14 @@ def list_webhook_deliveries(
         actor=viewer, action="webhook.deliveries", clinic_id=endpoint.clinic_id, obj=endpoint
     )
     return endpoint, webhooks.deliveries_of(endpoint)
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every accounts table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(Room.objects.filter(clinic=clinic)),
+        table_of(Membership.objects.filter(clinic=clinic)),
+        table_of(ApiToken.objects.filter(clinic=clinic)),
+    ]

@@ -20,8 +20,6 @@ class ExportJob(ClinicScopedModel):
     progress_percent = models.PositiveSmallIntegerField(default=0)
     # {"Patient": 12, ...}: the resources written per type, in the order of the manifest.
     counts = models.JSONField(default=dict, blank=True)
-    # {"patients": 12, ...}: the rows written per CSV table.
-    tables = models.JSONField(default=dict, blank=True)
     # The most rows held in memory at once while writing (the page size bounds it).
     peak_rows = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=300, blank=True)

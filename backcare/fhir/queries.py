@@ -12,7 +12,7 @@ from backcare.core.audit import record_event
 from backcare.fhir import mapping
 from backcare.fhir.models import ExportJob
 from backcare.outcomes.queries import list_measurements
-from backcare.patients.queries import get_patient, own_patient_id
+from backcare.patients.queries import get_patient
 from backcare.plans.queries import course_of
 from backcare.scheduling.queries import list_patient_appointments
 from backcare.triage.queries import findings_of, get_hold_status, get_safety_summary
@@ -103,16 +103,3 @@ def list_export_jobs(viewer: Viewer, clinic: Clinic | None, *, limit: int = 10) 
     audited, for anyone else)."""
     clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="fhir_export.list")
     return list(ExportJob.objects.filter(clinic=clinic).order_by("-created_at")[:limit])
-
-
-def own_data_patient_id(viewer: Viewer, clinic: Clinic | None) -> uuid.UUID:
-    """The signed-in patient's own record id for their downloads page; one `portal.data.view`
-    read event (`NotFoundError`, audited, for anyone without a record at the clinic)."""
-    patient_id = own_patient_id(viewer, clinic)
-    record_event(
-        actor=viewer,
-        action="portal.data.view",
-        clinic_id=clinic.pk if clinic else None,
-        patient_id=patient_id,
-    )
-    return patient_id

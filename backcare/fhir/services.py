@@ -1,7 +1,6 @@
 """Writes of the fhir app: the clinic's bulk export (kick-off and the job that writes NDJSON in
 pages) and the import of a patient's Bundle into an empty clinic."""
 
-import csv
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -59,82 +58,8 @@ EXPORT_TYPES: Sequence[tuple[str, Callable[..., list[Any]], Callable[[Any], Reso
     ("CarePlan", plans_after, mapping.care_plan),
 )
 
+
 # (table, pager, columns): the CSV files beside the NDJSON, one row per record, read the same way.
-CSV_TABLES: Sequence[tuple[str, Callable[..., list[Any]], tuple[str, ...]]] = (
-    (
-        "patients",
-        patients_after,
-        (
-            "id",
-            "given_name",
-            "family_name",
-            "preferred_name",
-            "date_of_birth",
-            "sex",
-            "email",
-            "phone",
-            "address_line1",
-            "address_line2",
-            "city",
-            "region",
-            "postal_code",
-            "country",
-        ),
-    ),
-    (
-        "appointments",
-        appointments_after,
-        (
-            "id",
-            "patient_id",
-            "therapist_id",
-            "room_id",
-            "service_id",
-            "starts_at",
-            "ends_at",
-            "status",
-        ),
-    ),
-    (
-        "measurements",
-        measurements_after,
-        (
-            "id",
-            "patient_id",
-            "instrument",
-            "instrument_version",
-            "measured_at",
-            "method",
-            "valid",
-            "reason",
-            "score_exact",
-            "score_display",
-            "band",
-        ),
-    ),
-    (
-        "consents",
-        consents_after,
-        ("id", "patient_id", "text_id", "method", "given_at", "withdrawn_at"),
-    ),
-    (
-        "treatment_plans",
-        plans_after,
-        (
-            "id",
-            "patient_id",
-            "status",
-            "focus",
-            "session_minutes",
-            "every_weeks",
-            "sessions_planned",
-            "created_at",
-            "ended_at",
-        ),
-    ),
-)
-
-
 def start_export(*, actor: Viewer, clinic: Clinic | None) -> ExportJob:
     """Start a bulk export of the clinic (clinic admins only; `NotFoundError`, audited, for
     others): the job is queued once the transaction commits. One `fhir_export.create` event."""
@@ -151,10 +76,10 @@ def export_folder(job: ExportJob) -> Path:
 
 
 def run_export(*, job_id: uuid.UUID, page_rows: int = EXPORT_PAGE_ROWS) -> ExportJob:
-    """Write the clinic's resources as NDJSON, one file per type, a line per resource, and
-    the main tables as CSV (`CSV_TABLES`), reading
-        `page_rows` rows at a time so that memory stays flat; record progress after each type and
-        the most rows held at once (`peak_rows`). A failure marks the job failed, with its reason,
+    """Write the clinic's resources as NDJSON, one file per type, a line per resource, reading
+    `page_rows` rows at a time so that memory stays flat; record progress after each type and
+    the most rows held at once (`peak_rows`). The clinic's tables as CSV are the reports app's
+    export (`reports.services`). A failure marks the job failed, with its reason,
     and is raised again for the task backend to record."""
     job = ExportJob.objects.select_related("clinic").get(pk=job_id)
     folder = export_folder(job)
@@ -168,19 +93,9 @@ def run_export(*, job_id: uuid.UUID, page_rows: int = EXPORT_PAGE_ROWS) -> Expor
             )
             counts[name] = written
             peak = max(peak, held)
-            job.progress_percent = 100 * number // (len(EXPORT_TYPES) + len(CSV_TABLES) + 1)
+            job.progress_percent = 100 * number // (len(EXPORT_TYPES) + 1)
             ExportJob.objects.filter(pk=job.pk).update(
                 progress_percent=job.progress_percent, counts=counts
-            )
-        for number, (table, pager, columns) in enumerate(CSV_TABLES, start=len(EXPORT_TYPES) + 1):
-            written, held = _write_table(
-                folder / f"{table}.csv", job.clinic, pager, columns, page_rows
-            )
-            job.tables[table] = written
-            peak = max(peak, held)
-            job.progress_percent = 100 * number // (len(EXPORT_TYPES) + len(CSV_TABLES) + 1)
-            ExportJob.objects.filter(pk=job.pk).update(
-                progress_percent=job.progress_percent, tables=job.tables
             )
     except Exception as error:
         # Whatever stopped it, the poller must learn that the job ended; the task backend
@@ -203,7 +118,6 @@ def _finish(
             "error",
             "progress_percent",
             "counts",
-            "tables",
             "peak_rows",
             "finished_at",
             "updated_at",
@@ -226,26 +140,6 @@ def _write_type(
             held = max(held, len(page))
             for row in page:
                 out.write(json.dumps(to_resource(row), separators=(",", ":")) + "\n")
-            written += len(page)
-            after = page[-1].pk
-    return written, held
-
-
-def _write_table(
-    path: Path,
-    clinic: Clinic,
-    pager: Callable[..., list[Any]],
-    columns: tuple[str, ...],
-    page_rows: int,
-) -> tuple[int, int]:
-    written = held = 0
-    after: uuid.UUID | None = None
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(columns)
-        while page := pager(clinic, after, limit=page_rows):
-            held = max(held, len(page))
-            writer.writerows([getattr(row, c) for c in columns] for row in page)
             written += len(page)
             after = page[-1].pk
     return written, held

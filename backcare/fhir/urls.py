@@ -16,16 +16,5 @@ urlpatterns = [
         name="fhir_export_file",
     ),
     path("fhir/$import-bundle", views.import_bundle, name="fhir_import_bundle"),
-    path("clinic/export/", views.clinic_export, name="fhir_clinic_export"),
-    path(
-        "clinic/export/<uuid:job_id>/<str:table>.csv",
-        views.export_table,
-        name="fhir_export_table",
-    ),
-    path("portal/my-data/", views.portal_my_data, name="portal_my_data"),
-    path(
-        "portal/my-data/measurements.csv",
-        views.portal_measurements_csv,
-        name="portal_measurements_csv",
-    ),
+    path("clinic/export/fhir/", views.clinic_export, name="fhir_clinic_export"),
 ]

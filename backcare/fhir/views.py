@@ -2,9 +2,7 @@
 status, files) and the import of a Bundle, for the session or a personal access token. Errors
 are OperationOutcomes (decision 0023)."""
 
-import csv
 import functools
-import itertools
 import json
 import uuid
 from collections.abc import Callable
@@ -18,7 +16,6 @@ from django.http import (
     HttpResponse,
     HttpResponseBase,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,8 +31,6 @@ from backcare.accounts.services import authenticate_api_token
 from backcare.core.errors import DomainError, NotFoundError, http_status_for
 from backcare.fhir import queries, services
 from backcare.fhir.models import ExportStatus
-from backcare.outcomes.queries import list_measurements
-from backcare.patients.queries import own_patient_id
 
 FHIR_JSON = "application/fhir+json"
 View = Callable[..., HttpResponseBase]
@@ -172,28 +167,6 @@ def export_file(
     return FileResponse(path.open("rb"), content_type="application/fhir+ndjson")
 
 
-@require_GET
-@fhir_view()
-def export_table(
-    request: HttpRequest, who: Caller, job_id: uuid.UUID, table: str
-) -> HttpResponseBase:
-    """One CSV table of a finished export, streamed from disk."""
-    job = queries.get_export_job(who.user, who.clinic, job_id)
-    if job.status != ExportStatus.DONE or table not in job.tables:
-        return outcome(404, "No such table in this export.", "not-found")
-    path = services.export_folder(job) / f"{table}.csv"
-    if not path.is_file():
-        return outcome(
-            410, "This export's files have been removed: start a new export.", "not-found"
-        )
-    return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=f"{table}.csv",
-        content_type="text/csv; charset=utf-8",
-    )
-
-
 @require_POST
 @fhir_view(writes=True)
 def import_bundle(request: HttpRequest, who: Caller) -> HttpResponse:
@@ -233,38 +206,3 @@ def clinic_export(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Request") == "true":
         template += "#jobs"
     return render(request, template, context)
-
-
-@login_required
-@require_GET
-def portal_my_data(request: HttpRequest) -> HttpResponse:
-    """Where a patient downloads everything we hold about them."""
-    patient_id = queries.own_data_patient_id(request.user, clinic_context(request).clinic)
-    return render(request, "fhir/portal_my_data.html", {"patient_id": patient_id})
-
-
-@login_required
-@require_GET
-def portal_measurements_csv(request: HttpRequest) -> StreamingHttpResponse:
-    """The patient's own measurements as CSV (audited by the read)."""
-    patient_id = own_patient_id(request.user, clinic_context(request).clinic)
-    rows = list_measurements(request.user, patient_id)
-    writer = csv.writer(_Echo())
-    header = [writer.writerow(MY_MEASUREMENT_COLUMNS)]
-    lines = itertools.chain(
-        header, (writer.writerow([getattr(m, c) for c in MY_MEASUREMENT_COLUMNS]) for m in rows)
-    )
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="my-measurements.csv"'
-    patch_cache_control(response, private=True, no_store=True)
-    return response
-
-
-MY_MEASUREMENT_COLUMNS = ("measured_at", "instrument", "score_display", "band", "method")
-
-
-class _Echo:
-    """A file-like object that hands each CSV line back (streamed, never held in memory)."""
-
-    def write(self, value: str) -> str:
-        return value

@@ -19,6 +19,7 @@ from backcare.clinical.instruments import (
 )
 from backcare.core.forms import DomainErrorFormMixin
 from backcare.core.widgets import BodyMapWidget
+from backcare.intake.models import Intake
 from backcare.intake.questions import (
     LIMB_OPTIONS,
     NO,
@@ -29,7 +30,9 @@ from backcare.intake.questions import (
     Question,
     episode_phase,
 )
+from backcare.outcomes.queries import instrument_wording
 from backcare.patients.models import PressurePreference, TherapistGenderPreference
+from backcare.patients.queries import current_consent_texts
 
 
 @dataclass(frozen=True)
@@ -480,3 +483,25 @@ def _phase(started: str, today: date) -> str:
         return f" ({episode_phase(date.fromisoformat(started), today)})"
     except ValueError:
         return ""
+
+
+def intake_form(intake: Intake, step: str, **kwargs: Any) -> StepForm:
+    """The form of one step of `intake`, worded as the patient saw it (today's date at the
+    clinic, the questionnaires' licensed wording, the clinic's current consent texts)."""
+    wording = {
+        code: instrument_wording(code, version)
+        for code, version in (("rmdq", "RMDQ-24"), ("start_back", "STarT Back (Keele, 9 items)"))
+    }
+    return step_form(
+        step,
+        today=intake.patient.clinic.local_date(),
+        wording={code: rows for code, rows in wording.items() if rows},
+        consent_texts=current_consent_texts(intake.patient.clinic) if step == "consent" else (),
+        **kwargs,
+    )
+
+
+def answer_sections(intake: Intake) -> list[tuple[Step, list[tuple[str, str]]]]:
+    """Every answer of `intake`, step by step, as (question, answer in words): the read-back
+    the patient and staff see."""
+    return [(step, answer_rows(intake_form(intake, step.code), intake.answers)) for step in STEPS]

@@ -9,6 +9,7 @@ from typing import Any
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, deny, require_roles
 from backcare.core.audit import record_event
+from backcare.core.export import ExportTable, table_of
 from backcare.intake.models import Intake, IntakeDocument, IntakeStatus
 from backcare.intake.questions import QUESTIONS
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
@@ -169,3 +170,13 @@ def list_sent_intakes_of(
         .only("patient", "submitted_at", "answers")
         .order_by("submitted_at", "id")
     )
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every intake table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(Intake.objects.filter(clinic=clinic)),
+        table_of(IntakeDocument.objects.filter(clinic=clinic)),
+    ]

@@ -23,12 +23,11 @@ from backcare.intake.forms import (
     STEPS,
     DocumentForm,
     StepForm,
-    answer_rows,
-    step_form,
+    answer_sections,
+    intake_form,
 )
 from backcare.intake.models import Intake, IntakeStatus
-from backcare.outcomes.queries import instrument_wording
-from backcare.patients.queries import current_consent_texts, own_patient_id
+from backcare.patients.queries import own_patient_id
 from backcare.triage.services import DOCUMENT_CONTENT_TYPES
 
 
@@ -70,20 +69,6 @@ def patient_intake_start(request: HttpRequest, patient_id: uuid.UUID) -> HttpRes
     return redirect("intake_step", intake.pk, STEP_CODES[0])
 
 
-def _form(intake: Intake, step: str, **kwargs: Any) -> StepForm:
-    wording = {
-        code: instrument_wording(code, version)
-        for code, version in (("rmdq", "RMDQ-24"), ("start_back", "STarT Back (Keele, 9 items)"))
-    }
-    return step_form(
-        step,
-        today=intake.patient.clinic.local_date(),
-        wording={code: rows for code, rows in wording.items() if rows},
-        consent_texts=current_consent_texts(intake.patient.clinic) if step == "consent" else (),
-        **kwargs,
-    )
-
-
 def _typed(form: StepForm, data: Any) -> dict[str, Any]:
     """What was typed in this step's fields, valid or not, as the widgets read it."""
     return {
@@ -102,9 +87,11 @@ def intake_step(request: HttpRequest, intake_id: uuid.UUID, step: str) -> HttpRe
         return redirect("intake_result", intake.pk)
     if request.method == "GET":
         check = request.GET.get("check") == "1"
-        form = _form(intake, step, data=intake.answers if check else None, initial=intake.answers)
+        form = intake_form(
+            intake, step, data=intake.answers if check else None, initial=intake.answers
+        )
         return _render_step(request, intake, step, form, invalid=check and not form.is_valid())
-    form = _form(intake, step, data=request.POST)
+    form = intake_form(intake, step, data=request.POST)
     intake = services.save_answers(
         actor=request.user, intake_id=intake.pk, answers=_typed(form, request.POST)
     )
@@ -124,7 +111,7 @@ def intake_step(request: HttpRequest, intake_id: uuid.UUID, step: str) -> HttpRe
 def _submit(request: HttpRequest, intake: Intake, last: StepForm) -> HttpResponse:
     cleaned: dict[str, Any] = {}
     for step in STEP_CODES:
-        form = last if step == last.step else _form(intake, step, data=intake.answers)
+        form = last if step == last.step else intake_form(intake, step, data=intake.answers)
         if not form.is_valid():
             messages.error(request, "Some answers on this page need your attention.")
             return redirect(f"{_step_url(intake, step)}?check=1")
@@ -174,7 +161,7 @@ def intake_autosave(request: HttpRequest, intake_id: uuid.UUID, step: str) -> Ht
     if step not in STEP_CODES:
         step = STEP_CODES[0]
     intake = queries.find_intake(request.user, intake_id, action="intake.save")
-    form = _form(intake, step, data=request.POST)
+    form = intake_form(intake, step, data=request.POST)
     try:
         services.save_answers(
             actor=request.user, intake_id=intake.pk, answers=_typed(form, request.POST)
@@ -207,7 +194,7 @@ def intake_result(request: HttpRequest, intake_id: uuid.UUID) -> HttpResponse:
 def intake_detail(request: HttpRequest, intake_id: uuid.UUID) -> HttpResponse:
     """Every answer of an intake, read back step by step (patient and clinic staff)."""
     intake = queries.get_intake(request.user, intake_id)
-    sections = [(step, answer_rows(_form(intake, step.code), intake.answers)) for step in STEPS]
+    sections = answer_sections(intake)
     context = {
         "intake": intake,
         "sections": sections,
@@ -236,7 +223,7 @@ def intake_document_add(request: HttpRequest, intake_id: uuid.UUID) -> HttpRespo
             messages.success(request, "Your document is attached.")
             return redirect("intake_step", intake.pk, "history")
     intake = queries.get_intake(request.user, intake_id)
-    form = _form(intake, "history", initial=intake.answers)
+    form = intake_form(intake, "history", initial=intake.answers)
     return _render_step(request, intake, "history", form, invalid=True, upload_form=upload_form)
 
 

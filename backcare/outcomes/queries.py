@@ -9,6 +9,7 @@ from backcare.accounts.models import Clinic
 from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
 from backcare.clinical import change
 from backcare.core.audit import record_event
+from backcare.core.export import ExportTable, table_of
 from backcare.core.paging import page_after
 from backcare.outcomes.models import (
     CheckIn,
@@ -242,3 +243,15 @@ def flare_up_patient(viewer: Viewer, patient_id: uuid.UUID) -> Patient:
         actor=viewer, action="flare_up.form", clinic_id=patient.clinic_id, patient_id=patient.pk
     )
     return patient
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every outcomes table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(OutcomeMeasurement.objects.filter(clinic=clinic)),
+        table_of(OutcomeSettings.objects.filter(clinic=clinic)),
+        table_of(CheckIn.objects.filter(clinic=clinic)),
+        table_of(FlareUp.objects.filter(clinic=clinic)),
+    ]

@@ -16,12 +16,14 @@ from django.db.models import Q, QuerySet
 
 from backcare.accounts.models import Clinic, Role
 from backcare.accounts.queries import (
+    ADMIN_ROLES,
     Viewer,
     clinics_where,
     deny,
     require_roles,
 )
 from backcare.core.audit import record_event
+from backcare.core.export import ExportTable, table_of
 from backcare.core.paging import page_after
 from backcare.patients.models import Consent, ConsentText, Patient, PatientPreferences
 
@@ -207,3 +209,15 @@ def consents_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> li
     """One page of the clinic's consents (with their texts) for a clinic-wide export; see
     `patients_after`."""
     return page_after(Consent.objects.filter(clinic=clinic).select_related("text"), after, limit)
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every patients table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(Patient.objects.filter(clinic=clinic)),
+        table_of(PatientPreferences.objects.filter(clinic=clinic)),
+        table_of(ConsentText.objects.filter(clinic=clinic)),
+        table_of(Consent.objects.filter(clinic=clinic)),
+    ]

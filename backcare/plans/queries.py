@@ -13,10 +13,11 @@ from backcare.accounts.queries import ADMIN_ROLES, Viewer, list_techniques, requ
 from backcare.clinical.body import CLINICAL_REGIONS
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.audit import record_event
+from backcare.core.export import ExportTable, table_of
 from backcare.core.paging import page_after
 from backcare.patients.models import Patient, PatientPreferences
 from backcare.patients.queries import find_patient, preferences_of
-from backcare.plans.models import HomeCareAdvice, PlanStatus, PlanTechnique, TreatmentPlan
+from backcare.plans.models import HomeCareAdvice, PlanGoal, PlanStatus, PlanTechnique, TreatmentPlan
 from backcare.triage.queries import HoldStatus, hold_status, limits_from
 
 # Who plans: therapists and clinic admins of the patient's clinic. The front desk and the
@@ -214,3 +215,14 @@ def plans_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[
     """One page of the clinic's treatment plans for a clinic-wide export (not audited: the
     export's kick-off checked and audited the clinic admin)."""
     return page_after(TreatmentPlan.objects.filter(clinic=clinic), after, limit)
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every plans table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(TreatmentPlan.objects.filter(clinic=clinic)),
+        table_of(PlanGoal.objects.filter(clinic=clinic)),
+        table_of(PlanTechnique.objects.filter(clinic=clinic)),
+    ]

@@ -19,8 +19,9 @@ from backcare.clinical.instruments import Direction, get_instrument
 from backcare.clinical.numbers import half_up
 from backcare.clinical.recurrence import FollowUpPoint, Relief, relief_after_course
 from backcare.core.audit import events_for_clinic, record_event
-from backcare.core.errors import InvalidInputError
+from backcare.core.errors import InvalidInputError, NotFoundError
 from backcare.core.models import AuditEvent
+from backcare.intake.models import Intake
 from backcare.intake.queries import has_draft, list_intakes
 from backcare.outcomes.models import CheckIn, FlareUp
 from backcare.outcomes.queries import (
@@ -34,6 +35,8 @@ from backcare.patients.models import Patient
 from backcare.plans.models import TreatmentPlan
 from backcare.plans.queries import course_of, course_schedule_of
 from backcare.reports import charts
+from backcare.reports.models import ClinicExport, ExportStatus
+from backcare.scheduling.models import Appointment
 from backcare.scheduling.queries import list_patient_appointments
 from backcare.triage.queries import HoldStatus, get_hold_status
 from backcare.visits.queries import ReportNote, report_notes
@@ -509,3 +512,99 @@ def list_due_questionnaires(viewer: Viewer, patient_id: uuid.UUID, *, now: datet
         due=due_questionnaires(care),
         activities=schedule.activities if schedule else (),
     )
+
+
+# --- Whole-clinic export (open data) -------------------------------------------------------------
+
+EXPORTS_LISTED = 10
+
+
+def list_clinic_exports(viewer: Viewer, clinic: Clinic | None) -> list[ClinicExport]:
+    """The clinic's latest exports, newest first, for its admins (`NotFoundError`, audited,
+    for anyone else). One query after the role check."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export.list")
+    return list(
+        ClinicExport.objects.filter(clinic=clinic)
+        .select_related("requested_by")
+        .order_by("-created_at")[:EXPORTS_LISTED]
+    )
+
+
+def get_clinic_export(viewer: Viewer, clinic: Clinic | None, export_id: uuid.UUID) -> ClinicExport:
+    """One export of the clinic, for its admins; `NotFoundError` (audited) for another
+    clinic's export, an unknown id or anyone else."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export.view")
+    found = ClinicExport.objects.filter(clinic=clinic, pk=export_id).first()
+    if found is None:
+        raise accounts.deny(
+            viewer, action="clinic.export.view", clinic_id=clinic.pk, object_id=str(export_id)
+        )
+    return found
+
+
+def download_clinic_export(
+    viewer: Viewer, clinic: Clinic | None, export_id: uuid.UUID
+) -> ClinicExport:
+    """A finished export to download, for the clinic's admins (`NotFoundError`, audited, for
+    anyone else or an export not ready). Records `clinic.export.download`."""
+    export = get_clinic_export(viewer, clinic, export_id)
+    if export.status != ExportStatus.DONE or not export.file:
+        raise NotFoundError("That export is not ready to download.")
+    record_event(
+        actor=viewer, action="clinic.export.download", clinic_id=export.clinic_id, obj=export
+    )
+    return export
+
+
+# --- The patient's own data (open data) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyData:
+    """Everything the portal shows a patient about themself, for download: the record, the
+    intakes, the appointments, answered check-ins and the progress report's content (readings,
+    flare-ups, side effects, the therapist's notes on response, the plan summary)."""
+
+    record: patients.PatientRecord
+    intakes: list[Intake]
+    appointments: list[Appointment]
+    check_ins: list[CheckIn]
+    progress: ProgressPage
+
+
+def get_my_data(viewer: Viewer, clinic: Clinic | None, *, now: datetime) -> MyData:
+    """The signed-in patient's own data at `clinic`, for the patient only (`NotFoundError`,
+    audited, for anyone else: staff download through the FHIR export). Audited through the
+    reads it makes, plus one `patient.data_download` event. A fixed number of queries."""
+    record = patients.get_own_record(viewer, clinic)
+    patient_id = record.patient.pk
+    listing = list_patient_appointments(viewer, patient_id, now=now)
+    known = check_ins_and_flare_ups(viewer, patient_id)
+    progress = get_progress(viewer, patient_id, now=now)
+    record_event(
+        actor=viewer,
+        action="patient.data_download",
+        clinic_id=record.patient.clinic_id,
+        patient_id=patient_id,
+    )
+    appointments = sorted([*listing.past, *listing.upcoming], key=lambda a: a.starts_at)
+    return MyData(
+        record=record,
+        intakes=list_intakes(viewer, patient_id),
+        appointments=appointments,
+        check_ins=known.check_ins,
+        progress=progress,
+    )
+
+
+def own_data_patient_id(viewer: Viewer, clinic: Clinic | None) -> uuid.UUID:
+    """The signed-in patient's own record id for their downloads page; one `portal.data.view`
+    read event (`NotFoundError`, audited, for anyone without a record at the clinic)."""
+    patient_id = patients.own_patient_id(viewer, clinic)
+    record_event(
+        actor=viewer,
+        action="portal.data.view",
+        clinic_id=clinic.pk if clinic else None,
+        patient_id=patient_id,
+    )
+    return patient_id

@@ -1,26 +1,29 @@
 """The dashboard each role lands on, and the clinic's audit log."""
 
 import csv
+import io
 import itertools
 import uuid
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from backcare.accounts.context import clinic_context
 from backcare.accounts.models import Role
 from backcare.accounts.queries import list_invitations
-from backcare.core.errors import InvalidInputError
+from backcare.core.errors import InvalidInputError, NotFoundError
 from backcare.core.pdf import render_pdf
 from backcare.outcomes.forms import ANSWERABLE
 from backcare.outcomes.queries import MEASUREMENT_COLUMNS, export_measurements
 from backcare.patients.queries import own_patient_id
-from backcare.reports import analytics, queries
+from backcare.reports import analytics, queries, services
+from backcare.reports.export import write_my_data
 from backcare.reports.forms import AnalyticsPeriodForm, AuditFilterForm
 
 
@@ -164,3 +167,75 @@ def clinic_analytics(request: HttpRequest) -> HttpResponse:
     status = 400 if form.errors else 200
     context = {"form": form, "page": page}
     return render(request, "reports/clinic_analytics.html", context, status=status)
+
+
+# --- Open data: the clinic's whole export, and the patient's own data --------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clinic_export(request: HttpRequest) -> HttpResponse:
+    """Export the whole clinic (admins): start a job, follow its progress, download the zip."""
+    clinic = clinic_context(request).clinic
+    if request.method == "POST":
+        services.request_clinic_export(requested_by=request.user, clinic=clinic)
+        messages.success(request, "The export has started. This page shows its progress.")
+        return redirect("clinic_export")
+    exports = queries.list_clinic_exports(request.user, clinic)
+    context = {"exports": exports, "latest": exports[0] if exports else None}
+    return render(request, "reports/clinic_export.html", context)
+
+
+@login_required
+@require_GET
+def clinic_export_status(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    """The progress of one export (polled by the export page every 2 seconds until done)."""
+    export = queries.get_clinic_export(request.user, clinic_context(request).clinic, export_id)
+    return render(request, "reports/clinic_export.html#export_status", {"latest": export})
+
+
+@login_required
+@require_GET
+def clinic_export_download(request: HttpRequest, export_id: uuid.UUID) -> FileResponse:
+    """The finished export's zip (admins of its clinic; audited)."""
+    export = queries.download_clinic_export(request.user, clinic_context(request).clinic, export_id)
+    try:
+        stored = export.file.open("rb")
+    except OSError as error:
+        raise NotFoundError("The export file is missing; start a new export.") from error
+    when = timezone.localtime(export.created_at, export.clinic.zone)
+    response = FileResponse(
+        stored,
+        as_attachment=True,
+        filename=f"clinic-export-{when:%Y-%m-%d-%H%M}.zip",
+        content_type="application/zip",
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+@require_GET
+def portal_my_data(request: HttpRequest) -> HttpResponse:
+    """The patient's "My data" page: download everything the portal shows about them."""
+    patient_id = queries.own_data_patient_id(request.user, clinic_context(request).clinic)
+    return render(request, "reports/my_data.html", {"patient_id": patient_id})
+
+
+@login_required
+@require_GET
+def portal_my_data_zip(request: HttpRequest) -> FileResponse:
+    """The patient's own data as a zip of CSV files (the patient only; audited)."""
+    data = queries.get_my_data(request.user, clinic_context(request).clinic, now=timezone.now())
+    out = io.BytesIO()  # one person's data: small
+    write_my_data(out, data)
+    out.seek(0)
+    today = data.record.patient.clinic.local_date()
+    response = FileResponse(
+        out,
+        as_attachment=True,
+        filename=f"my-data-{today:%Y-%m-%d}.zip",
+        content_type="application/zip",
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response

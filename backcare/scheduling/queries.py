@@ -22,6 +22,7 @@ from backcare.accounts.queries import (
 )
 from backcare.core.audit import record_event
 from backcare.core.errors import InvalidInputError
+from backcare.core.export import ExportTable, table_of
 from backcare.core.paging import page_after
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
@@ -32,6 +33,8 @@ from backcare.scheduling.models import (
     Appointment,
     AppointmentStatus,
     CalendarFeed,
+    Course,
+    Notification,
     SchedulingSettings,
     Service,
     TimeOff,
@@ -905,3 +908,21 @@ def appointments_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -
     (not audited: the export's kick-off checked and audited the clinic admin)."""
     rows = Appointment.objects.filter(clinic=clinic).select_related("service")
     return page_after(rows, after, limit)
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every scheduling table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(Service.objects.filter(clinic=clinic)),
+        table_of(WorkingHours.objects.filter(clinic=clinic)),
+        table_of(TimeOff.objects.filter(clinic=clinic)),
+        table_of(Course.objects.filter(clinic=clinic)),
+        table_of(Appointment.objects.filter(clinic=clinic)),
+        table_of(SchedulingSettings.objects.filter(clinic=clinic)),
+        table_of(CalendarFeed.objects.filter(clinic=clinic)),
+        table_of(WaitlistEntry.objects.filter(clinic=clinic)),
+        table_of(WaitlistOffer.objects.filter(clinic=clinic)),
+        table_of(Notification.objects.filter(clinic=clinic)),
+    ]

@@ -35,6 +35,7 @@ from backcare.clinical import contraindications, red_flags
 from backcare.clinical.errors import ClinicalInputError
 from backcare.clinical.red_flags import Action
 from backcare.core.audit import record_event
+from backcare.core.export import ExportTable, table_of
 from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient, visible_patients
 from backcare.triage.models import (
@@ -42,6 +43,7 @@ from backcare.triage.models import (
     ClinicRuleSettings,
     HoldOverride,
     ReferralLetter,
+    ScreeningReview,
     TriageAssessment,
 )
 from backcare.triage.vocabulary import question_for
@@ -847,3 +849,17 @@ def list_assessments(viewer: Viewer, patient_id: uuid.UUID) -> list[TriageAssess
         detail={"count": len(rows)},
     )
     return rows
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every triage table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(ClinicRuleSettings.objects.filter(clinic=clinic)),
+        table_of(TriageAssessment.objects.filter(clinic=clinic)),
+        table_of(ReferralLetter.objects.filter(clinic=clinic)),
+        table_of(Clearance.objects.filter(clinic=clinic)),
+        table_of(HoldOverride.objects.filter(clinic=clinic)),
+        table_of(ScreeningReview.objects.filter(clinic=clinic)),
+    ]

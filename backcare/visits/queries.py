@@ -26,6 +26,7 @@ from backcare.accounts.queries import (
 )
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.audit import record_event
+from backcare.core.export import ExportTable, table_of
 from backcare.core.paging import page_after
 from backcare.patients.models import Patient, PatientPreferences
 from backcare.patients.queries import find_patient
@@ -484,3 +485,15 @@ def applied_techniques_after(
         clinic=clinic, removed_at=None, note__status=NoteStatus.SIGNED
     ).select_related("technique", "note__visit__appointment")
     return page_after(rows, after, limit)
+
+
+def export_tables(viewer: Viewer, clinic: Clinic | None) -> list[ExportTable]:
+    """Every visits table of the clinic, for its admins' whole-clinic export (`NotFoundError`,
+    audited, for anyone else). Rows are read later, in chunks, by the export job."""
+    clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="clinic.export")
+    return [
+        table_of(Visit.objects.filter(clinic=clinic)),
+        table_of(VisitNote.objects.filter(clinic=clinic)),
+        table_of(AppliedTechnique.objects.filter(clinic=clinic)),
+        table_of(NoteAmendment.objects.filter(clinic=clinic)),
+    ]

@@ -18,6 +18,7 @@ from backcare.outcomes.services import record_measurement
 from backcare.patients.models import Patient
 from backcare.plans.services import GoalInput
 from backcare.plans.tests.factories import make_plan, plan_technique
+from backcare.reports.models import ClinicExport
 from backcare.scheduling.models import Appointment, Service, TimeOff, WorkingHours
 from backcare.triage.models import ReferralLetter, TriageAssessment
 from backcare.triage.services import write_referral_letter
@@ -156,6 +157,7 @@ STAFF_PAGES = [
     ("flare_up_add", lambda w: [w.patient.pk]),
     ("plan_create", lambda w: [w.patient.pk]),
     ("clinic_waitlist", lambda w: []),
+    ("clinic_export", lambda w: []),
     ("patient_list", lambda w: []),
     ("patient_create", lambda w: []),
     ("patient_detail", lambda w: [w.patient.pk]),
@@ -327,3 +329,26 @@ def test_the_api_docs_render_from_our_own_files_under_the_csp(page: Page, live_s
     expect(page.get_by_text("/api/v1/patients/{patient_id}/measurements").first).to_be_visible()
     assert refused == []
     assert outside == []
+
+
+def test_the_export_page_polls_its_progress_and_offers_the_download_when_done(
+    page: Page, world: Clinic, sign_in_by_cookie: Callable[[Page, User], None]
+):
+    export = ClinicExport.objects.create(
+        clinic=world.clinic,
+        requested_by=world.admin,
+        status="running",
+        rows_total=40,
+        rows_done=10,
+    )
+    sign_in_by_cookie(page, world.admin)
+    page.goto(reverse("clinic_export"))
+    progress = page.locator("#export-progress")
+    expect(progress).to_have_attribute("aria-live", "polite")
+    expect(progress).to_contain_text("10 of 40 rows written (25%)")
+    assert_accessible(page)
+    page.evaluate("window.__sameDocument = true")
+    ClinicExport.objects.filter(pk=export.pk).update(status="done", rows_done=40)
+    expect(progress).to_contain_text("40 rows written.", timeout=6000)
+    expect(progress.get_by_role("link", name="Download the export (zip)")).to_be_visible()
+    assert page.evaluate("window.__sameDocument") is True  # htmx swapped; no page load

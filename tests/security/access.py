@@ -183,11 +183,13 @@ ACCESS: dict[str, Access] = {
     "fhir_export_kickoff": _get(API, ADMINS),
     "fhir_export_status": _get(API, frozenset({ADMIN})),
     "fhir_export_file": _get(API, frozenset({ADMIN})),
-    "fhir_export_table": _get(API, frozenset({ADMIN})),
     "fhir_import_bundle": _post(API, ADMINS),
     "fhir_clinic_export": _get(CLINIC, ADMINS),
     "portal_my_data": _get(PORTAL, PATIENTS),
-    "portal_measurements_csv": _get(PORTAL, PATIENTS),
+    "portal_my_data_zip": _get(PORTAL, PATIENTS),
+    "clinic_export": _get(CLINIC, ADMINS),
+    "clinic_export_status": _get(CLINIC, frozenset({ADMIN})),
+    "clinic_export_download": _get(CLINIC, frozenset({ADMIN})),
     "api-v1:openapi-json": _get(PUBLIC, EVERYONE),
     "api-v1:openapi-view": _get(PUBLIC, EVERYONE),
     "api-v1:api-root": _get(PUBLIC, NOBODY),  # ninja's bare prefix: 404 for all
@@ -200,6 +202,17 @@ ACCESS: dict[str, Access] = {
     "api-v1:appointment_list": _get(API, CARE_AND_OWNER),
     "api-v1:appointment_book": _post(API, SIGNED - {STRANGER}),
     "api-v1:appointment_cancel": _post(API, CARE_AND_OWNER),
+    "api-v1:appointment_reschedule": _post(API, CARE_AND_OWNER),
+    "api-v1:availability": _get(API, SIGNED - {STRANGER, OTHER_CLINIC_ADMIN, OTHER_CLINIC_PATIENT}),
+    "api-v1:triage_result": _get(API, CARE_AND_OWNER),
+    "api-v1:intake_list": _get(API, CARE_AND_OWNER),
+    "api-v1:clearance_status": _get(API, CARE),
+    "api-v1:clearance_detail": _get(API, NOBODY),  # no clearance in the world: 404 for all
+    "api-v1:note_list": _get(API, CLINICAL),
+    "api-v1:note_detail": _get(API, CLINICAL),
+    "api-v1:note_draft": _post(API, CLINICAL),
+    "api_root_not_found": _get(PUBLIC, NOBODY),  # the API's JSON 404 for its bare prefix
+    "api_unknown_path": _get(PUBLIC, NOBODY),  # and for any path it does not know
 }
 
 # Whole families of URLs that are not ours, classified by where their views live.

@@ -3,10 +3,13 @@ the actors the walk needs, and the URL patterns found by walking the resolver.""
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -19,6 +22,8 @@ from backcare.intake.models import Intake, IntakeDocument
 from backcare.outcomes.models import CheckIn
 from backcare.patients.models import Consent, Patient
 from backcare.plans.models import PlanTechnique, TreatmentPlan
+from backcare.reports.models import ClinicExport
+from backcare.reports.models import ExportStatus as ClinicExportStatus
 from backcare.scheduling.models import Appointment, Service, TimeOff, WaitlistEntry, WorkingHours
 from backcare.triage.models import Clearance, ReferralLetter, TriageAssessment
 from backcare.visits.models import AppliedTechnique, Visit, VisitNote
@@ -164,7 +169,12 @@ def _objects(world: World, demo: dict[str, User]) -> dict[str, Any]:
             requested_by=admin,
             status=ExportStatus.DONE,
             counts={"Patient": 0},
-            tables={"patients": 0},
+        ),
+        "export_id": ClinicExport.objects.create(
+            clinic=clinic,
+            requested_by=admin,
+            status=ClinicExportStatus.DONE,
+            file=CLINIC_EXPORT_FILE,
         ),
         "endpoint_id": WebhookEndpoint.objects.create(
             clinic_id=clinic.pk, url="https://hooks.example.test/backcare", secret="s" * 40
@@ -177,6 +187,7 @@ def pk_of(obj: Any) -> uuid.UUID:
     return obj.pk if obj is not None else uuid.uuid4()
 
 
+CLINIC_EXPORT_FILE = "exports/walk/clinic-a.zip"
 STEP = "back"
 INSTRUMENT = "pain_nrs"
 UNKNOWN_TOKEN = "not-a-real-token-4f1c2a"
@@ -199,6 +210,10 @@ def kwargs_for(route: Route, world: World) -> dict[str, Any]:
             values[key] = INSTRUMENT
         elif key == "job_id":
             values[key] = _export_job_with_files(world).pk
+        elif key == "export_id":
+            values[key] = _clinic_export_with_file(world).pk
+        elif key == "rest":
+            values[key] = "no/such/thing"
         elif key == "resource_type":
             values[key] = "Patient"
         elif key == "table":
@@ -208,6 +223,18 @@ def kwargs_for(route: Route, world: World) -> dict[str, Any]:
     return values
 
 
+def query_for(name: str, world: World) -> dict[str, str]:
+    """The query string an operation needs before it reaches its access check."""
+    if name != "api-v1:availability":
+        return {}
+    return {
+        "therapist_id": str(world.objects["therapist_id"].pk),
+        "service_id": str(world.objects["service_id"].pk),
+        "first_day": str(world.clinic.local_date() + timedelta(days=7)),
+        "last_day": str(world.clinic.local_date() + timedelta(days=13)),
+    }
+
+
 def _export_job_with_files(world: World) -> Any:
     """Clinic A's finished export, its two files written (empty) under this test's MEDIA_ROOT,
     which every test gets afresh."""
@@ -215,8 +242,16 @@ def _export_job_with_files(world: World) -> Any:
     folder = export_folder(job)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "Patient.ndjson").touch()
-    (folder / "patients.csv").touch()
     return job
+
+
+def _clinic_export_with_file(world: World) -> Any:
+    """Clinic A's finished CSV export, its (empty) zip written under this test's MEDIA_ROOT."""
+    export = world.objects["export_id"]
+    stored = Path(settings.MEDIA_ROOT) / CLINIC_EXPORT_FILE
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.touch()
+    return export
 
 
 def client_as(world: World, actor: str) -> Client:

@@ -31,6 +31,7 @@ from tests.security.scenario import (
     World,
     client_as,
     kwargs_for,
+    query_for,
 )
 
 LOGIN_PATH = "/accounts/login/"
@@ -48,6 +49,8 @@ def _api_bodies(world: World) -> dict[str, dict[str, Any]]:
             "starts_at": "2030-01-07T09:00Z",
         },
         "api-v1:appointment_cancel": {},
+        "api-v1:appointment_reschedule": {"starts_at": "2030-01-14T09:00Z"},
+        "api-v1:note_draft": {},
         "api-v1:measurement_create": {"instrument": "pain_nrs", "answers": {"pain": 3}},
         "fhir_import_bundle": {"resourceType": "Bundle", "type": "collection"},
     }
@@ -124,7 +127,7 @@ def test_each_actor_gets_their_page_or_404_and_denials_are_audited(world, name, 
     elif access.post_only:
         response = client.post(url)
     else:
-        response = client.get(url)
+        response = client.get(url, query_for(name, world))
     status = response.status_code
 
     if actor in (OTHER_CLINIC_ADMIN, OTHER_CLINIC_PATIENT):

@@ -41,7 +41,6 @@ class Migration(migrations.Migration):
                 ),
                 ("progress_percent", models.PositiveSmallIntegerField(default=0)),
                 ("counts", models.JSONField(blank=True, default=dict)),
-                ("tables", models.JSONField(blank=True, default=dict)),
                 ("peak_rows", models.PositiveIntegerField(default=0)),
                 ("error", models.CharField(blank=True, max_length=300)),
                 ("finished_at", models.DateTimeField(blank=True, null=True)),

@@ -210,16 +210,15 @@ def test_anonymous_visitors_are_sent_to_login(clinic, patient):
     "question", [q for q in QUESTIONS if q.kind in {"tri", "yesno"}], ids=lambda q: q.code
 )
 def test_each_yes_answer_reaches_the_rules(clinic, patient_user, patient, question):
-    from backcare.intake.forms import STEP_CODES
+    from backcare.intake.forms import STEP_CODES, intake_form
     from backcare.intake.services import start_intake, submit_intake
-    from backcare.intake.views import _form
 
     intake = start_intake(actor=patient_user, patient_id=patient.pk)
     extra = {"gestation_weeks": "20"} if question.code == "pregnant" else {}
     steps = clean_intake(**{question.code: YES}, **extra)
     cleaned = {}
     for step in STEP_CODES:
-        form = _form(intake, step, data=steps[step])
+        form = intake_form(intake, step, data=steps[step])
         assert form.is_valid(), form.errors
         cleaned.update(form.cleaned_data)
     submit_intake(actor=patient_user, intake_id=intake.pk, cleaned=cleaned)

@@ -4,12 +4,11 @@ ids only: the screening result stays in BackCare."""
 import pytest
 
 from backcare.core.models import WebhookDelivery, WebhookEvent
-from backcare.intake.forms import STEP_CODES
+from backcare.intake.forms import STEP_CODES, intake_form
 from backcare.intake.models import Intake
 from backcare.intake.questions import YES
 from backcare.intake.services import start_intake, submit_intake
 from backcare.intake.tests.answers import clean_intake
-from backcare.intake.views import _form
 from backcare.triage.models import TriageAssessment
 from tests.factories import make_patient, make_user, make_webhook_endpoint
 
@@ -26,7 +25,7 @@ def _send(user, **changes) -> Intake:
     steps = clean_intake(**changes)
     cleaned: dict = {}
     for step in STEP_CODES:
-        form = _form(intake, step, data=steps[step])
+        form = intake_form(intake, step, data=steps[step])
         assert form.is_valid(), form.errors
         cleaned.update(form.cleaned_data)
     return submit_intake(actor=user, intake_id=intake.pk, cleaned=cleaned)
