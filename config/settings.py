@@ -183,6 +183,19 @@ if not BACKCARE_REQUIRE_STAFF_MFA and not DEBUG:
 # e.g. 600/min or 10000/h; more answer 429.
 BACKCARE_API_RATE = env.str("BACKCARE_API_RATE", default="600/min")
 
+# Benchmarks (`make bench`, docs/performance.md): serve the hello-world baseline page at
+# /bench/hello (config/bench_urls.py). BACKCARE_AUDIT=0 turns the audit log off to measure its
+# cost, and is refused unless BACKCARE_BENCH=1, so no deployment loses its log by accident.
+BACKCARE_BENCH = env.bool("BACKCARE_BENCH", default=False)
+BACKCARE_AUDIT = env.bool("BACKCARE_AUDIT", default=True)
+if not BACKCARE_AUDIT and not BACKCARE_BENCH:
+    raise ImproperlyConfigured(
+        "BACKCARE_AUDIT=0 is allowed only for benchmarks (BACKCARE_BENCH=1). "
+        "Remove it: every deployment keeps the audit log."
+    )
+if BACKCARE_BENCH:
+    ROOT_URLCONF = "config.bench_urls"
+
 # --- Email ------------------------------------------------------------------------------------
 
 _SMTP_OPTIONS = {
