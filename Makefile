@@ -15,7 +15,8 @@ DEV_ENV := DEBUG=1
 PYTEST_ARGS ?=
 
 .PHONY: help setup demo serve test check lint format typecheck migrations-check security-lint dependency-audit architecture \
-        test-sqlite test-postgres browser-deps system-deps postgres-ready postgres-client clean
+        test-sqlite test-postgres browser-deps system-deps postgres-ready postgres-client clean \
+        bench bench-quick bench-sqlite bench-deps
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -98,6 +99,25 @@ browser-deps:  ## Install Debian's chromium (browser tests) and poppler-utils (P
 	  echo "Installing chromium and poppler-utils from Debian's packages for the tests..."; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium poppler-utils >/dev/null; }
+
+# Benchmarks (issue 10, docs/performance.md): not part of `make test`. `make bench` generates the
+# tier's database (backcare_bench_m) when it is missing; TIER=L is for a machine of its own.
+TIER ?= M
+
+bench: setup bench-deps postgres-ready  ## Measure every figure at the M tier on PostgreSQL (bench/results/latest.json)
+	$(PY) bench/run.py --tier $(TIER)
+
+bench-quick: setup bench-deps postgres-ready  ## The same figures at the S tier, fewer and shorter runs (under 5 minutes)
+	$(PY) bench/run.py --tier S --quick
+
+bench-sqlite: setup bench-deps  ## The same figures at the S tier on SQLite, quick runs
+	$(PY) bench/run.py --tier S --sqlite --quick
+
+bench-deps:  ## Install Debian's wrk (the load tool of the benchmarks) when it is missing
+	@command -v wrk >/dev/null || { \
+	  echo "Installing wrk from Debian's packages for the benchmarks..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
 clean:  ## Remove local databases and caches (not the virtual environment)
 	rm -f backcare.sqlite3* test.sqlite3*

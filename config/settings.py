@@ -194,6 +194,19 @@ BACKCARE_PUBLIC_RATE = env.str("BACKCARE_PUBLIC_RATE", default="60/min")
 # webhook deliveries that were sent (delivered), skipped or failed this many days ago.
 BACKCARE_RETENTION_NOTIFICATION_DAYS = env.int("BACKCARE_RETENTION_NOTIFICATION_DAYS", default=180)
 
+# Benchmarks (`make bench`, docs/performance.md): serve the hello-world baseline page at
+# /bench/hello (config/bench_urls.py). BACKCARE_AUDIT=0 turns the audit log off to measure its
+# cost, and is refused unless BACKCARE_BENCH=1, so no deployment loses its log by accident.
+BACKCARE_BENCH = env.bool("BACKCARE_BENCH", default=False)
+BACKCARE_AUDIT = env.bool("BACKCARE_AUDIT", default=True)
+if not BACKCARE_AUDIT and not BACKCARE_BENCH:
+    raise ImproperlyConfigured(
+        "BACKCARE_AUDIT=0 is allowed only for benchmarks (BACKCARE_BENCH=1). "
+        "Remove it: every deployment keeps the audit log."
+    )
+if BACKCARE_BENCH:
+    ROOT_URLCONF = "config.bench_urls"
+
 # --- Email ------------------------------------------------------------------------------------
 
 _SMTP_OPTIONS = {

@@ -101,3 +101,22 @@ def test_production_settings_are_secure_by_default():
         check=False,
     )
     assert result.stdout.split() == ["True"] * 6, result.stderr
+
+
+def test_turning_audit_off_is_refused_outside_the_benchmarks():
+    result = run_check(
+        DEBUG="0", SECRET_KEY=SECRET, ALLOWED_HOSTS="backcare.example.org", BACKCARE_AUDIT="0"
+    )
+    assert result.returncode != 0
+    assert "allowed only for benchmarks" in result.stderr
+
+
+def test_turning_audit_off_is_accepted_for_the_benchmarks():
+    result = run_check(
+        DEBUG="0",
+        SECRET_KEY=SECRET,
+        ALLOWED_HOSTS="backcare.example.org",
+        BACKCARE_AUDIT="0",
+        BACKCARE_BENCH="1",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

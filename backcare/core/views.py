@@ -15,6 +15,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
+def bench_hello(request: HttpRequest) -> HttpResponse:
+    """The benchmarks' baseline: the cheapest page through the full middleware stack, served only
+    with BACKCARE_BENCH=1 (config/bench_urls.py)."""
+    return HttpResponse("Hello, world", content_type="text/plain")
+
+
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     context = {"status": 400, "message": "The request could not be understood. Please try again."}
     return render(request, "error.html", context, status=400)

@@ -54,6 +54,8 @@ from backcare.triage.queries import HoldStatus, hold_status
 
 SLOT_STEP = timedelta(minutes=15)
 WEEK = timedelta(days=7)
+# Longer than any appointment with its buffer (a service lasts at most 480 + 120 minutes).
+LONGEST_BLOCK = timedelta(days=1)
 # Free times are offered up to a year ahead, as on the booking page.
 WEEKS_AHEAD_LIMIT = timedelta(days=365)
 
@@ -126,7 +128,11 @@ def busy_times(
     if patient_id is not None:
         who |= Q(clinic_id=clinic_id, patient_id=patient_id)
     found = Appointment.objects.filter(who, status__in=ACTIVE_STATUSES).filter(
-        starts_at__lt=end, blocked_until__gt=start
+        starts_at__lt=end,
+        blocked_until__gt=start,
+        # Implied by the line above (no appointment blocks a day); it bounds the index range
+        # on (therapist, starts_at), so that years of history are not read (issue 10).
+        starts_at__gt=start - LONGEST_BLOCK,
     )
     if exclude_appointment_ids:
         found = found.exclude(pk__in=list(exclude_appointment_ids))
@@ -207,21 +213,27 @@ def get_week_availability(
     now: datetime,
     patient_id: uuid.UUID | None = None,
 ) -> list[tuple[datetime, Therapist]]:
-    """Free starts with each of `therapists` between two days, as `get_availability`, leaving
+    """Free starts with each of `therapists` between two days, as `get_availability` (three
+    queries per therapist, a few for the page), leaving
     out the days after a therapist's licence lapses within the range: a licence only expires,
     so one query finds who stays bookable to the last day and only the others are checked day
     by day."""
+    require_roles(viewer, clinic, list(Role), action="availability.view")
+    service = service_of(clinic.pk, service_id)
+    if service is None:
+        return []
     to_the_end = {t.pk for t in list_bookable_therapists(viewer, clinic, on=last_day)}
     found: list[tuple[datetime, Therapist]] = []
     for therapist in therapists:
-        starts = get_availability(
-            viewer,
+        # The viewer and the service are checked once above, not per therapist: three queries
+        # each (issue 10).
+        starts = free_starts(
             clinic,
-            therapist=therapist,
-            service_id=service_id,
+            therapist_id=therapist.pk,
+            service=service,
             first_day=first_day,
             last_day=last_day,
-            now=now,
+            not_before=now,
             patient_id=patient_id,
         )
         if starts and therapist.pk not in to_the_end:

@@ -372,3 +372,25 @@ def test_nul_characters_are_refused_as_bad_input_not_a_500(world):
     assert call(token, "post", url, body).status_code in (400, 422)
     listed = reverse("api-v1:measurement_list", args=[world.patient.pk]) + "?instrument=%00"
     assert call(token, "get", listed).status_code in (400, 422)
+
+
+def test_the_patient_list_takes_the_same_queries_whatever_the_clinics_size(world):
+    # A hot API page (issue 10, docs/performance.md): a full page of 50 costs the same queries
+    # among 60 patients as among 160. The first call stamps the token's last use; left out.
+    from django.test.utils import CaptureQueriesContext
+
+    token = token_for(world.desk, world.clinic)
+    url = reverse("api-v1:patient_list") + "?limit=50"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert len(call(token, "get", url).json()["items"]) == 50
+        return len(captured.captured_queries)
+
+    for _ in range(58):
+        make_patient(world.clinic)
+    call(token, "get", url)
+    among_60 = queries()
+    for _ in range(100):
+        make_patient(world.clinic)
+    assert queries() == among_60 == 5

@@ -2,6 +2,7 @@ import uuid
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test import override_settings
 
 from backcare.accounts.models import Role
 from backcare.core.audit import Outcome, bound_ip_address, events_for_clinic, record_event
@@ -84,3 +85,11 @@ def test_events_for_clinic_filters_by_patient_and_actor_newest_first():
     assert list(events_for_clinic(clinic.pk, patient_id=patient_id)) == [second, first]
     assert list(events_for_clinic(clinic.pk, actor_id=alice.pk)) == [third, first]
     assert list(events_for_clinic(clinic.pk, patient_id=patient_id, actor_id=bob.pk)) == [second]
+
+
+@override_settings(BACKCARE_AUDIT=False)
+def test_record_event_stores_nothing_when_the_bench_turns_audit_off():
+    clinic = make_clinic()
+    event = record_event(actor=None, action="patient.view", clinic_id=clinic.pk)
+    assert event.action == "patient.view"
+    assert not AuditEvent.objects.filter(clinic_id=clinic.pk).exists()

@@ -31,3 +31,15 @@ def test_csrf_failure_explains_what_to_do():
     response = client.post("/accounts/login/", {"login": "a@example.test", "password": "x"})
     assert response.status_code == 403
     assert b"reload the page" in response.content
+
+
+@pytest.mark.urls("config.bench_urls")
+def test_bench_hello_answers_through_the_middleware_when_the_bench_urls_are_served():
+    response = Client().get(reverse("bench_hello"))
+    assert response.status_code == 200
+    assert response.content == b"Hello, world"
+    assert "Content-Security-Policy" in response.headers  # the full middleware stack ran
+
+
+def test_bench_hello_is_not_served_by_the_site_urls():
+    assert Client().get("/bench/hello").status_code == 404

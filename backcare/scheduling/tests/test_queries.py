@@ -111,3 +111,57 @@ def test_only_appointments_not_yet_started_are_listed_as_movable_and_not_to_refe
     assert staff.movable_ids == {ahead.pk}
     assert [a.pk for a in referring.upcoming] == [started.pk, ahead.pk]
     assert referring.movable_ids == frozenset()
+
+
+def _week_availability_queries(world: World, therapists: list) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from backcare.scheduling.queries import get_week_availability
+
+    with CaptureQueriesContext(connection) as captured:
+        get_week_availability(
+            world.desk,
+            world.clinic,
+            therapists=therapists,
+            service_id=world.service.pk,
+            first_day=world.monday,
+            last_day=world.monday + timedelta(days=6),
+            now=timezone.now(),
+            patient_id=world.patient.pk,
+        )
+    return len(captured.captured_queries)
+
+
+def test_week_availability_takes_three_queries_per_therapist_and_checks_the_viewer_once(world):
+    # The booking page's search (issue 10): the service and who stays bookable are read once
+    # (the viewer's roles are already known), then working hours, time off and busy times per
+    # therapist.
+    others = [make_therapist(world.clinic) for _ in range(2)]
+    for therapist in others:
+        _work_every_day(world, therapist)
+    one = _week_availability_queries(world, [world.therapist])
+    three = _week_availability_queries(world, [world.therapist, *others])
+    assert three - one == 2 * 3
+    assert one == 2 + 3
+
+
+def test_an_appointment_that_began_hours_before_the_window_still_blocks_it(world):
+    from backcare.scheduling.models import Appointment
+    from backcare.scheduling.queries import busy_times
+
+    start = world.at(9)
+    Appointment.objects.create(
+        clinic=world.clinic,
+        patient=world.patient,
+        therapist=world.therapist,
+        service=world.service,
+        starts_at=start - timedelta(hours=10),
+        ends_at=start + timedelta(minutes=30),
+        blocked_until=start + timedelta(minutes=45),
+        booked_by=world.desk,
+    )
+    busy = busy_times(
+        clinic_id=world.clinic.pk, therapist_id=world.therapist.pk, start=start, end=world.at(17)
+    )
+    assert [interval.end for interval in busy] == [start + timedelta(minutes=45)]
