@@ -1,6 +1,9 @@
 """Project-wide pytest fixtures: the three actors of every permission test, and clients."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.core.cache import cache
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
@@ -31,6 +34,21 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# Rows seeded by migrations, which emptying a transactional test's database removes.
+MIGRATION_SEEDS = (
+    "backcare.accounts.migrations.0002_seed_techniques",
+    "backcare.plans.migrations.0002_seed_home_care_advice",
+)
+
+
+@pytest.fixture
+def migration_seeds(transactional_db) -> None:
+    """A transactional test's database with the techniques and home-care advice the migrations
+    seed (an earlier transactional test may have emptied it; the seeds are idempotent)."""
+    for module in MIGRATION_SEEDS:
+        importlib.import_module(module).seed(apps, None)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ patients, appointments, visits and clearances, and the other clinic's), so the c
 records instead of stopping at 404 for a random id.
 """
 
-import importlib
 import json
 import uuid
 from collections.abc import Callable
@@ -19,7 +18,6 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from django.apps import apps
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -81,19 +79,10 @@ def _token(user: Any, clinic: Clinic) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-# Rows seeded by migrations, which a transactional database loses when emptied after a test.
-SEEDS = (
-    "backcare.accounts.migrations.0002_seed_techniques",
-    "backcare.plans.migrations.0002_seed_home_care_advice",
-)
-
-
 @pytest.fixture
 def seeded(
-    transactional_db: Any, live_server: Any, settings: Any
+    migration_seeds: None, live_server: Any, settings: Any
 ) -> tuple[str, list[Caller], dict[str, list[str]]]:
-    for module in SEEDS:
-        importlib.import_module(module).seed(apps, None)
     # pytest-django serves on "localhost"; call it by its IPv4 address (tests talk to 127.0.0.1
     # only), which the server must then accept as a host name.
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]

@@ -28,15 +28,14 @@ from backcare.core.backup import (
 )
 from backcare.core.demo import build_demo
 
-# Real commits (pg_dump reads them from another session); serialized_rollback puts back the
-# rows migrations wrote (the technique catalogue), which the flush after each test removes.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Real commits: pg_dump reads them from another session.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 LETTER = b"%PDF-1.4 a clinician's clearance letter"
 
 
 @pytest.fixture
-def seeded_clinic() -> int:
+def seeded_clinic(migration_seeds) -> int:
     """The demo clinic, an uploaded letter, and every audit event sealed; returns the seals."""
     with transaction.atomic():
         build_demo()
