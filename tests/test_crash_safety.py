@@ -42,7 +42,7 @@ from backcare.visits.models import NoteStatus, Visit, VisitNote, VisitStatus
 from backcare.visits.tests.factories import VisitWorld, make_appointment
 from tests.factories import make_patient
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("migration_seeds")]
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOKING_WEEKS = 4

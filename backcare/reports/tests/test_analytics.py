@@ -45,6 +45,8 @@ class Spec:
     pain_started: int | None = 800
     start_back: str | None = None
     techniques: tuple[str, ...] = ("swedish",)
+    # Fields of the first session's note, written before it is signed (signed notes are locked).
+    first_note: dict[str, Any] = field(default_factory=dict)
 
 
 class Seeded:
@@ -86,7 +88,10 @@ class Seeded:
                 side="both",
                 pressure_level=3,
             )
-        notes = [self.session(patient, plan, who, days) for who, days in spec.sessions]
+        notes = [
+            self.session(patient, plan, who, days, **(spec.first_note if number == 0 else {}))
+            for number, (who, days) in enumerate(spec.sessions)
+        ]
         for instrument, days, score in spec.scores:
             self.measure(patient, instrument, days, score)
         if spec.start_back:
@@ -216,9 +221,9 @@ def seed(world: Seeded) -> None:
             ],
             start_back="low",
             techniques=("swedish", "deep_tissue"),
+            first_note={"adverse_events": MILD_SORENESS},
         )
     )
-    VisitNote.objects.filter(pk=notes[0].pk).update(adverse_events=MILD_SORENESS)
     world.measure(p1, "pain_nrs", 79, 8, withdrawn_at=world.now, withdrawn_reason="typo")
     OutcomeMeasurement.objects.create(
         clinic=world.clinic,
@@ -315,10 +320,8 @@ def seed(world: Seeded) -> None:
             scores=[("pain_nrs", 100, 6), ("pain_nrs", 80, 4), ("rmdq", 100, 5), ("rmdq", 80, 4)],
             pain_started=110,
             start_back="low",
+            first_note={"adverse_events": [{"kind": "bruising", "severity": "mild", "note": ""}]},
         )
-    )
-    VisitNote.objects.filter(pk=notes[0].pk).update(
-        adverse_events=[{"kind": "bruising", "severity": "mild", "note": ""}]
     )
     NoteAmendment.objects.create(
         clinic=world.clinic,
