@@ -212,8 +212,8 @@ def availability_figures() -> list[dict[str, Any]]:
 
 
 def availability_query_count() -> dict[str, Any]:
-    """Queries of one therapist's free starts over 14 days (`free_starts`: the part repeated for
-    each therapist; the viewer and the service are checked once per page)."""
+    """Queries of one therapist's free starts over 14 days (`free_starts`; a page over many
+    therapists reads the same three kinds once for all of them, `free_starts_of`)."""
     clinic = first_clinic()
     therapist = clinic_therapists(clinic)[0]
     service = Service.objects.filter(clinic=clinic, duration_minutes=50).first()

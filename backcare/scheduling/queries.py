@@ -84,26 +84,62 @@ def working_time(
 ) -> list[Interval]:
     """The therapist's working intervals at the clinic, minus time off (two queries): the weekly
     pattern, except on dates with their own rows (one-off changes), which replace it."""
-    hours: list[WeeklyHours] = []
-    exceptions: dict[date, list[tuple[time, time]]] = {}
-    rows = WorkingHours.objects.filter(clinic=clinic, therapist_id=therapist_id).filter(
+    return working_times(clinic, [therapist_id], first_day, last_day)[therapist_id]
+
+
+def working_times(
+    clinic: Clinic, therapist_ids: Collection[uuid.UUID], first_day: date, last_day: date
+) -> dict[uuid.UUID, list[Interval]]:
+    """`working_time` for several therapists at once, by therapist (two queries whatever their
+    number, one when nobody works in the range)."""
+    hours: dict[uuid.UUID, list[WeeklyHours]] = {pk: [] for pk in therapist_ids}
+    exceptions: dict[uuid.UUID, dict[date, list[tuple[time, time]]]] = {
+        pk: {} for pk in therapist_ids
+    }
+    rows = WorkingHours.objects.filter(clinic=clinic, therapist_id__in=list(hours)).filter(
         Q(on_date__isnull=True) | Q(on_date__range=(first_day, last_day))
     )
-    for row in rows.values_list("weekday", "starts", "ends", "on_date"):
-        weekday, starts, ends, on_date = row
+    for therapist_id, weekday, starts, ends, on_date in rows.values_list(
+        "therapist_id", "weekday", "starts", "ends", "on_date"
+    ):
         if on_date is None:
-            hours.append(WeeklyHours(weekday, starts, ends))
+            hours[therapist_id].append(WeeklyHours(weekday, starts, ends))
         else:
-            exceptions.setdefault(on_date, []).append((starts, ends))
-    working = working_intervals(
-        hours, zone=clinic.zone, first_day=first_day, last_day=last_day, exceptions=exceptions
+            exceptions[therapist_id].setdefault(on_date, []).append((starts, ends))
+    working = {
+        pk: working_intervals(
+            hours[pk],
+            zone=clinic.zone,
+            first_day=first_day,
+            last_day=last_day,
+            exceptions=exceptions[pk],
+        )
+        for pk in hours
+    }
+    span = _span(working.values())
+    if span is None:
+        return working
+    off: dict[uuid.UUID, list[Interval]] = {pk: [] for pk in working}
+    for therapist_id, starts_at, ends_at in TimeOff.objects.filter(
+        therapist_id__in=[pk for pk, intervals in working.items() if intervals],
+        starts_at__lt=span.end,
+        ends_at__gt=span.start,
+    ).values_list("therapist_id", "starts_at", "ends_at"):
+        off[therapist_id].append(Interval(starts_at, ends_at))
+    return {
+        pk: subtract(intervals, off[pk]) if intervals else [] for pk, intervals in working.items()
+    }
+
+
+def _span(groups: Iterable[list[Interval]]) -> Interval | None:
+    """From the earliest start to the latest end of sorted interval lists, None if all empty."""
+    filled = [intervals for intervals in groups if intervals]
+    if not filled:
+        return None
+    return Interval(
+        min(intervals[0].start for intervals in filled),
+        max(intervals[-1].end for intervals in filled),
     )
-    if not working:
-        return []
-    off = TimeOff.objects.filter(
-        therapist_id=therapist_id, starts_at__lt=working[-1].end, ends_at__gt=working[0].start
-    ).values_list("starts_at", "ends_at")
-    return subtract(working, [Interval(start, end) for start, end in off])
 
 
 def busy_times(
@@ -122,7 +158,32 @@ def busy_times(
     `exclude_appointment_ids` leaves out appointments being moved (their own times are not in
     their way). Rooms and patients are the clinic's (`clinic_id` leads their indexes); the
     therapist's appointments are looked up across clinics."""
-    who = Q(therapist_id=therapist_id)
+    return busy_times_of(
+        clinic_id=clinic_id,
+        therapist_ids=[therapist_id],
+        start=start,
+        end=end,
+        room_id=room_id,
+        patient_id=patient_id,
+        exclude_appointment_ids=exclude_appointment_ids,
+    )[therapist_id]
+
+
+def busy_times_of(
+    *,
+    clinic_id: uuid.UUID,
+    therapist_ids: Collection[uuid.UUID],
+    start: datetime,
+    end: datetime,
+    room_id: uuid.UUID | None = None,
+    patient_id: uuid.UUID | None = None,
+    exclude_appointment_ids: Collection[uuid.UUID] = (),
+) -> dict[uuid.UUID, list[Interval]]:
+    """`busy_times` for several therapists at once, by therapist (one query whatever their
+    number): each therapist's own appointments (across clinics), plus the room's and the
+    patient's at the clinic, which are in every therapist's way."""
+    ids = list(dict.fromkeys(therapist_ids))
+    who = Q(therapist_id__in=ids)
     if room_id is not None:
         who |= Q(clinic_id=clinic_id, room_id=room_id)
     if patient_id is not None:
@@ -136,11 +197,25 @@ def busy_times(
     )
     if exclude_appointment_ids:
         found = found.exclude(pk__in=list(exclude_appointment_ids))
-    rows = found.values_list("therapist_id", "room_id", "starts_at", "ends_at", "blocked_until")
-    return [
-        Interval(starts, blocked if who == therapist_id or (room and room == room_id) else ends)
-        for who, room, starts, ends, blocked in rows
-    ]
+    rows = list(
+        found.values_list(
+            "therapist_id",
+            "clinic_id",
+            "room_id",
+            "patient_id",
+            "starts_at",
+            "ends_at",
+            "blocked_until",
+        )
+    )
+    busy: dict[uuid.UUID, list[Interval]] = {pk: [] for pk in ids}
+    for therapist, clinic, room, patient, starts, ends, blocked in rows:
+        in_room = room is not None and room == room_id and clinic == clinic_id
+        of_patient = patient_id is not None and patient == patient_id and clinic == clinic_id
+        # A row that is neither the room's nor the patient's is one of the therapists' own.
+        for pk in ids if in_room or of_patient else [therapist]:
+            busy[pk].append(Interval(starts, blocked if pk == therapist or in_room else ends))
+    return busy
 
 
 def free_starts(
@@ -157,20 +232,54 @@ def free_starts(
 ) -> list[datetime]:
     """Start instants at which `service` fits with the therapist (three queries). Not audited:
     for services and queries that checked the viewer."""
-    working = working_time(clinic, therapist_id, first_day, last_day)
-    if not working:
-        return []
-    busy = busy_times(
+    return free_starts_of(
+        clinic,
+        therapist_ids=[therapist_id],
+        service=service,
+        first_day=first_day,
+        last_day=last_day,
+        not_before=not_before,
+        room_id=room_id,
+        patient_id=patient_id,
+        exclude_appointment_ids=exclude_appointment_ids,
+    )[therapist_id]
+
+
+def free_starts_of(
+    clinic: Clinic,
+    *,
+    therapist_ids: Collection[uuid.UUID],
+    service: Service,
+    first_day: date,
+    last_day: date,
+    not_before: datetime,
+    room_id: uuid.UUID | None = None,
+    patient_id: uuid.UUID | None = None,
+    exclude_appointment_ids: Collection[uuid.UUID] = (),
+) -> dict[uuid.UUID, list[datetime]]:
+    """`free_starts` for several therapists, by therapist: three queries whatever their number
+    (working hours, time off and busy times, each for all of them; issue 10). Not audited."""
+    working = working_times(clinic, therapist_ids, first_day, last_day)
+    span = _span(working.values())
+    if span is None:
+        return {pk: [] for pk in working}
+    # Busy times outside a therapist's own working time are harmless: slots lie inside it.
+    busy = busy_times_of(
         clinic_id=clinic.pk,
-        therapist_id=therapist_id,
-        start=working[0].start,
-        end=working[-1].end,
+        therapist_ids=[pk for pk, intervals in working.items() if intervals],
+        start=span.start,
+        end=span.end,
         room_id=room_id,
         patient_id=patient_id,
         exclude_appointment_ids=exclude_appointment_ids,
     )
     length = timedelta(minutes=service.duration_minutes + service.buffer_minutes)
-    return free_slots(working, busy, length=length, step=SLOT_STEP, not_before=not_before)
+    return {
+        pk: free_slots(intervals, busy[pk], length=length, step=SLOT_STEP, not_before=not_before)
+        if intervals
+        else []
+        for pk, intervals in working.items()
+    }
 
 
 def get_availability(
@@ -213,34 +322,34 @@ def get_week_availability(
     now: datetime,
     patient_id: uuid.UUID | None = None,
 ) -> list[tuple[datetime, Therapist]]:
-    """Free starts with each of `therapists` between two days, as `get_availability` (three
-    queries per therapist, a few for the page), leaving
-    out the days after a therapist's licence lapses within the range: a licence only expires,
-    so one query finds who stays bookable to the last day and only the others are checked day
-    by day."""
+    """Free starts with each of `therapists` between two days, as `get_availability`, in a fixed
+    number of queries whatever the number of therapists (issue 10): the service, who stays
+    bookable to the last day, and working hours, time off and busy times for all of them at once.
+    The days after a therapist's licence lapses within the range are left out: a licence only
+    expires, so only those not bookable on the last day are checked day by day (one query a day
+    for all of them)."""
     require_roles(viewer, clinic, list(Role), action="availability.view")
     service = service_of(clinic.pk, service_id)
     if service is None:
         return []
     to_the_end = {t.pk for t in list_bookable_therapists(viewer, clinic, on=last_day)}
-    found: list[tuple[datetime, Therapist]] = []
-    for therapist in therapists:
-        # The viewer and the service are checked once above, not per therapist: three queries
-        # each (issue 10).
-        starts = free_starts(
-            clinic,
-            therapist_id=therapist.pk,
-            service=service,
-            first_day=first_day,
-            last_day=last_day,
-            not_before=now,
-            patient_id=patient_id,
-        )
-        if starts and therapist.pk not in to_the_end:
-            days = _bookable_days(viewer, clinic, therapist.pk, first_day, last_day)
-            starts = [start for start in starts if clinic.local_date(start) in days]
-        found += [(start, therapist) for start in starts]
-    return found
+    starts = free_starts_of(
+        clinic,
+        therapist_ids=[therapist.pk for therapist in therapists],
+        service=service,
+        first_day=first_day,
+        last_day=last_day,
+        not_before=now,
+        patient_id=patient_id,
+    )
+    lapsing = {pk for pk, found in starts.items() if found and pk not in to_the_end}
+    days = _bookable_days_of(viewer, clinic, lapsing, first_day, last_day)
+    return [
+        (start, therapist)
+        for therapist in therapists
+        for start in starts[therapist.pk]
+        if therapist.pk not in lapsing or clinic.local_date(start) in days[therapist.pk]
+    ]
 
 
 # The most days one availability search covers (the JSON API; the booking page shows a week).
@@ -547,14 +656,33 @@ def _bookable_days(
     """The days from `first_day` to `last_day` on which the therapist may be booked. A licence
     bookable on a day is bookable on every day before it (it only expires), so one query
     settles a week unless the licence ends during it."""
-
-    def bookable(day: date) -> bool:
-        return list_bookable_therapists(viewer, clinic, on=day).filter(pk=therapist_id).exists()
-
-    span = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
-    if bookable(last_day):
+    span = _days(first_day, last_day)
+    if list_bookable_therapists(viewer, clinic, on=last_day).filter(pk=therapist_id).exists():
         return set(span)
-    return {day for day in span[:-1] if bookable(day)}
+    return _bookable_days_of(viewer, clinic, {therapist_id}, first_day, last_day)[therapist_id]
+
+
+def _bookable_days_of(
+    viewer: Viewer,
+    clinic: Clinic,
+    therapist_ids: Collection[uuid.UUID],
+    first_day: date,
+    last_day: date,
+) -> dict[uuid.UUID, set[date]]:
+    """For therapists not bookable on `last_day`, the days before it on which each may be
+    booked: one query a day for all of them (none when there are none)."""
+    days: dict[uuid.UUID, set[date]] = {pk: set() for pk in therapist_ids}
+    if not days:
+        return days
+    for day in _days(first_day, last_day)[:-1]:
+        bookable = list_bookable_therapists(viewer, clinic, on=day).filter(pk__in=list(days))
+        for pk in bookable.values_list("pk", flat=True):
+            days[pk].add(day)
+    return days
+
+
+def _days(first_day: date, last_day: date) -> list[date]:
+    return [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
 
 
 @dataclass(frozen=True)

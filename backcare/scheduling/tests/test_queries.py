@@ -10,7 +10,7 @@ from django.utils import timezone
 from backcare.accounts.models import Role
 from backcare.core.errors import NotFoundError
 from backcare.core.models import AuditEvent
-from backcare.scheduling.models import WorkingHours
+from backcare.scheduling.models import TimeOff, WorkingHours
 from backcare.scheduling.queries import get_reschedule_options, list_patient_appointments
 from backcare.scheduling.tests.test_services import World
 from backcare.triage.tests.factories import make_screening
@@ -133,17 +133,128 @@ def _week_availability_queries(world: World, therapists: list) -> int:
     return len(captured.captured_queries)
 
 
-def test_week_availability_takes_three_queries_per_therapist_and_checks_the_viewer_once(world):
-    # The booking page's search (issue 10): the service and who stays bookable are read once
-    # (the viewer's roles are already known), then working hours, time off and busy times per
-    # therapist.
-    others = [make_therapist(world.clinic) for _ in range(2)]
-    for therapist in others:
+def test_week_availability_takes_the_same_queries_for_two_and_six_therapists(world):
+    # The booking page's "any therapist" search (issue 10): the service, who stays bookable,
+    # then working hours, time off and busy times for all therapists at once, and one query a
+    # day for those whose licence lapses in the week (here one in each search).
+    days_to_wednesday = (world.monday - world.clinic.local_date()).days + 2
+    lapsing = make_therapist(world.clinic, expires_in_days=days_to_wednesday)
+    others = [make_therapist(world.clinic) for _ in range(4)]
+    for n, therapist in enumerate([lapsing, *others]):
         _work_every_day(world, therapist)
-    one = _week_availability_queries(world, [world.therapist])
-    three = _week_availability_queries(world, [world.therapist, *others])
-    assert three - one == 2 * 3
-    assert one == 2 + 3
+        _appointment(world, therapist, world.at(10 + n, days=1), patient=make_patient(world.clinic))
+    TimeOff.objects.create(
+        clinic=world.clinic,
+        therapist=others[-1],
+        starts_at=world.at(9, days=2),
+        ends_at=world.at(12, days=2),
+    )
+    just_one = _week_availability_queries(world, [world.therapist])
+    two = _week_availability_queries(world, [world.therapist, lapsing])
+    six = _week_availability_queries(world, [world.therapist, lapsing, *others])
+    assert just_one == 2 + 3
+    assert two == six == 2 + 3 + 6
+
+
+def _appointment(world: World, therapist, start, *, patient=None, room=None, **fields):
+    from backcare.scheduling.models import Appointment
+
+    clinic = fields.pop("clinic", world.clinic)
+    return Appointment.objects.create(
+        clinic=clinic,
+        patient=patient or world.patient,
+        therapist=therapist,
+        service=fields.pop("service", world.service),
+        room=room,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=60),
+        blocked_until=start + timedelta(minutes=75),
+        booked_by=world.desk,
+        **fields,
+    )
+
+
+def test_batched_free_starts_equal_each_therapists_own(world):
+    from backcare.scheduling.models import AppointmentStatus, Service
+    from backcare.scheduling.queries import free_starts, free_starts_of
+    from tests.factories import make_room
+
+    a, b, c, d = world.therapist, *(make_therapist(world.clinic) for _ in range(3))
+    idle = make_therapist(world.clinic)  # no working hours at all
+    for therapist in (b, c, d):
+        _work_every_day(world, therapist)
+    tuesday, wednesday = world.monday + timedelta(days=1), world.monday + timedelta(days=2)
+    for therapist, day, starts, ends in ((a, tuesday, 12, 17), (b, wednesday, 10, 12)):
+        WorkingHours.objects.create(
+            clinic=world.clinic,
+            therapist=therapist,
+            on_date=day,
+            weekday=day.weekday(),
+            starts=time(starts),
+            ends=time(ends),
+        )
+    TimeOff.objects.create(
+        clinic=world.clinic, therapist=a, starts_at=world.at(12), ends_at=world.at(13)
+    )
+    room = make_room(world.clinic)
+    moved = _appointment(world, a, world.at(13, days=1))  # the patient, with a
+    _appointment(world, b, world.at(10, days=1), patient=world.other_patient)
+    _appointment(world, d, world.at(11, days=2), patient=make_patient(world.clinic), room=room)
+    _appointment(world, d, world.at(15, days=3))  # the patient, with someone not searched
+    _appointment(world, c, world.at(14, days=4), status=AppointmentStatus.CANCELLED)
+    elsewhere = make_clinic("Elsewhere")
+    _appointment(
+        world,
+        c,
+        world.at(10, days=3),
+        patient=make_patient(elsewhere),
+        clinic=elsewhere,
+        service=Service.objects.create(clinic=elsewhere, name="Elsewhere", duration_minutes=60),
+    )
+    searched = [a.pk, b.pk, c.pk, idle.pk]
+
+    def compare(**options) -> dict:
+        common = {
+            "service": world.service,
+            "first_day": world.monday,
+            "last_day": world.monday + timedelta(days=6),
+            "not_before": timezone.now(),
+            **options,
+        }
+        batched = free_starts_of(world.clinic, therapist_ids=searched, **common)
+        assert batched == {
+            pk: free_starts(world.clinic, therapist_id=pk, **common) for pk in searched
+        }
+        return batched
+
+    plain = compare()
+    clashes = compare(room_id=room.pk, patient_id=world.patient.pk)
+    moving = compare(
+        room_id=room.pk, patient_id=world.patient.pk, exclude_appointment_ids={moved.pk}
+    )
+    # Each feature of the data shows in the results, so the comparison is not of empty lists.
+    assert plain[idle.pk] == []
+    assert world.at(10, 45) in plain[a.pk]
+    assert world.at(11) not in plain[a.pk]  # the 75 minutes reach into the time off
+    assert world.at(13) in plain[a.pk]
+    assert world.at(9, days=1) not in plain[a.pk]  # only the dated hours on Tuesday
+    assert world.at(14, 15, days=1) in plain[a.pk]
+    assert world.at(10, days=2) in plain[b.pk]  # the dated hours replace the weekly ones
+    assert world.at(13, days=2) not in plain[b.pk]
+    assert world.at(11, days=1) not in plain[b.pk]  # their booking with its buffer
+    assert world.at(11, 15, days=1) in plain[b.pk]
+    assert world.at(10, days=3) not in plain[c.pk]  # their booking at another clinic
+    assert world.at(14, days=4) in plain[c.pk]  # a cancelled booking is no clash
+    assert world.at(11, days=2) in plain[c.pk]
+    assert world.at(11, days=2) not in clashes[c.pk]  # the room is taken
+    assert world.at(12, 15, days=2) in clashes[c.pk]
+    assert world.at(13, days=1) not in clashes[c.pk]  # the patient is with a
+    assert world.at(14, days=1) in clashes[c.pk]  # without a's buffer
+    assert world.at(14, days=3) in plain[b.pk]
+    assert world.at(14, days=3) not in clashes[b.pk]  # the patient is with d
+    assert world.at(13, 45, days=3) in clashes[b.pk]
+    assert world.at(13, days=1) in moving[c.pk]
+    assert world.at(13, days=1) in moving[a.pk]
 
 
 def test_an_appointment_that_began_hours_before_the_window_still_blocks_it(world):
