@@ -487,11 +487,6 @@ def measure(settings: Settings) -> list[Figure]:
             "<= 2 s cold, or fresh incrementally in <= 100 ms",
             "there is no group-wide analytics view on main yet (analytics are per clinic)",
         ),
-        not_measured(
-            "fhir_bulk_export_one_clinic",
-            ">= 5,000 resources/s with flat memory",
-            "the FHIR bulk export is not on main yet (being written in parallel)",
-        ),
     ]
     return figures
 
