@@ -4,16 +4,19 @@ settings (`python bench/steps.py prepare|inprocess`); each prints one `BENCH {js
 prepare: sessions for a clinic admin (with TOTP enrolled, as production requires of staff) and a
 patient of the first clinic, an API token, and the slots the booking clients will take.
 inprocess: figures that are not one page: availability over many therapists, its query count,
-reminder enqueueing (in a transaction that is rolled back, so the database stays as generated).
+reminder enqueueing and the FHIR bulk export of the largest clinic (each in a transaction that is
+rolled back, so the database stays as generated).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import sys
 import time
+import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,12 +33,18 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret  # noqa: E
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.db.models import Max  # noqa: E402
+from django.db.models import Count, Max  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from backcare.accounts.models import ApiScope, Clinic, Membership, Role, Therapist, User  # noqa: E402
 from backcare.accounts.services import create_api_token  # noqa: E402
+from backcare.fhir.services import (  # noqa: E402
+    EXPORT_PAGE_ROWS,
+    export_folder,
+    run_export,
+    start_export,
+)
 from backcare.patients.models import Patient  # noqa: E402
 from backcare.scheduling import queries as scheduling  # noqa: E402
 from backcare.scheduling.models import Appointment, SchedulingSettings, Service  # noqa: E402
@@ -275,8 +284,66 @@ def reminder_figures() -> list[dict[str, Any]]:
     ]
 
 
+def export_clinic(clinic: Clinic, *, traced: bool = False) -> tuple[int, float, int, int, int]:
+    """Resources written, seconds, the job's `peak_rows`, the tracemalloc peak in bytes (0
+    unless `traced`) and the bytes of NDJSON written, of one bulk export of `clinic`, run
+    synchronously as the task would; the job is rolled back and its files removed."""
+    with transaction.atomic():
+        # Kicked off inside the transaction, so the queued task never commits: timed here.
+        job = start_export(actor=member(clinic, Role.CLINIC_ADMIN), clinic=clinic)
+        if traced:
+            tracemalloc.start()
+        started = time.perf_counter()
+        try:
+            done = run_export(job_id=job.pk, page_rows=EXPORT_PAGE_ROWS)
+        finally:
+            seconds = time.perf_counter() - started
+            peak_bytes = tracemalloc.get_traced_memory()[1] if traced else 0
+            tracemalloc.stop()
+            written = sum(f.stat().st_size for f in export_folder(job).glob("*.ndjson"))
+            shutil.rmtree(export_folder(job), ignore_errors=True)
+        transaction.set_rollback(True)
+    return sum(done.counts.values()), seconds, done.peak_rows, peak_bytes, written
+
+
+def fhir_export_figure() -> dict[str, Any]:
+    """The clinic with the most appointments, exported at full speed; then the smallest and
+    the largest again under tracemalloc, whose peaks should follow neither the clinic's size
+    nor the NDJSON written (at the S tier the clinics are about the same size)."""
+    sizes = dict(Appointment.objects.values_list("clinic_id").annotate(rows=Count("pk")).order_by())
+    by_size = sorted(Clinic.objects.all(), key=lambda c: (-sizes.get(c.pk, 0), c.name))
+    largest, smallest = by_size[0], by_size[-1]
+    resources, seconds, peak_rows, _, written = export_clinic(largest)
+    rate = resources / seconds
+    small_resources, _, _, small_bytes, _ = export_clinic(smallest, traced=True)
+    large_bytes = export_clinic(largest, traced=True)[3]
+    memory_ratio = large_bytes / max(small_bytes, 1)
+    flat = peak_rows == EXPORT_PAGE_ROWS and memory_ratio <= 2
+    return {
+        "id": "fhir_bulk_export_one_clinic",
+        "value": round(rate),
+        "unit": "resources/s",
+        "goal": ">= 5,000 resources/s with flat memory",
+        "met": rate >= 5000 and flat,
+        "detail": {
+            "resources": resources,
+            "seconds": round(seconds, 2),
+            "peak_rows": peak_rows,
+            "page_rows": EXPORT_PAGE_ROWS,
+            "tracemalloc_peak_mb": [round(small_bytes / 2**20, 1), round(large_bytes / 2**20, 1)],
+            "resources_small_large": [small_resources, resources],
+            "ndjson_mb": round(written / 2**20, 1),
+        },
+    }
+
+
 def inprocess() -> dict[str, Any]:
-    figures = [availability_query_count(), *availability_figures(), *reminder_figures()]
+    figures = [
+        availability_query_count(),
+        *availability_figures(),
+        *reminder_figures(),
+        fhir_export_figure(),
+    ]
     return {"figures": figures}
 
 

@@ -126,17 +126,16 @@ def appointment_list(
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> Page[AppointmentOut]:
     """The patient's appointments, soonest first, cancelled ones included (see `status`)."""
-    listing = queries.list_patient_appointments(
+    count, rows = queries.page_of_patient_appointments(
         caller(request, ApiGroup.SCHEDULING).user,
         patient_id,
-        now=timezone.now(),
         first_day=starts_from,
         last_day=starts_to,
+        offset=offset,
+        limit=limit,
     )
-    rows = sorted([*listing.upcoming, *listing.past], key=lambda a: (a.starts_at, a.pk))
-    page = rows[offset : offset + limit]
     return Page[AppointmentOut](
-        items=[_out(a) for a in page], count=len(rows), limit=limit, offset=offset
+        items=[_out(a) for a in rows], count=count, limit=limit, offset=offset
     )
 
 

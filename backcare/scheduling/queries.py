@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from backcare.accounts.models import Clinic, Role, Therapist
 from backcare.accounts.queries import (
@@ -466,13 +466,7 @@ def list_patient_appointments(
     referring clinician), optionally only those starting between two dates (inclusive, the
     clinic's calendar); one `appointment.list` event. `NotFoundError` (audited) otherwise."""
     patient = find_patient(viewer, patient_id, action="appointment.list")
-    found = Appointment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
-    zone = patient.clinic.zone
-    if first_day is not None:
-        found = found.filter(starts_at__gte=datetime.combine(first_day, time.min, tzinfo=zone))
-    if last_day is not None and last_day < date.max:  # no day follows the calendar's last
-        after = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
-        found = found.filter(starts_at__lt=after)
+    found = _appointments_between(patient, first_day, last_day)
     rows = list(found.select_related("service", "therapist__user", "room").order_by("starts_at"))
     upcoming = [a for a in rows if a.status in CHANGEABLE_STATUSES and a.ends_at > now]
     coming = {a.pk for a in upcoming}
@@ -489,6 +483,46 @@ def list_patient_appointments(
     )
     movable = frozenset(a.pk for a in upcoming if may_move and a.starts_at > now)
     return AppointmentListing(patient=patient, upcoming=upcoming, past=past, movable_ids=movable)
+
+
+def page_of_patient_appointments(
+    viewer: Viewer,
+    patient_id: uuid.UUID,
+    *,
+    first_day: date | None = None,
+    last_day: date | None = None,
+    offset: int,
+    limit: int,
+) -> tuple[int, list[Appointment]]:
+    """How many appointments of a patient the viewer may see start between two dates
+    (inclusive, the clinic's calendar; cancelled ones included), and the `limit` of them from
+    `offset` by start, counted and sliced in SQL; same scoping as `list_patient_appointments`
+    and one `appointment.list` event. `NotFoundError` (audited) otherwise."""
+    patient = find_patient(viewer, patient_id, action="appointment.list")
+    found = _appointments_between(patient, first_day, last_day).order_by("starts_at", "pk")
+    rows = list(found[offset : offset + limit])
+    total = offset + len(rows) if 0 < len(rows) < limit else found.count()
+    record_event(
+        actor=viewer,
+        action="appointment.list",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.pk,
+        detail={"count": total},
+    )
+    return total, rows
+
+
+def _appointments_between(
+    patient: Patient, first_day: date | None, last_day: date | None
+) -> QuerySet[Appointment]:
+    found = Appointment.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+    zone = patient.clinic.zone
+    if first_day is not None:
+        found = found.filter(starts_at__gte=datetime.combine(first_day, time.min, tzinfo=zone))
+    if last_day is not None and last_day < date.max:  # no day follows the calendar's last
+        after = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
+        found = found.filter(starts_at__lt=after)
+    return found
 
 
 def change_refusal(

@@ -394,3 +394,32 @@ def test_the_patient_list_takes_the_same_queries_whatever_the_clinics_size(world
     for _ in range(100):
         make_patient(world.clinic)
     assert queries() == among_60 == 5
+
+
+def test_the_appointment_list_reads_only_its_page_whatever_the_patients_history(world):
+    # Issue 10: counted and sliced in SQL, so a page of 5 costs the same queries, and reads 5
+    # rows, for a patient with 12 appointments as for one with 60; ordered by (starts_at, id).
+    from django.test.utils import CaptureQueriesContext
+
+    from backcare.scheduling.tests.test_queries import make_past_appointments
+
+    token = token_for(world.desk, world.clinic)
+
+    def page(patient) -> tuple[int, list[str], dict]:
+        url = reverse("api-v1:appointment_list", args=[patient.pk]) + "?limit=5&offset=3"
+        with CaptureQueriesContext(connection) as captured:
+            body = call(token, "get", url).json()
+        sql = [q["sql"] for q in captured.captured_queries]
+        return len(sql), [q for q in sql if "scheduling_appointment" in q], body
+
+    page(world.patient)
+    make_past_appointments(world, 12)
+    make_past_appointments(world, 60, patient=world.other_patient, hour=13)
+    queries_12, _, body_12 = page(world.patient)
+    queries_60, sql_60, body_60 = page(world.other_patient)
+    assert queries_60 == queries_12
+    assert (body_12["count"], body_60["count"]) == (12, 60)
+    assert any("LIMIT 5" in q for q in sql_60)
+    history = Appointment.objects.filter(patient=world.other_patient).order_by("starts_at", "pk")
+    ordered = history.values_list("pk", flat=True)
+    assert [a["id"] for a in body_60["items"]] == [str(pk) for pk in ordered[3:8]]

@@ -10,8 +10,12 @@ from django.utils import timezone
 from backcare.accounts.models import Role
 from backcare.core.errors import NotFoundError
 from backcare.core.models import AuditEvent
-from backcare.scheduling.models import TimeOff, WorkingHours
-from backcare.scheduling.queries import get_reschedule_options, list_patient_appointments
+from backcare.scheduling.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
+from backcare.scheduling.queries import (
+    get_reschedule_options,
+    list_patient_appointments,
+    page_of_patient_appointments,
+)
 from backcare.scheduling.tests.test_services import World
 from backcare.triage.tests.factories import make_screening
 from tests.factories import make_clinic, make_member, make_patient, make_therapist
@@ -276,3 +280,88 @@ def test_an_appointment_that_began_hours_before_the_window_still_blocks_it(world
         clinic_id=world.clinic.pk, therapist_id=world.therapist.pk, start=start, end=world.at(17)
     )
     assert [interval.end for interval in busy] == [start + timedelta(minutes=45)]
+
+
+def make_past_appointments(world: World, size: int, *, patient=None, hour: int = 10) -> None:
+    """`size` past appointments of the patient at `hour`, one a day, every third one cancelled,
+    written in one go (the booking rules are not what is tested here)."""
+    rows = []
+    for day in range(1, size + 1):
+        starts = world.at(hour, days=-day)
+        cancelled = day % 3 == 0
+        rows.append(
+            Appointment(
+                clinic=world.clinic,
+                patient=patient or world.patient,
+                therapist=world.therapist,
+                service=world.service,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=60),
+                blocked_until=starts + timedelta(minutes=75),
+                status=AppointmentStatus.CANCELLED if cancelled else AppointmentStatus.COMPLETED,
+                booked_by=world.desk,
+            )
+        )
+    Appointment.objects.bulk_create(rows)
+
+
+def test_pages_of_appointments_follow_the_full_listing_in_order_and_count(world):
+    make_past_appointments(world, 7)
+    world.book(world.at(10))
+    world.book(world.at(13))
+    listing = list_patient_appointments(world.desk, world.patient.pk, now=timezone.now())
+    everything = sorted([*listing.upcoming, *listing.past], key=lambda a: (a.starts_at, a.pk))
+
+    pages = [
+        page_of_patient_appointments(world.desk, world.patient.pk, offset=offset, limit=4)
+        for offset in (0, 4, 8, 12)
+    ]
+
+    assert [count for count, _ in pages] == [9, 9, 9, 9]
+    assert [a.pk for _, rows in pages for a in rows] == [a.pk for a in everything]
+    between = page_of_patient_appointments(
+        world.desk,
+        world.patient.pk,
+        first_day=world.monday,
+        last_day=world.monday,
+        offset=0,
+        limit=1,
+    )
+    assert (between[0], [a.pk for a in between[1]]) == (2, [everything[7].pk])
+
+
+def _page_queries(world: World, size: int) -> tuple[int, list[str], int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_past_appointments(world, size)
+    with CaptureQueriesContext(connection) as captured:
+        count, rows = page_of_patient_appointments(world.desk, world.patient.pk, offset=5, limit=10)
+    assert count == size
+    listed = [q["sql"] for q in captured.captured_queries if "scheduling_appointment" in q["sql"]]
+    return len(captured.captured_queries), listed, len(rows)
+
+
+def test_a_page_of_appointments_reads_only_its_limit_whatever_the_history(db):
+    # The API's appointment list (issue 10): counted and sliced in SQL, so a long history adds
+    # neither queries nor rows read.
+    small, large = World(), World()
+    small_queries, _, small_rows = _page_queries(small, 20)
+    large_queries, large_sql, large_rows = _page_queries(large, 200)
+
+    assert small_queries == large_queries
+    assert (small_rows, large_rows) == (10, 10)
+    assert any("LIMIT 10" in sql for sql in large_sql)
+    assert all("LIMIT" in sql or "COUNT(" in sql for sql in large_sql)
+
+
+def test_a_stranger_gets_no_page_of_appointments_and_it_is_audited(world):
+    make_past_appointments(world, 3)
+    stranger = make_member(make_clinic("Elsewhere"), Role.FRONT_DESK)
+    with pytest.raises(NotFoundError):
+        page_of_patient_appointments(stranger, world.patient.pk, offset=0, limit=10)
+    assert AuditEvent.objects.filter(action="appointment.list", outcome="denied").count() == 1
+    page_of_patient_appointments(world.desk, world.patient.pk, offset=0, limit=10)
+    assert AuditEvent.objects.get(action="appointment.list", outcome="allowed").detail == {
+        "count": 3
+    }
