@@ -16,6 +16,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, QuerySet
 
+from backcare.core.jsonable import without_nul
 from backcare.core.models import AuditEvent
 
 Outcome = AuditEvent.Outcome
@@ -61,10 +62,11 @@ def record_event(
         "patient_id": patient_id,
         "action": action,
         "object_type": object_type,
-        "object_id": object_id,
+        "object_id": without_nul(object_id),
         "outcome": outcome,
         "ip_address": _request_ip.get(),
-        "detail": dict(detail or {}),
+        # Denials may echo what a stranger sent (a clinic id they typed), NULs included.
+        "detail": without_nul(dict(detail or {})),
     }
     if not settings.BACKCARE_AUDIT:
         # Benchmarks only (settings refuse BACKCARE_AUDIT=0 without BACKCARE_BENCH=1).

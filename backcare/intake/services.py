@@ -12,6 +12,7 @@ from django.utils import timezone
 from backcare.accounts.queries import Viewer, acting_user
 from backcare.core.audit import record_event
 from backcare.core.errors import ConflictError, InvalidInputError
+from backcare.core.jsonable import without_nul
 from backcare.core.models import WebhookEvent
 from backcare.core.webhooks import emit
 from backcare.intake.models import Intake, IntakeDocument, IntakeMethod, IntakeStatus
@@ -94,7 +95,7 @@ def save_answers(*, actor: Viewer, intake_id: uuid.UUID, answers: Mapping[str, A
     find_intake(actor, intake_id, action="intake.save")
     with transaction.atomic():
         intake = _locked_draft(intake_id)
-        intake.answers = {**intake.answers, **dict(answers)}
+        intake.answers = {**intake.answers, **without_nul(dict(answers))}
         intake.saved_at = timezone.now()
         intake.save(update_fields=["answers", "saved_at", "updated_at"])
         record_event(

@@ -323,6 +323,8 @@ def test_switching_to_a_clinic_one_is_not_a_member_of_is_refused(world):
     assert response.status_code == 422
     assert b"Choose one of your clinics" in response.content
     assert client.post(reverse("clinic_switch"), {"clinic": "not-a-uuid"}).status_code == 422
+    # Found by tests/test_hostile_forms.py on PostgreSQL: the audited denial echoed a NUL.
+    assert client.post(reverse("clinic_switch"), {"clinic": "x\x00y"}).status_code == 422
 
 
 def test_switching_clinic_changes_what_the_pages_show(world):

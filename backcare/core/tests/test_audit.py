@@ -32,6 +32,20 @@ def test_record_event_stores_actor_clinic_patient_object_outcome_and_ip():
     assert event.ip_address == "203.0.113.7"
 
 
+def test_nul_characters_in_what_a_stranger_sent_are_kept_as_replacement_characters():
+    """PostgreSQL stores no NUL in text or JSON: an audited denial echoing one must not fail."""
+    event = record_event(
+        actor=None,
+        action="clinic.switch",
+        object_id="id\x00x",
+        outcome=Outcome.DENIED,
+        detail={"clinic\x00": ["a\x00b", {"c": "\x00"}]},
+    )
+    event.refresh_from_db()
+    assert event.object_id == "id\ufffdx"
+    assert event.detail == {"clinic\ufffd": ["a\ufffdb", {"c": "\ufffd"}]}
+
+
 def test_anonymous_actor_is_recorded_without_identity():
     event = record_event(actor=None, action="patient.view", outcome=Outcome.DENIED)
     assert event.actor_id is None

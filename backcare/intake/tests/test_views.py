@@ -121,6 +121,17 @@ def test_an_invalid_step_answers_422_and_keeps_what_was_typed(clinic, patient_us
     assert 'value="yes" required id="id_pain_on_straining_0" checked' in again.content.decode()
 
 
+def test_a_nul_typed_in_a_step_is_kept_as_a_replacement_character(clinic, patient_user):
+    """PostgreSQL's JSON holds no NUL; what was typed is still kept (hostile-input test)."""
+    client = client_for(patient_user)
+    intake, _ = _start(client)
+    data = {**clean_intake()["safety"], "pain_on_straining": "\u202e\x00"}
+    response = client.post(reverse("intake_step", args=[intake.pk, "safety"]), data)
+    assert response.status_code == 422
+    intake.refresh_from_db()
+    assert intake.answers["pain_on_straining"] == "\u202e\ufffd"
+
+
 def test_autosave_keeps_answers_and_resume_shows_them(clinic, patient_user):
     client = client_for(patient_user)
     intake, _ = _start(client)
