@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from backcare.core import webhooks
@@ -27,6 +27,7 @@ from backcare.core.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from tests.threads import in_parallel
 
 BOOKED = WebhookEvent.APPOINTMENT_BOOKED
 CANCELLED = WebhookEvent.APPOINTMENT_CANCELLED
@@ -253,34 +254,13 @@ def test_a_receiver_failing_twice_accepts_exactly_one_signed_delivery_per_event(
         assert (delivery.attempts, delivery.last_response_code) == (3, 200)
 
 
-def _in_parallel(jobs: list) -> None:
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def run(job) -> None:
-        barrier.wait()
-        try:
-            job()
-        except BaseException as error:  # the test reports it below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-
-
 @pytest.mark.django_db(transaction=True)
 def test_three_workers_at_once_deliver_each_event_exactly_once():
     server = Receiver()
     try:
         endpoint, _ = _endpoint(server.url)
         emitted = {str(_emit(endpoint)) for _ in range(6)}
-        _in_parallel([webhooks.deliver_due_webhooks] * 3)
+        in_parallel([webhooks.deliver_due_webhooks] * 3)
         webhooks.deliver_due_webhooks()
         assert server.accepted() == Counter(dict.fromkeys(emitted, 1))
         assert len(server.requests) == 6

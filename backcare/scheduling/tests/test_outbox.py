@@ -3,13 +3,11 @@ channel) is sent once, whether the jobs run three times or two workers send at o
 worker that dies mid-batch loses nothing; a cancelled or moved appointment gets no stale
 reminder; messages carry no clinical details."""
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 from icalendar import Calendar
 
 from backcare.core.sms import RecordingSmsBackend
@@ -22,6 +20,7 @@ from backcare.scheduling.models import (
 )
 from backcare.scheduling.tests.test_services import World
 from tests.factories import make_user
+from tests.threads import in_parallel
 
 
 @pytest.fixture
@@ -107,34 +106,13 @@ def test_three_enqueue_runs_and_two_parallel_workers_send_each_reminder_exactly_
     booked = _book_monday(world)
     now = _reminder_time(world)
     mail.outbox.clear()
-    _in_parallel([lambda: services.enqueue_due_reminders(now=now)] * 3)
+    in_parallel([lambda: services.enqueue_due_reminders(now=now)] * 3)
     services.enqueue_due_reminders(now=now)
-    _in_parallel([lambda: services.deliver_due_notifications(now=now)] * 2)
+    in_parallel([lambda: services.deliver_due_notifications(now=now)] * 2)
     services.deliver_due_notifications(now=now)
     assert _sent("reminder") == Counter({a.pk: 1 for a in booked})
     reminders = [m for m in mail.outbox if m.subject.startswith("Reminder")]
     assert sorted(m.to[0] for m in reminders) == sorted(a.patient.email for a in booked)
-
-
-def _in_parallel(jobs: list) -> None:
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def run(job) -> None:
-        barrier.wait()
-        try:
-            job()
-        except BaseException as error:  # the test reports it below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
 
 
 class WorkerDied(BaseException):
