@@ -98,6 +98,23 @@ def get_export_job(viewer: Viewer, clinic: Clinic | None, job_id: uuid.UUID) -> 
     return job
 
 
+def download_export_file(
+    viewer: Viewer, clinic: Clinic | None, job_id: uuid.UUID, resource_type: str
+) -> ExportJob:
+    """The bulk export whose `resource_type` file the viewer downloads: a whole clinic's
+    records, so each download is an audited read (`fhir_export.download`), like the CSV
+    export's; `NotFoundError` (audited) as `get_export_job`."""
+    job = get_export_job(viewer, clinic, job_id)
+    record_event(
+        actor=viewer,
+        action="fhir_export.download",
+        clinic_id=job.clinic_id,
+        obj=job,
+        detail={"resource_type": resource_type},
+    )
+    return job
+
+
 def list_export_jobs(viewer: Viewer, clinic: Clinic | None, *, limit: int = 10) -> list[ExportJob]:
     """The clinic's latest bulk exports, newest first, for its admins (`NotFoundError`,
     audited, for anyone else)."""

@@ -155,8 +155,8 @@ def export_status(request: HttpRequest, who: Caller, job_id: uuid.UUID) -> HttpR
 def export_file(
     request: HttpRequest, who: Caller, job_id: uuid.UUID, resource_type: str
 ) -> HttpResponseBase:
-    """One NDJSON file of a finished export, streamed from disk."""
-    job = queries.get_export_job(who.user, who.clinic, job_id)
+    """One NDJSON file of a finished export, streamed from disk (audited)."""
+    job = queries.download_export_file(who.user, who.clinic, job_id, resource_type)
     if job.status != ExportStatus.DONE or resource_type not in job.counts:
         return outcome(404, "No such file in this export.", "not-found")
     path = services.export_folder(job) / f"{resource_type}.ndjson"

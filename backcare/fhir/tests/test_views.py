@@ -102,6 +102,8 @@ def test_bulk_export_kicks_off_then_reports_a_manifest_whose_files_download_and_
         lines = b"".join(download.streaming_content).decode().splitlines()
         files[output["type"]] = [json.loads(line) for line in lines]
     assert [r["id"] for r in files["Patient"]] == [str(world.patient.pk)]
+    downloads = AuditEvent.objects.filter(action="fhir_export.download", actor_id=world.admin.pk)
+    assert sorted(e.detail["resource_type"] for e in downloads) == sorted(files)
     for resources in files.values():
         for resource in resources:
             get_fhir_model_class(resource["resourceType"]).model_validate(resource)
