@@ -28,10 +28,17 @@ from backcare.fhir import mapping, tasks
 from backcare.fhir.models import ExportJob, ExportStatus
 from backcare.outcomes.queries import measurements_after
 from backcare.outcomes.services import record_measurement
-from backcare.patients.queries import consents_after, count_patients, patients_after
+from backcare.patients.models import Patient
+from backcare.patients.queries import (
+    consents_after,
+    count_patients,
+    patients_after,
+    patients_with_preferences_after,
+)
 from backcare.patients.services import create_patient
 from backcare.plans.queries import plans_after
 from backcare.scheduling.queries import appointments_after
+from backcare.triage.queries import findings_of, holds_of, letters_after
 from backcare.visits.queries import applied_techniques_after, signed_visits_after
 
 Resource = dict[str, Any]
@@ -43,23 +50,58 @@ def _clinic_page(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list
     return [clinic] if after is None else []
 
 
-# (resource type, pager of the owning app, mapping): the files of a bulk export, in order.
-EXPORT_TYPES: Sequence[tuple[str, Callable[..., list[Any]], Callable[[Any], Resource]]] = (
-    ("Organization", _clinic_page, mapping.organization),
-    ("Location", rooms_after, mapping.location),
-    ("Practitioner", therapists_after, lambda t: mapping.practitioner(t, t.licences.all())),
-    ("Patient", patients_after, mapping.patient),
-    ("Appointment", appointments_after, mapping.appointment),
-    ("Encounter", signed_visits_after, mapping.encounter),
-    ("Procedure", applied_techniques_after, lambda a: mapping.procedure(a.note.visit, a)),
-    ("QuestionnaireResponse", measurements_after, mapping.questionnaire_response),
-    ("Observation", measurements_after, mapping.observation),
-    ("Consent", consents_after, mapping.consent),
-    ("CarePlan", plans_after, mapping.care_plan),
+def _each(to_resource: Callable[[Any], Resource]) -> Callable[[Clinic, list[Any]], list[Resource]]:
+    return lambda clinic, page: [to_resource(row) for row in page]
+
+
+def _practitioner(therapist: Any) -> Resource:
+    return mapping.practitioner(therapist, therapist.licences.all())
+
+
+def _procedure(applied: Any) -> Resource:
+    return mapping.procedure(applied.note.visit, applied)
+
+
+def _flags(clinic: Clinic, page: list[Patient]) -> list[Resource]:
+    holds = holds_of(clinic, page)
+    found: list[Resource] = []
+    for row in page:
+        found += mapping.flags(row, getattr(row, "preferences", None), holds[row.pk])
+    return found
+
+
+def _conditions(clinic: Clinic, page: list[Patient]) -> list[Resource]:
+    holds = holds_of(clinic, page)
+    found: list[Resource] = []
+    for row in page:
+        latest = holds[row.pk].assessment
+        if latest is not None:
+            found += mapping.conditions(latest, findings_of(latest))
+    return found
+
+
+# (resource type, pager of the owning app, mapping of a page): the files of a bulk export, in
+# order. A page maps to any number of resources: a patient has no Flag or several.
+EXPORT_TYPES: Sequence[
+    tuple[str, Callable[..., list[Any]], Callable[[Clinic, list[Any]], list[Resource]]]
+] = (
+    ("Organization", _clinic_page, _each(mapping.organization)),
+    ("Location", rooms_after, _each(mapping.location)),
+    ("Practitioner", therapists_after, _each(_practitioner)),
+    ("Patient", patients_after, _each(mapping.patient)),
+    ("Appointment", appointments_after, _each(mapping.appointment)),
+    ("Encounter", signed_visits_after, _each(mapping.encounter)),
+    ("Procedure", applied_techniques_after, _each(_procedure)),
+    ("QuestionnaireResponse", measurements_after, _each(mapping.questionnaire_response)),
+    ("Observation", measurements_after, _each(mapping.observation)),
+    ("Consent", consents_after, _each(mapping.consent)),
+    ("CarePlan", plans_after, _each(mapping.care_plan)),
+    ("Flag", patients_with_preferences_after, _flags),
+    ("Condition", patients_after, _conditions),
+    ("ServiceRequest", letters_after, _each(mapping.service_request)),
 )
 
 
-# (table, pager, columns): the CSV files beside the NDJSON, one row per record, read the same way.
 def start_export(*, actor: Viewer, clinic: Clinic | None) -> ExportJob:
     """Start a bulk export of the clinic (clinic admins only; `NotFoundError`, audited, for
     others): the job is queued once the transaction commits. One `fhir_export.create` event."""
@@ -130,7 +172,7 @@ def _write_type(
     path: Path,
     clinic: Clinic,
     pager: Callable[..., list[Any]],
-    to_resource: Callable[[Any], Resource],
+    to_resources: Callable[[Clinic, list[Any]], list[Resource]],
     page_rows: int,
 ) -> tuple[int, int]:
     written = held = 0
@@ -138,9 +180,10 @@ def _write_type(
     with path.open("w", encoding="utf-8") as out:
         while page := pager(clinic, after, limit=page_rows):
             held = max(held, len(page))
-            for row in page:
-                out.write(json.dumps(to_resource(row), separators=(",", ":")) + "\n")
-            written += len(page)
+            resources = to_resources(clinic, page)
+            for resource in resources:
+                out.write(json.dumps(resource, separators=(",", ":")) + "\n")
+            written += len(resources)
             after = page[-1].pk
     return written, held
 

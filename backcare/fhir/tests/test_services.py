@@ -16,6 +16,7 @@ from backcare.fhir.queries import everything
 from backcare.fhir.tests.factories import FhirWorld
 from backcare.outcomes.models import OutcomeMeasurement
 from backcare.patients.models import Patient
+from backcare.triage.tests.factories import make_clearance, make_screening
 from conftest import client_for
 from tests.factories import make_clinic, make_member, make_patient
 
@@ -158,9 +159,42 @@ def test_bulk_export_holds_at_most_one_page_of_rows_whatever_the_clinics_size():
     small = export_of_clinic_with(5)
     large = export_of_clinic_with(23)
     assert (small.counts["Patient"], large.counts["Patient"]) == (5, 23)
+    assert large.counts["Flag"] == 23  # none is screened: each waits, over six pages
     assert small.peak_rows == large.peak_rows == 4
     lines = (services.export_folder(large) / "Patient.ndjson").read_text().splitlines()
     assert len({json.loads(line)["id"] for line in lines}) == 23
+
+
+def test_bulk_flags_and_conditions_match_each_patients_own_across_pages():
+    """Holds are worked out per page of patients (three queries a page): each patient's Flags
+    and Conditions must be what their own `$everything` says, whichever page they fall on."""
+    clinic = make_clinic("Holds")
+    admin = make_member(clinic, Role.CLINIC_ADMIN)
+    held, cleared, unscreened, clear = (make_patient(clinic) for _ in range(4))
+    make_screening(admin, held, yes=("history_of_cancer",))
+    make_screening(admin, cleared, yes=("history_of_cancer",))
+    make_clearance(admin, cleared)
+    make_screening(admin, clear)
+    job = ExportJob.objects.create(clinic=clinic, requested_by=admin)
+    services.run_export(job_id=job.pk, page_rows=3)
+    bulk = [
+        json.loads(line)
+        for kind in ("Flag", "Condition")
+        for line in (services.export_folder(job) / f"{kind}.ndjson").read_text().splitlines()
+    ]
+    own = [
+        e["resource"]
+        for patient in (held, cleared, unscreened, clear)
+        for e in everything(admin, patient.pk, now=timezone.now())["entry"]
+        if e["resource"]["resourceType"] in ("Flag", "Condition")
+    ]
+    assert sorted(bulk, key=json.dumps) == sorted(own, key=json.dumps)
+    holds = {
+        r["subject"]["reference"]: r["code"]["coding"][0]["code"]
+        for r in bulk
+        if r["resourceType"] == "Flag"
+    }
+    assert holds == {f"Patient/{held.pk}": "on_hold", f"Patient/{unscreened.pk}": "not_screened"}
 
 
 def test_a_failing_export_is_marked_failed_with_its_reason(monkeypatch):

@@ -94,6 +94,9 @@ def test_bulk_export_kicks_off_then_reports_a_manifest_whose_files_download_and_
         "Observation": 2,
         "Consent": 1,
         "CarePlan": 1,
+        "Flag": 1,
+        "Condition": 1,
+        "ServiceRequest": 1,
     }
     files = {}
     for output in manifest["output"]:
@@ -107,6 +110,25 @@ def test_bulk_export_kicks_off_then_reports_a_manifest_whose_files_download_and_
     for resources in files.values():
         for resource in resources:
             get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    assert bulk_of_patient(files, world) == everything_of_patient(client, world)
+
+
+def bulk_of_patient(files: dict[str, list[dict]], world: FhirWorld) -> list[dict]:
+    subject = {"reference": f"Patient/{world.patient.pk}"}
+    return sorted(
+        (r for rs in files.values() for r in rs if r.get("subject") == subject),
+        key=lambda r: (r["resourceType"], r["id"]),
+    )
+
+
+def everything_of_patient(client: Client, world: FhirWorld) -> list[dict]:
+    """What the patient's own `$everything` holds about them: the bulk export must say the same."""
+    entries = client.get(everything_url(world)).json()["entry"]
+    subject = {"reference": f"Patient/{world.patient.pk}"}
+    return sorted(
+        (e["resource"] for e in entries if e["resource"].get("subject") == subject),
+        key=lambda r: (r["resourceType"], r["id"]),
+    )
 
 
 def test_bulk_export_status_is_202_with_progress_while_running(world):
