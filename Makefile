@@ -101,7 +101,8 @@ browser-deps:  ## Install Debian's chromium (browser tests) and poppler-utils (P
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
 # Benchmarks (issue 10, docs/performance.md): not part of `make test`. `make bench` generates the
-# tier's database (backcare_bench_m) when it is missing; TIER=L is for a machine of its own.
+# M tier's database (backcare_bench_m) and, for the L/M availability figure, the L tier's
+# (backcare_bench_l: ten times M's history, disk and generation time) when they are missing.
 TIER ?= M
 
 bench: setup bench-deps postgres-ready  ## Measure every figure at the M tier on PostgreSQL (bench/results/latest.json)

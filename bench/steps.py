@@ -337,6 +337,15 @@ def fhir_export_figure() -> dict[str, Any]:
     }
 
 
+def availability_200() -> dict[str, Any]:
+    """One timing of the 200-therapist, 4-week availability on this database: the tier figure
+    (`availability_L_over_M`) runs it on the M and L databases in turn."""
+    call, found = availability_across(200, 4)
+    call()
+    median, p95 = timed(call, 5)
+    return {"median_ms": median, "p95_ms": p95, "therapists": found}
+
+
 def inprocess() -> dict[str, Any]:
     figures = [
         availability_query_count(),
@@ -348,5 +357,7 @@ def inprocess() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    step = {"prepare": prepare, "inprocess": inprocess}[sys.argv[1]]
+    step = {"prepare": prepare, "inprocess": inprocess, "availability_200": availability_200}[
+        sys.argv[1]
+    ]
     print("BENCH " + json.dumps(step()))
