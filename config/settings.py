@@ -194,6 +194,11 @@ BACKCARE_PUBLIC_RATE = env.str("BACKCARE_PUBLIC_RATE", default="60/min")
 # webhook deliveries that were sent (delivered), skipped or failed this many days ago.
 BACKCARE_RETENTION_NOTIFICATION_DAYS = env.int("BACKCARE_RETENTION_NOTIFICATION_DAYS", default=180)
 
+# Webhooks are never sent to this server's own network (loopback, private, link-local such as a
+# cloud's metadata service, reserved), checked on the address connected to after DNS. Set this to
+# 1 only where the receivers are meant to be internal (a private deployment's own services).
+BACKCARE_WEBHOOK_PRIVATE_ADDRESSES = env.bool("BACKCARE_WEBHOOK_PRIVATE_ADDRESSES", default=False)
+
 # Benchmarks (`make bench`, docs/performance.md): serve the hello-world baseline page at
 # /bench/hello (config/bench_urls.py). BACKCARE_AUDIT=0 turns the audit log off to measure its
 # cost, and is refused unless BACKCARE_BENCH=1, so no deployment loses its log by accident.

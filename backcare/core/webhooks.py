@@ -11,6 +11,8 @@ the actor is an admin of the clinic and audits.
 
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
 import secrets
 import time
@@ -23,6 +25,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -243,6 +246,56 @@ def _finish(row: WebhookDelivery, status: WebhookDeliveryStatus, note: str) -> N
     )
 
 
+class PrivateAddressError(OSError):
+    """The endpoint's host is (or now resolves to) an address inside the server's own network."""
+
+
+def is_public_address(host: str) -> bool:
+    """Whether `host` (an IP address) is on the public internet: not loopback, private,
+    link-local (cloud metadata at 169.254.169.254), shared, reserved or multicast, IPv4-mapped
+    IPv6 included."""
+    address = ipaddress.ip_address(host.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def _check_peer(connection: http.client.HTTPConnection) -> None:
+    # The address actually connected to, after DNS: a name that resolves (or re-resolves) to an
+    # internal address is refused before a byte of the request is sent.
+    if settings.BACKCARE_WEBHOOK_PRIVATE_ADDRESSES or connection.sock is None:
+        return
+    peer = connection.sock.getpeername()[0]
+    if not is_public_address(peer):
+        connection.close()
+        raise PrivateAddressError(
+            f"{connection.host} is at {peer}, inside this server's network; webhooks go to public "
+            "addresses only."
+        )
+
+
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _check_peer(self)
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _check_peer(self)
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PublicHTTPSConnection, req)
+
+
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect is an answer other than 2xx: retried, never followed to another host."""
 
@@ -250,7 +303,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects())
+_OPENER = urllib.request.build_opener(_NoRedirects(), _PublicHTTPHandler(), _PublicHTTPSHandler())
 
 
 def _post(endpoint: WebhookEndpoint, body: bytes, event: str, event_id: uuid.UUID) -> int:
@@ -281,7 +334,8 @@ def _post(endpoint: WebhookEndpoint, body: bytes, event: str, event_id: uuid.UUI
 
 def check_endpoint(url: str, events: Collection[str]) -> tuple[str, list[str]]:
     """The cleaned URL and events, or `InvalidInputError` naming the field to fix: an http(s)
-    URL of at most `URL_MAX` characters, and at least one event of the fixed list."""
+    URL of at most `URL_MAX` characters, not naming an address inside the server's network
+    (unless `BACKCARE_WEBHOOK_PRIVATE_ADDRESSES`), and at least one event of the fixed list."""
     url = url.strip()
     errors: dict[str, str] = {}
     try:
@@ -290,12 +344,30 @@ def check_endpoint(url: str, events: Collection[str]) -> tuple[str, list[str]]:
         errors["url"] = "Enter a full http:// or https:// address."
     if len(url) > URL_MAX:
         errors["url"] = f"Use an address of at most {URL_MAX} characters."
+    elif "url" not in errors and not _may_call(urlsplit(url).hostname or ""):
+        errors["url"] = (
+            "Use a public address: webhooks are not sent to this server's own network "
+            "(localhost, private, link-local or reserved addresses)."
+        )
     chosen = sorted(set(events))
     if not chosen or not set(chosen) <= set(WebhookEvent.values):
         errors["events"] = "Choose at least one event from the list."
     if errors:
         raise InvalidInputError("Please correct the highlighted fields.", field_errors=errors)
     return url, chosen
+
+
+def _may_call(host: str) -> bool:
+    """A host named as an IP address or localhost must be public; other names are checked at
+    each delivery against the address they resolve to (`_check_peer`)."""
+    if settings.BACKCARE_WEBHOOK_PRIVATE_ADDRESSES:
+        return True
+    if host.lower().rstrip(".") == "localhost" or host.lower().endswith(".localhost"):
+        return False
+    try:
+        return is_public_address(host)
+    except ValueError:
+        return True  # a name, not an address
 
 
 def create_endpoint(

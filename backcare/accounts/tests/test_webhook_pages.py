@@ -92,7 +92,8 @@ def test_a_missing_choice_is_refused_with_a_422():
     assert endpoint.is_active
 
 
-def test_the_delivery_log_shows_event_status_tries_and_next_try():
+def test_the_delivery_log_shows_event_status_tries_and_next_try(settings):
+    settings.BACKCARE_WEBHOOK_PRIVATE_ADDRESSES = True  # a closed port on 127.0.0.1
     clinic = make_clinic(time_zone="America/Toronto")
     endpoint = make_webhook_endpoint(clinic, url="http://127.0.0.1:9/closed")
     patient = make_patient(clinic)

@@ -33,6 +33,13 @@ BOOKED = WebhookEvent.APPOINTMENT_BOOKED
 CANCELLED = WebhookEvent.APPOINTMENT_CANCELLED
 
 
+@pytest.fixture(autouse=True)
+def internal_receivers_allowed(settings):
+    """The receivers of these tests listen on 127.0.0.1, which a deployment refuses (see the
+    tests of `BACKCARE_WEBHOOK_PRIVATE_ADDRESSES` at the end, which turn it off again)."""
+    settings.BACKCARE_WEBHOOK_PRIVATE_ADDRESSES = True
+
+
 class Receiver:
     """An HTTP server on 127.0.0.1 (ephemeral port) that answers each event id's first
     `failures` requests with `failure_code`, then 200, and keeps every request it got."""
@@ -387,3 +394,73 @@ def test_an_endpoint_needs_an_http_url_and_known_events(db, url, events, field):
         webhooks.create_endpoint(clinic_id=uuid.uuid4(), url=url, events=events, created_by_id=None)
     assert field in refused.value.field_errors
     assert not WebhookEndpoint.objects.exists()
+
+
+# --- Never to the server's own network (SSRF) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "public"),
+    [
+        ("127.0.0.1", False),  # loopback
+        ("10.1.2.3", False),  # RFC 1918
+        ("172.16.0.1", False),
+        ("192.168.1.10", False),
+        ("169.254.169.254", False),  # link-local: cloud metadata services
+        ("100.64.0.1", False),  # RFC 6598 shared address space
+        ("0.0.0.0", False),  # noqa: S104 (an address under test, not one bound)
+        ("224.0.0.1", False),  # multicast
+        ("::1", False),
+        ("fd00::1", False),  # unique local
+        ("fe80::1", False),
+        ("::ffff:127.0.0.1", False),  # IPv4-mapped loopback
+        ("93.184.215.14", True),
+        ("2606:4700::1111", True),
+    ],
+)
+def test_only_public_addresses_are_called(host, public):
+    assert webhooks.is_public_address(host) is public
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hooks",
+        "http://localhost/hooks",
+        "https://api.localhost/hooks",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hooks",
+        "http://10.0.0.5/hooks",
+    ],
+)
+def test_an_endpoint_inside_the_servers_network_is_refused(settings, url):
+    settings.BACKCARE_WEBHOOK_PRIVATE_ADDRESSES = False
+    with pytest.raises(InvalidInputError) as refused:
+        webhooks.check_endpoint(url, [BOOKED])
+    assert "public address" in refused.value.field_errors["url"]
+
+
+def test_a_public_address_or_a_name_is_accepted(settings):
+    settings.BACKCARE_WEBHOOK_PRIVATE_ADDRESSES = False
+    assert (
+        webhooks.check_endpoint("https://93.184.215.14/h", [BOOKED])[0] == "https://93.184.215.14/h"
+    )
+    assert (
+        webhooks.check_endpoint("https://crm.example.org/h", [BOOKED])[0]
+        == "https://crm.example.org/h"
+    )
+
+
+def test_a_delivery_that_connects_inside_the_servers_network_sends_nothing(db, settings, receiver):
+    """A name can resolve to an internal address after it was registered (DNS rebinding): the
+    address actually connected to is checked before the request is sent."""
+    # A name, registered while internal receivers were allowed, that resolves to 127.0.0.1.
+    endpoint, _ = _endpoint(receiver.url.replace("127.0.0.1", "localhost"))
+    settings.BACKCARE_WEBHOOK_PRIVATE_ADDRESSES = False
+    _emit(endpoint)
+    webhooks.deliver_due_webhooks()
+    row = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert receiver.requests == []
+    assert row.status == WebhookDeliveryStatus.PENDING
+    assert row.last_response_code is None
+    assert "inside this server's network" in row.last_error
