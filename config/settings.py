@@ -193,6 +193,9 @@ BACKCARE_PUBLIC_RATE = env.str("BACKCARE_PUBLIC_RATE", default="60/min")
 # The retention job (`manage.py apply_retention`, decision 0026) removes outbox messages and
 # webhook deliveries that were sent (delivered), skipped or failed this many days ago.
 BACKCARE_RETENTION_NOTIFICATION_DAYS = env.int("BACKCARE_RETENTION_NOTIFICATION_DAYS", default=180)
+# ... and whole-clinic export files (CSV zip, FHIR NDJSON), with their job rows, this many days
+# after they were written: a copy of every record should not lie on the server's disk for ever.
+BACKCARE_RETENTION_EXPORT_DAYS = env.int("BACKCARE_RETENTION_EXPORT_DAYS", default=7)
 
 # Webhooks are never sent to this server's own network (loopback, private, link-local such as a
 # cloud's metadata service, reserved), checked on the address connected to after DNS. Set this to

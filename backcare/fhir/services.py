@@ -2,9 +2,10 @@
 pages) and the import of a patient's Bundle into an empty clinic."""
 
 import json
+import shutil
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,17 @@ def start_export(*, actor: Viewer, clinic: Clinic | None) -> ExportJob:
 
 def export_folder(job: ExportJob) -> Path:
     return Path(settings.MEDIA_ROOT) / "fhir-export" / str(job.pk)
+
+
+def remove_old_exports(now: datetime) -> int:
+    """Retention rule: bulk exports finished more than `BACKCARE_RETENTION_EXPORT_DAYS` ago,
+    their NDJSON folders with them. Returns the jobs removed."""
+    cutoff = now - timedelta(days=settings.BACKCARE_RETENTION_EXPORT_DAYS)
+    old = ExportJob.objects.filter(finished_at__lt=cutoff)
+    for job in old:
+        shutil.rmtree(export_folder(job), ignore_errors=True)
+    removed, _ = old.delete()
+    return removed
 
 
 def run_export(*, job_id: uuid.UUID, page_rows: int = EXPORT_PAGE_ROWS) -> ExportJob:

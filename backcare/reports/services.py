@@ -2,7 +2,9 @@
 
 import tempfile
 import uuid
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -78,3 +80,14 @@ def _set(export: ClinicExport, **values: object) -> None:
     ClinicExport.objects.filter(pk=export.pk).update(**values, updated_at=timezone.now())
     for name, value in values.items():
         setattr(export, name, value)
+
+
+def remove_old_clinic_exports(now: datetime) -> int:
+    """Retention rule: exports finished (written or failed) more than
+    `BACKCARE_RETENTION_EXPORT_DAYS` ago, their zip files with them. Returns the rows removed."""
+    cutoff = now - timedelta(days=settings.BACKCARE_RETENTION_EXPORT_DAYS)
+    old = ClinicExport.objects.filter(finished_at__lt=cutoff)
+    for export in old.exclude(file=""):
+        export.file.delete(save=False)
+    removed, _ = old.delete()
+    return removed

@@ -5,17 +5,23 @@ only counted)."""
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 
+from backcare.accounts.models import Role
 from backcare.core.models import AuditEvent, WebhookDelivery, WebhookDeliveryStatus, WebhookEvent
 from backcare.core.retention import AUDIT_YEARS, apply_retention, rules, years_before
+from backcare.fhir import services as fhir_services
+from backcare.fhir.models import ExportJob
 from backcare.patients.models import Patient
+from backcare.reports.models import ClinicExport
 from backcare.scheduling.models import Notification, NotificationStatus
-from tests.factories import make_clinic, make_patient, make_webhook_endpoint
+from tests.factories import make_clinic, make_member, make_patient, make_webhook_endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +102,45 @@ def test_finished_webhook_deliveries_go_after_the_retention_days_and_pending_one
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == kept
 
 
+def test_export_files_go_with_their_jobs_after_the_retention_days(settings, tmp_path):
+    """A whole clinic's records in a file: removed from disk a week after it was written; a job
+    still running (not finished) is never removed, however old."""
+    settings.BACKCARE_RETENTION_EXPORT_DAYS = 7
+    settings.MEDIA_ROOT = str(tmp_path)
+    clinic = make_clinic()
+    admin = make_member(clinic, Role.CLINIC_ADMIN)
+
+    def csv_export(days_ago: int | None) -> ClinicExport:
+        export = ClinicExport.objects.create(clinic=clinic, requested_by=admin)
+        export.file.save("export.zip", ContentFile(b"PK"), save=False)
+        export.finished_at = None if days_ago is None else NOW - timedelta(days=days_ago)
+        export.save()
+        return export
+
+    def fhir_export(days_ago: int | None) -> ExportJob:
+        job = ExportJob.objects.create(
+            clinic=clinic,
+            requested_by=admin,
+            finished_at=None if days_ago is None else NOW - timedelta(days=days_ago),
+        )
+        folder = fhir_services.export_folder(job)
+        folder.mkdir(parents=True)
+        (folder / "Patient.ndjson").write_text("{}\n")
+        return job
+
+    old_csv, old_fhir = csv_export(8), fhir_export(30)
+    old_files = [Path(old_csv.file.path), fhir_services.export_folder(old_fhir)]
+    kept_csv = {csv_export(6).pk, csv_export(None).pk}
+    kept_fhir = {fhir_export(6).pk, fhir_export(None).pk}
+    report = apply_retention(now=NOW)
+    assert (report.removed["old_reports_exports"], report.removed["old_fhir_exports"]) == (1, 1)
+    assert set(ClinicExport.objects.values_list("pk", flat=True)) == kept_csv
+    assert set(ExportJob.objects.values_list("pk", flat=True)) == kept_fhir
+    assert not any(path.exists() for path in old_files)
+    assert all(Path(e.file.path).exists() for e in ClinicExport.objects.all())
+    assert all(fhir_services.export_folder(j).exists() for j in ExportJob.objects.all())
+
+
 def test_audit_events_are_never_removed_and_those_past_six_years_are_counted():
     cutoff = years_before(NOW, AUDIT_YEARS)
     younger = _event(cutoff + timedelta(days=1))
@@ -116,6 +161,8 @@ def test_clinical_records_are_untouched_and_the_run_is_audited():
         "expired_sessions",
         "finished_notifications",
         "finished_webhook_deliveries",
+        "old_fhir_exports",
+        "old_reports_exports",
     }
 
 
