@@ -67,7 +67,7 @@ ACCESS: dict[str, Access] = {
     "calendar_feeds": _get(SIGNED_IN, SIGNED),
     "clinic_switch": _post(SIGNED_IN, SIGNED),
     "my_therapist_profile": _get(SIGNED_IN, frozenset({THERAPIST})),
-    "api_token_revoke": _post(SIGNED_IN, NOBODY),  # no token in the world: 404 for all
+    "api_token_revoke": _post(SIGNED_IN, frozenset({ADMIN})),  # the token's owner only
     "invitation_answer": _post(SIGNED_IN, NOBODY),  # the invitee is none of the walkers
     "check_in": _get(LINK, NOBODY),
     "calendar_feed": _get(LINK, NOBODY),
@@ -111,7 +111,7 @@ ACCESS: dict[str, Access] = {
     "dated_hours_add": _post(CLINIC, CLINICAL),
     "working_hours_remove": _post(CLINIC, CLINICAL),
     "time_off_add": _post(CLINIC, CLINICAL),
-    "time_off_remove": _post(CLINIC, NOBODY),  # no time off in the world: 404 for all
+    "time_off_remove": _post(CLINIC, CLINICAL),
     # The owner's records.
     "patient_detail": _get(RECORD, CARE_AND_OWNER),
     "patient_edit": _get(RECORD, CARE),
@@ -133,13 +133,13 @@ ACCESS: dict[str, Access] = {
     "referral_letter_detail": _get(RECORD, CARE | {CLINICIAN}),
     "referral_letter_pdf": _get(RECORD, CARE | {CLINICIAN}),
     "clearance_create": _get(RECORD, CARE),
-    "clearance_document": _get(RECORD, NOBODY),  # no clearance in the world: 404 for all
+    "clearance_document": _get(RECORD, CARE),
     "hold_override": _get(RECORD, CLINICAL),
     "rescreen": _get(RECORD, CARE),
     "patient_intake_start": _post(RECORD, CARE_AND_OWNER),
     "intake_detail": _get(RECORD, CARE),
     "intake_document_add": _post(RECORD, CARE),
-    "intake_document": _get(RECORD, NOBODY),  # no document in the world: 404 for all
+    "intake_document": _get(RECORD, CARE),
     "intake_result": _get(RECORD, CARE),
     "intake_step": _get(RECORD, CARE),
     "intake_autosave": _post(RECORD, CARE),
@@ -153,7 +153,7 @@ ACCESS: dict[str, Access] = {
     "appointment_cancel": _post(RECORD, CARE_AND_OWNER),
     "appointment_reschedule": _get(RECORD, CARE_AND_OWNER),
     "patient_waitlist": _get(RECORD, CARE_AND_OWNER),
-    "waitlist_leave": _post(RECORD, NOBODY),  # no waitlist entry in the world: 404 for all
+    "waitlist_leave": _post(RECORD, CARE_AND_OWNER),
     "visit_open": _get(RECORD, CLINICAL),
     "visit_detail": _get(RECORD, CLINICAL),
     "visit_note_save": _post(RECORD, CLINICAL),
@@ -207,7 +207,7 @@ ACCESS: dict[str, Access] = {
     "api-v1:triage_result": _get(API, CARE_AND_OWNER),
     "api-v1:intake_list": _get(API, CARE_AND_OWNER),
     "api-v1:clearance_status": _get(API, CARE),
-    "api-v1:clearance_detail": _get(API, NOBODY),  # no clearance in the world: 404 for all
+    "api-v1:clearance_detail": _get(API, CARE),
     "api-v1:note_list": _get(API, CLINICAL),
     "api-v1:note_detail": _get(API, CLINICAL),
     "api-v1:note_draft": _post(API, CLINICAL),

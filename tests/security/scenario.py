@@ -12,8 +12,10 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from backcare.accounts.models import ApiToken, Clinic, Membership, Role, Room, Therapist, User
+from backcare.accounts.services import create_api_token
 from backcare.core.demo import build_demo
 from backcare.core.models import WebhookEndpoint
 from backcare.fhir.models import ExportJob, ExportStatus
@@ -146,20 +148,20 @@ def _objects(world: World, demo: dict[str, User]) -> dict[str, Any]:
         "room_id": _first(Room, clinic=clinic),
         "therapist_id": therapist,
         "licence_id": therapist.licences.first(),
-        "token_id": _first(ApiToken, clinic=clinic),
+        "token_id": _first(ApiToken, clinic=clinic) or _token(world),
         "intake_id": intake,
-        "document_id": _first(IntakeDocument, clinic=clinic),
+        "document_id": _first(IntakeDocument, clinic=clinic) or _intake_document(world, intake),
         "assessment_id": _first(TriageAssessment, patient=owner)
         or _first(TriageAssessment, clinic=clinic),
         "letter_id": _first(ReferralLetter, clinic=clinic),
-        "clearance_id": _first(Clearance, clinic=clinic),
+        "clearance_id": _first(Clearance, clinic=clinic) or _clearance(world),
         "plan_id": plan,
         "plan_technique_id": _first(PlanTechnique, clinic=clinic),
         "appointment_id": appointment,
-        "entry_id": _first(WaitlistEntry, clinic=clinic),
+        "entry_id": _first(WaitlistEntry, clinic=clinic) or _waitlist_entry(world),
         "service_id": _first(Service, clinic=clinic),
         "hours_id": _first(WorkingHours, therapist=therapist),
-        "time_off_id": _first(TimeOff, therapist=therapist),
+        "time_off_id": _first(TimeOff, therapist=therapist) or _time_off(world, therapist),
         "visit_id": visit,
         "note_id": _first(VisitNote, visit=visit),
         "applied_technique_id": _first(AppliedTechnique, clinic=clinic),
@@ -183,11 +185,92 @@ def _objects(world: World, demo: dict[str, User]) -> dict[str, Any]:
     return found
 
 
+# Records the demo does not make, so that every URL has a record its allowed actors can reach.
+
+
+def _user(world: World, actor: str) -> User:
+    user = world.users[actor]
+    assert user is not None
+    return user
+
+
+def _token(world: World) -> ApiToken:
+    admin = _user(world, ADMIN)
+    return create_api_token(actor=admin, clinic=world.clinic, name="Walk", scopes=["read"])[0]
+
+
+def _time_off(world: World, therapist: Therapist) -> TimeOff:
+    starts = timezone.now() + timedelta(days=60)
+    return TimeOff.objects.create(
+        clinic=world.clinic,
+        therapist=therapist,
+        starts_at=starts,
+        ends_at=starts + timedelta(days=1),
+    )
+
+
+def _waitlist_entry(world: World) -> WaitlistEntry:
+    today = world.clinic.local_date()
+    return WaitlistEntry.objects.create(
+        clinic=world.clinic,
+        patient=world.owner,
+        service=_first(Service, clinic=world.clinic),
+        first_date=today + timedelta(days=1),
+        last_date=today + timedelta(days=14),
+        created_by=_user(world, OWNER),
+    )
+
+
+def _clearance(world: World) -> Clearance:
+    """The owner's clearance of their screening, answering nothing (`covers` empty), so their
+    hold is what the demo made it."""
+    desk = _user(world, DESK)
+    return Clearance.objects.create(
+        clinic=world.clinic,
+        patient=world.owner,
+        assessment=_first(TriageAssessment, patient=world.owner),
+        covers=[],
+        clinician_name="Dr Walk",
+        clinician_role="GP",
+        cleared_on=world.clinic.local_date(),
+        document=WALK_PDF,
+        document_name="clearance.pdf",
+        document_type="pdf",
+        document_bytes=len(PDF),
+        recorded_by=desk,
+        recorded_at=timezone.now(),
+    )
+
+
+def _intake_document(world: World, intake: Intake) -> IntakeDocument:
+    return IntakeDocument.objects.create(
+        clinic=world.clinic,
+        intake=intake,
+        patient=intake.patient,
+        file=WALK_PDF,
+        description="Scan report",
+        original_name="scan.pdf",
+        file_type="pdf",
+        size_bytes=len(PDF),
+        uploaded_by=intake.patient.user or _user(world, DESK),
+        uploaded_at=timezone.now(),
+    )
+
+
+def _stored_pdf() -> None:
+    """The walk's PDF under this test's MEDIA_ROOT, which every test gets afresh."""
+    stored = Path(settings.MEDIA_ROOT) / WALK_PDF
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(PDF)
+
+
 def pk_of(obj: Any) -> uuid.UUID:
     return obj.pk if obj is not None else uuid.uuid4()
 
 
 CLINIC_EXPORT_FILE = "exports/walk/clinic-a.zip"
+WALK_PDF = "walk/document.pdf"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 STEP = "back"
 INSTRUMENT = "pain_nrs"
 UNKNOWN_TOKEN = "not-a-real-token-4f1c2a"
@@ -212,6 +295,9 @@ def kwargs_for(route: Route, world: World) -> dict[str, Any]:
             values[key] = _export_job_with_files(world).pk
         elif key == "export_id":
             values[key] = _clinic_export_with_file(world).pk
+        elif key in ("clearance_id", "document_id"):
+            _stored_pdf()
+            values[key] = pk_of(world.objects[key])
         elif key == "rest":
             values[key] = "no/such/thing"
         elif key == "resource_type":
