@@ -1,17 +1,28 @@
-// Keeps a copy of a visit note's draft in this browser tab (sessionStorage, which ends with the
-// tab), as intake-draft.js does for the intake: nothing typed is lost when the session times out,
-// the connection drops or a save is refused. The server's autosave stays the main copy; this copy
-// is restored only when it is newer than what the server saved. A signed note clears its copy.
+// Keeps a copy of what is typed in an autosaved form (an intake step, a visit note's draft) in
+// this browser tab (sessionStorage, which ends with the tab), so that nothing is lost when the
+// session times out, the connection drops or a save is refused: after signing in again, the form
+// shows what was typed last. The server's autosave stays the main copy; this copy is restored
+// only when it is newer than what the server saved.
+//
+// The form: data-draft-store (the kind: "intake", "visit-note"), data-draft-key, data-saved-at
+// (ms) and the messages data-draft-restored, data-draft-signed-out, data-draft-offline;
+// data-draft-refusals-in-words when the autosave answers a refusal (409, 422) in plain words,
+// which are then shown as they are.
+// An element data-draft-clear="<store>" drops every copy of that kind (an intake sent);
+// data-draft-clear="<store>:<key>" drops one (a note signed).
 (function () {
   "use strict";
-  const PREFIX = "backcare-visit-note:";
+  const ROOT = "backcare-";
 
-  document.querySelectorAll("[data-note-locked]").forEach((el) => {
-    sessionStorage.removeItem(PREFIX + el.dataset.noteLocked);
+  document.querySelectorAll("[data-draft-clear]").forEach((el) => {
+    const prefix = ROOT + el.dataset.draftClear;
+    Object.keys(sessionStorage)
+      .filter((key) => key === prefix || key.startsWith(prefix + ":"))
+      .forEach((key) => sessionStorage.removeItem(key));
   });
   const form = document.querySelector("form[data-draft-key]");
   if (!form) return;
-  const key = PREFIX + form.dataset.draftKey;
+  const key = ROOT + form.dataset.draftStore + ":" + form.dataset.draftKey;
   const serverSavedAt = Number(form.dataset.savedAt || 0);
   const status = document.getElementById("autosave-status");
 
@@ -51,11 +62,7 @@
       else if (el.type === "checkbox") el.checked = value.includes(el.value);
       else el.value = value;
     }
-    if (status) {
-      status.textContent =
-        "We restored what you typed in this tab, which the server had not saved. " +
-        "Check it, then save the draft.";
-    }
+    if (status) status.textContent = form.dataset.draftRestored;
   }
 
   function signedOut(event) {
@@ -72,21 +79,16 @@
   });
   document.body.addEventListener("htmx:afterRequest", (event) => {
     if (event.detail.elt !== form || !status) return;
-    const xhr = event.detail.xhr;
+    const xhr = event.detail.xhr || {};
     // Anything the server did not take stays the newest copy here.
     if (signedOut(event) || !event.detail.successful) keep();
     if (signedOut(event)) {
-      status.textContent =
-        "Not saved on the server: you were signed out. What you typed is kept in this tab; " +
-        "sign in again to continue.";
-    } else if (xhr && (xhr.status === 422 || xhr.status === 409)) {
-      // Saved except some fields, or refused (the note was signed meanwhile): the answer says
-      // which, in words.
+      status.textContent = form.dataset.draftSignedOut;
+    } else if ("draftRefusalsInWords" in form.dataset && [409, 422].includes(xhr.status)) {
+      // Saved except some fields, or refused (a note signed meanwhile): the answer says which.
       status.textContent = xhr.responseText;
     } else if (!event.detail.successful) {
-      status.textContent =
-        "Not saved on the server: you may have lost the connection. What you typed is kept " +
-        "in this tab; save the draft when you are back online.";
+      status.textContent = form.dataset.draftOffline;
     }
   });
 })();
