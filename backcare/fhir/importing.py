@@ -6,6 +6,7 @@ Each resource is read into the values of one service call; a resource that canno
 that a service refuses, stops the import with `InvalidInputError` naming the resource and what
 is wrong, and nothing is written."""
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -428,6 +429,7 @@ def _import_safety(state: _Import) -> None:
             clearances=tuple(_clearance(r) for r in by_code.get("cleared", [])),
             override=_override(by_code.get("override", [])),
             letters=tuple(_letter(r) for r in state.of_type("ServiceRequest")),
+            precautions=_precautions(hold),
         )
         import_safety_record(actor=state.actor, patient_id=patient_id, record=record)
     for resource in [*holds, *state.of_type("Condition"), *state.of_type("ServiceRequest")]:
@@ -472,6 +474,19 @@ def _clearance(resource: Resource) -> ImportedClearance:
             max_pressure_level=pressure[0] if pressure else None,
             conditions="".join(_extensions(resource, "clearance-conditions")),
         )
+
+
+def _precautions(resource: Resource) -> dict[str, Any]:
+    found = _extensions(resource, "screening-precautions")
+    if not found:
+        return {}
+    try:
+        precautions = json.loads(found[0])
+    except json.JSONDecodeError as error:
+        raise InvalidInputError("the screening's precautions are not readable") from error
+    if not isinstance(precautions, dict):
+        raise InvalidInputError("the screening's precautions are not readable")
+    return precautions
 
 
 def _override(resources: list[Resource]) -> tuple[str, datetime] | None:

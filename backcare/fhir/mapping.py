@@ -2,6 +2,7 @@
 relations; no queries of their own. Ids are the rows' UUIDs, so a resource keeps its id across
 exports. Codes are LOINC where one exists (pain severity), else BackCare's own code systems."""
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -349,6 +350,11 @@ def hold_flag(patient_id: uuid.UUID, hold: HoldStatus) -> Resource:
     }
     if hold.assessment is not None:
         found["period"] = {"start": _instant(hold.assessment.assessed_at)}
+        if precautions := hold.assessment.contraindication_result:
+            # The screening's contraindication result (pressure caps, techniques and regions to
+            # avoid, positions) as our own JSON: the limits treatment keeps come across whole.
+            text = json.dumps(precautions, sort_keys=True, separators=(",", ":"))
+            found["extension"] = _extension("screening-precautions", "valueString", [text])
     return found
 
 

@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -667,8 +667,10 @@ class ImportedClearance:
 @dataclass(frozen=True)
 class ImportedSafety:
     """The safety state of an imported record: the hold as the source had it, the time and
-    red-flag findings of its latest screening, the clearances in force, staff's override of
-    that screening, and the referral letters about it (doctor's name, when written)."""
+    red-flag findings of its latest screening and its contraindication result (as
+    `record_triage` stores it: the limits treatment keeps), the clearances in force, staff's
+    override of that screening, and the referral letters about it (doctor's name, when
+    written)."""
 
     state: HoldState
     screened_at: datetime | None = None
@@ -676,6 +678,7 @@ class ImportedSafety:
     clearances: tuple[ImportedClearance, ...] = ()
     override: tuple[str, datetime] | None = None
     letters: tuple[tuple[str, datetime], ...] = ()
+    precautions: Mapping[str, Any] = field(default_factory=dict)
 
 
 # What an imported screening records as the rules that produced it: the source's result, kept.
@@ -752,6 +755,7 @@ def _import_screening(
     if record.state == HoldState.INCOMPLETE:
         action = red_flags.Action.INCOMPLETE
     triage_settings, ci_settings = rule_settings(patient.clinic_id)
+    precautions = _checked_precautions(record.precautions)
     return TriageAssessment.objects.create(
         clinic_id=patient.clinic_id,
         patient=patient,
@@ -764,9 +768,45 @@ def _import_screening(
         triggered=list(record.findings),
         rules_version=IMPORTED_RULES_VERSION,
         rule_settings=to_json(triage_settings),
+        contraindication_result=to_json(precautions),
         contraindication_version=IMPORTED_RULES_VERSION,
         contraindication_settings=to_json(ci_settings),
     )
+
+
+# What a stored contraindication result holds (`_ci_summary`), with its type.
+_PRECAUTION_TYPES: Mapping[str, type | tuple[type, ...]] = {
+    "massage": (str, type(None)),
+    "medical": (str, type(None)),
+    "clearance_required": list,
+    "max_pressure_level": (int, type(None)),
+    "regional_pressure_caps": list,
+    "excluded_techniques": list,
+    "region_restrictions": list,
+    "positions": list,
+    "conditions": list,
+    "unanswered": list,
+    "assumed": list,
+}
+
+
+def _checked_precautions(given: Mapping[str, Any]) -> dict[str, Any]:
+    """An imported contraindication result, refused unless it has the shape `_ci_summary`
+    writes. Codes are kept as given: an unknown technique or region only adds a limit."""
+    for key, value in given.items():
+        if key not in _PRECAUTION_TYPES or not isinstance(value, _PRECAUTION_TYPES[key]):
+            raise InvalidInputError(f"The screening's precautions hold an unknown {key!r}.")
+    caps = given.get("regional_pressure_caps", [])
+    if not all(isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) for c in caps):
+        raise InvalidInputError("A regional pressure cap of the screening is a region and a level.")
+    cap = given.get("max_pressure_level")
+    levels = [level for _, level in caps] + ([cap] if cap is not None else [])
+    if not all(isinstance(level, int) and 0 <= level <= 5 for level in levels):
+        raise InvalidInputError("A pressure limit of the screening is not a level from 0 to 5.")
+    named = [*given.get("excluded_techniques", []), *given.get("region_restrictions", [])]
+    if not all(isinstance(code, str) for code in named):
+        raise InvalidInputError("The screening's precautions name techniques and regions by code.")
+    return dict(given)
 
 
 def _import_clearance(

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
-from backcare.accounts.models import Licence, Membership, Role, Room, Therapist
+from backcare.accounts.models import Clinic, Licence, Membership, Role, Room, Therapist, User
 from backcare.core.errors import ConflictError, InvalidInputError, NotFoundError
 from backcare.fhir import importing, mapping
 from backcare.fhir.queries import everything
@@ -22,7 +22,7 @@ from backcare.patients.models import Patient
 from backcare.scheduling.models import Appointment, Service
 from backcare.scheduling.services import book_appointment
 from backcare.triage.models import Clearance, TriageAssessment
-from backcare.triage.queries import HoldState, hold_status
+from backcare.triage.queries import HoldState, hold_status, limits_from
 from backcare.triage.tests.factories import make_screening
 from backcare.visits.models import AppliedTechnique, Visit
 from conftest import client_for
@@ -46,7 +46,7 @@ def exported_by(world: FhirWorld) -> Resource:
     return everything(world.admin, world.patient.pk, now=timezone.now())
 
 
-def empty_clinic_admin():  # type: ignore[no-untyped-def]
+def empty_clinic_admin() -> tuple[Clinic, User]:
     empty = make_clinic("Empty")
     return empty, make_member(empty, Role.CLINIC_ADMIN)
 
@@ -160,6 +160,14 @@ def test_a_cleared_patient_stays_cleared_with_the_clearance(world):
         original.covers,
     )
     assert clearance.restricted_regions == ["leg_left"]
+
+
+def test_the_limits_of_the_screening_come_across(world):
+    source = limits_from(hold_status(world.patient))
+    assert source.max_pressure_level == 3
+    empty, admin = empty_clinic_admin()
+    new_id = importing.import_bundle(actor=admin, clinic=empty, document=exported_by(world))
+    assert limits_from(hold_status(Patient.objects.get(pk=new_id))) == source
 
 
 def test_a_hold_the_findings_cannot_give_is_refused_and_nothing_is_written(world):
