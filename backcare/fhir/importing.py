@@ -19,10 +19,10 @@ from django.db import transaction
 from pydantic import ValidationError
 
 from backcare.accounts.models import Clinic
-from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
+from backcare.accounts.queries import ADMIN_ROLES, Viewer, list_rooms, require_roles
 from backcare.accounts.services import add_licence, add_room, import_therapist, set_room_active
 from backcare.core.audit import record_event
-from backcare.core.errors import ConflictError, DomainError, InvalidInputError
+from backcare.core.errors import ConflictError, InvalidInputError
 from backcare.fhir import mapping
 from backcare.outcomes.services import record_measurement
 from backcare.patients.queries import count_patients
@@ -146,12 +146,13 @@ def _resources(document: Any) -> list[Resource]:
 
 @contextmanager
 def _reading(resource: Resource) -> Iterator[None]:
-    """Name the resource in any refusal while it is read or written."""
+    """Name the resource in a refusal of its values while it is read or written (a conflict,
+    such as a time already taken, keeps its own status)."""
     name = f"{resource.get('resourceType')} {resource.get('id', '(no id)')}"
     try:
         yield
-    except DomainError as error:
-        if isinstance(error, InvalidInputError) and error.message.startswith(name):
+    except InvalidInputError as error:
+        if error.message.startswith(name):
             raise
         raise InvalidInputError(f"{name}: {error.message}") from error
     except (KeyError, IndexError, TypeError, ValueError) as error:
@@ -260,13 +261,18 @@ def _licence(qualification: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _import_locations(state: _Import) -> None:
+    """A Location is this clinic's room of that name, as it is, or else a new room (out of use
+    when the Location is inactive)."""
     for resource in state.of_type("Location"):
         with _reading(resource):
-            room = add_room(actor=state.actor, clinic=state.clinic, name=resource["name"])
-            if resource.get("status") == "inactive":
-                set_room_active(
-                    actor=state.actor, clinic=state.clinic, room_id=room.pk, active=False
-                )
+            name = str(resource["name"]).strip()
+            room = list_rooms(state.actor, state.clinic).filter(name__iexact=name).first()
+            if room is None:
+                room = add_room(actor=state.actor, clinic=state.clinic, name=name)
+                if resource.get("status") == "inactive":
+                    set_room_active(
+                        actor=state.actor, clinic=state.clinic, room_id=room.pk, active=False
+                    )
             state.made(resource, room.pk)
 
 

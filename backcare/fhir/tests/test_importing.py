@@ -214,6 +214,18 @@ def test_an_imported_practitioner_is_a_new_account_that_cannot_sign_in(world):
     assert licence.verified_at is None  # a licence is checked with its board by each clinic
 
 
+def test_a_room_of_the_same_name_is_the_clinics_own(world):
+    exported = exported_by(world)
+    [location] = [
+        e["resource"] for e in exported["entry"] if e["resource"]["resourceType"] == "Location"
+    ]
+    empty, admin = empty_clinic_admin()
+    own = Room.objects.create(clinic=empty, name=location["name"].upper())
+    new_id = importing.import_bundle(actor=admin, clinic=empty, document=exported)
+    assert list(Room.objects.filter(clinic=empty)) == [own]
+    assert Appointment.objects.filter(patient_id=new_id, room=own).count() == 1
+
+
 def test_a_resource_of_a_kind_we_do_not_import_is_refused(world):
     exported = exported_by(world)
     exported["entry"].append(
@@ -316,15 +328,36 @@ def test_the_import_endpoint_answers_a_bad_bundle_with_a_422_outcome():
     assert garbled.status_code == 400
 
 
-def test_the_import_endpoint_creates_the_patient(world):
-    exported = everything(world.admin, world.patient.pk, now=timezone.now())
-    empty = make_clinic("Empty")
-    admin = make_member(empty, Role.CLINIC_ADMIN)
-    response = client_for(admin).post(
-        reverse("fhir_import_bundle"), exported, content_type="application/json"
+def test_a_round_trip_through_the_endpoints_gives_the_same_resources(world):
+    exported = client_for(world.admin).get(
+        reverse("fhir_patient_everything", args=[world.patient.pk])
+    )
+    empty, admin = empty_clinic_admin()
+    client = client_for(admin)
+    response = client.post(
+        reverse("fhir_import_bundle"), exported.json(), content_type="application/json"
     )
     assert response.status_code == 201
     assert Patient.objects.filter(clinic=empty, pk=response.json()["id"]).exists()
+    again = client.get(reverse("fhir_patient_everything", args=[response.json()["id"]]))
+    assert canonical(again.json()) == canonical(exported.json())
+
+
+def test_precautions_out_of_range_are_refused(world):
+    exported = exported_by(world)
+    [hold] = [
+        e["resource"]
+        for e in exported["entry"]
+        if e["resource"].get("extension")
+        and e["resource"]["resourceType"] == "Flag"
+        and e["resource"]["code"]["coding"][0]["code"] == "clear"
+    ]
+    precautions = json.loads(hold["extension"][0]["valueString"])
+    hold["extension"][0]["valueString"] = json.dumps(precautions | {"max_pressure_level": 9})
+    empty, admin = empty_clinic_admin()
+    with pytest.raises(InvalidInputError, match=f"Flag {hold['id']}: A pressure limit"):
+        importing.import_bundle(actor=admin, clinic=empty, document=exported)
+    assert not Patient.objects.filter(clinic=empty).exists()
 
 
 def test_an_answer_date_without_a_time_zone_is_refused(world):
