@@ -234,7 +234,8 @@ def import_appointment(
     by name or created with the appointment's length. Booking rules about the present (holds,
     licences, working hours, times in the past) are not applied: this is history, or a booking
     the source clinic made. No notice is sent now; reminders of an upcoming one are queued by
-    the usual schedule. Raises `InvalidInputError` for an end not after the start, a therapist
+    the usual schedule, and the clinic's webhooks hear of it as booked (of history, nothing).
+    Raises `InvalidInputError` for an end not after the start, a therapist
     or room not of the clinic, and `SlotTakenError` for a time another appointment holds."""
     patient = find_patient(
         actor, patient_id, roles=ADMIN_ROLES, allow_self=False, action="appointment.import"
@@ -270,6 +271,8 @@ def import_appointment(
             obj=appointment,
             detail={"status": appointment.status},
         )
+        if appointment.status in CHANGEABLE_STATUSES:
+            _tell_webhooks(appointment, WebhookEvent.APPOINTMENT_BOOKED)
         return appointment
 
 
