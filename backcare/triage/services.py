@@ -27,6 +27,7 @@ from backcare.clinical.numbers import months_between
 from backcare.core.audit import record_event
 from backcare.core.errors import InvalidInputError, full_clean_or_invalid
 from backcare.core.jsonable import to_json
+from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 from backcare.triage.models import (
     Clearance,
@@ -734,7 +735,7 @@ def import_safety_record(*, actor: Viewer, patient_id: uuid.UUID, record: Import
 
 
 def _import_screening(
-    actor: Viewer, patient: Any, record: ImportedSafety, screened_at: datetime
+    actor: Viewer, patient: Patient, record: ImportedSafety, screened_at: datetime
 ) -> TriageAssessment:
     known = {rule.id: rule for rule in red_flags.RULES}
     if unknown := [rule_id for rule_id in record.findings if rule_id not in known]:
