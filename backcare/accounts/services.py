@@ -243,6 +243,39 @@ def save_therapist_profile(
         return therapist
 
 
+# Imported therapists get an address under the reserved `.invalid` domain (RFC 2606): no
+# mail reaches it and no one can claim it, so the account cannot sign in or reset a password.
+IMPORTED_EMAIL_DOMAIN = "imported.invalid"
+
+
+def import_therapist(*, actor: Viewer, clinic: Clinic | None, full_name: str) -> Therapist:
+    """A therapist of the clinic for the history of an imported record (clinic admins; others
+    get `NotFoundError`, audited). Always a new account, never an existing person's: a bundle
+    carries a name, not a login, and importing must not give anyone access to this clinic. The
+    account has no usable password and an address no mail reaches, so it cannot sign in; its
+    role counts at once so that the therapist's visits and licences belong to the clinic."""
+    clinic = require_roles(actor, clinic, ADMIN_ROLES, action="therapist.import")
+    name = full_name.strip()
+    if not name or len(name) > 150:
+        raise InvalidInputError("A therapist needs a name of at most 150 characters.")
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=f"therapist-{uuid.uuid4()}@{IMPORTED_EMAIL_DOMAIN}", password=None, full_name=name
+        )
+        membership = Membership.objects.create(
+            clinic=clinic, user=user, role=Role.THERAPIST, accepted_at=timezone.now()
+        )
+        therapist = Therapist.objects.create(user=user)
+        record_event(
+            actor=actor,
+            action="therapist.import",
+            clinic_id=clinic.pk,
+            obj=membership,
+            detail={"therapist": str(therapist.pk)},
+        )
+        return therapist
+
+
 def add_licence(
     *,
     actor: Viewer,

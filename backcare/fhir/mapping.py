@@ -2,6 +2,7 @@
 relations; no queries of their own. Ids are the rows' UUIDs, so a resource keeps its id across
 exports. Codes are LOINC where one exists (pain severity), else BackCare's own code systems."""
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -14,8 +15,8 @@ from backcare.outcomes.models import OutcomeMeasurement
 from backcare.patients.models import Consent, Patient, PatientPreferences
 from backcare.plans.models import TreatmentPlan
 from backcare.scheduling.models import Appointment
-from backcare.triage.models import ReferralLetter, TriageAssessment
-from backcare.triage.queries import HoldState, HoldStatus
+from backcare.triage.models import Clearance, ReferralLetter, TriageAssessment
+from backcare.triage.queries import HoldStatus
 from backcare.visits.models import AppliedTechnique, Visit
 
 Resource = dict[str, Any]
@@ -29,6 +30,7 @@ HOLD_SYSTEM = "urn:backcare:codesystem:hold"
 TECHNIQUE_SYSTEM = "urn:backcare:codesystem:technique"
 MUSCLE_SYSTEM = "urn:backcare:codesystem:muscle"
 FINDING_SYSTEM = "urn:backcare:codesystem:red-flag-rule"
+EXTENSION_BASE = "urn:backcare:extension"
 MUSCLE_LABELS = {m.code: m.label for m in MUSCLES}
 # LOINC codes of the measures that have one (docs/domain.md, FHIR mapping).
 LOINC_CODES: Mapping[str, tuple[str, str]] = {
@@ -315,22 +317,10 @@ def care_plan(plan: TreatmentPlan) -> Resource:
 
 
 def flags(row: Patient, prefs: PatientPreferences | None, hold: HoldStatus) -> list[Resource]:
-    """Precautions staff must see before treating: a booking hold, and each body area the
-    patient asked not to be touched."""
-    found: list[Resource] = []
-    if hold.state != HoldState.CLEAR:
-        found.append(
-            {
-                "resourceType": "Flag",
-                "id": str(uuid.uuid5(row.pk, "hold")),
-                "status": "active",
-                "code": {
-                    "coding": [{"system": HOLD_SYSTEM, "code": hold.state.value}],
-                    "text": hold.reason or "Booking waits.",
-                },
-                "subject": ref("Patient", row.pk),
-            }
-        )
+    """Precautions staff must see before treating: the booking hold (active while booking
+    waits, inactive once the patient may be booked; from the latest screening, whose time is
+    its period's start), and each body area the patient asked not to be touched."""
+    found: list[Resource] = [hold_flag(row.pk, hold)]
     for area in (prefs.avoid_areas if prefs else []) or []:
         found.append(
             {
@@ -344,6 +334,81 @@ def flags(row: Patient, prefs: PatientPreferences | None, hold: HoldStatus) -> l
                 "subject": ref("Patient", row.pk),
             }
         )
+    return found
+
+
+def hold_flag(patient_id: uuid.UUID, hold: HoldStatus) -> Resource:
+    found: Resource = {
+        "resourceType": "Flag",
+        "id": str(uuid.uuid5(patient_id, "hold")),
+        "status": "inactive" if hold.may_book else "active",
+        "code": {
+            "coding": [{"system": HOLD_SYSTEM, "code": hold.state.value}],
+            "text": hold.reason or "May be booked: nothing waits for a clearance.",
+        },
+        "subject": ref("Patient", patient_id),
+    }
+    if hold.assessment is not None:
+        found["period"] = {"start": _instant(hold.assessment.assessed_at)}
+        if precautions := hold.assessment.contraindication_result:
+            # The screening's contraindication result (pressure caps, techniques and regions to
+            # avoid, positions) as our own JSON: the limits treatment keeps come across whole.
+            text = json.dumps(precautions, sort_keys=True, separators=(",", ":"))
+            found["extension"] = _extension("screening-precautions", "valueString", [text])
+    return found
+
+
+def _extension(name: str, value_type: str, values: Iterable[object]) -> list[dict[str, Any]]:
+    return [{"url": f"{EXTENSION_BASE}:{name}", value_type: value} for value in values]
+
+
+def clearance_flags(patient_id: uuid.UUID, hold: HoldStatus) -> list[Resource]:
+    """The answers to the hold that let the patient be booked: each clearance in force (who
+    cleared, when, until when, what it covers and the limits it adds) and staff's override of
+    the latest screening; for clinicians, as the screening's findings are."""
+    found = [_clearance_flag(patient_id, c) for c in hold.clearances]
+    if hold.override is not None:
+        found.append(
+            {
+                "resourceType": "Flag",
+                "id": str(hold.override.pk),
+                "status": "active",
+                "code": {
+                    "coding": [{"system": HOLD_SYSTEM, "code": "override"}],
+                    "text": hold.override.reason,
+                },
+                "subject": ref("Patient", patient_id),
+                "period": {"start": _instant(hold.override.overridden_at)},
+            }
+        )
+    return found
+
+
+def _clearance_flag(patient_id: uuid.UUID, clearance: Clearance) -> Resource:
+    pressure = [clearance.max_pressure_level] if clearance.max_pressure_level else []
+    conditions = [clearance.conditions] if clearance.conditions else []
+    found: Resource = {
+        "resourceType": "Flag",
+        "id": str(clearance.pk),
+        "extension": [
+            *_extension("clearance-clinician", "valueString", [clearance.clinician_name]),
+            *_extension("clearance-clinician-role", "valueString", [clearance.clinician_role]),
+            *_extension("clearance-covers", "valueCode", clearance.covers),
+            *_extension("clearance-restricted-region", "valueCode", clearance.restricted_regions),
+            *_extension("clearance-excluded-technique", "valueCode", clearance.excluded_techniques),
+            *_extension("clearance-max-pressure", "valueInteger", pressure),
+            *_extension("clearance-conditions", "valueString", conditions),
+        ],
+        "status": "active",
+        "code": {
+            "coding": [{"system": HOLD_SYSTEM, "code": "cleared"}],
+            "text": f"Cleared by {clearance.clinician_name} ({clearance.clinician_role})",
+        },
+        "subject": ref("Patient", patient_id),
+        "period": {"start": _day(clearance.cleared_on)},
+    }
+    if clearance.valid_until is not None:
+        found["period"]["end"] = _day(clearance.valid_until)
     return found
 
 

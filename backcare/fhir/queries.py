@@ -56,6 +56,7 @@ def patient_resources(viewer: Viewer, patient_id: uuid.UUID, *, now: datetime) -
         safety = get_safety_summary(viewer, patient_id)
         if safety.assessment is not None:
             found += mapping.conditions(safety.assessment, findings_of(safety.assessment))
+        found += mapping.clearance_flags(patient.pk, hold)
         found += [mapping.service_request(letter) for letter in safety.letters]
     record_event(
         actor=viewer,

@@ -1,18 +1,17 @@
 """Writes of the fhir app: the clinic's bulk export (kick-off and the job that writes NDJSON in
-pages) and the import of a patient's Bundle into an empty clinic."""
+pages). The import of a patient's Bundle is `fhir.importing`."""
 
 import json
 import shutil
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from pydantic import ValidationError
 
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import (
@@ -24,19 +23,15 @@ from backcare.accounts.queries import (
     therapists_after,
 )
 from backcare.core.audit import record_event
-from backcare.core.errors import ConflictError, InvalidInputError
 from backcare.fhir import mapping, tasks
 from backcare.fhir.models import ExportJob, ExportStatus
 from backcare.outcomes.queries import measurements_after
-from backcare.outcomes.services import record_measurement
 from backcare.patients.models import Patient
 from backcare.patients.queries import (
     consents_after,
-    count_patients,
     patients_after,
     patients_with_preferences_after,
 )
-from backcare.patients.services import create_patient
 from backcare.plans.queries import plans_after
 from backcare.scheduling.queries import appointments_after
 from backcare.triage.queries import findings_of, holds_of, letters_after
@@ -68,6 +63,7 @@ def _flags(clinic: Clinic, page: list[Patient]) -> list[Resource]:
     found: list[Resource] = []
     for row in page:
         found += mapping.flags(row, getattr(row, "preferences", None), holds[row.pk])
+        found += mapping.clearance_flags(row.pk, holds[row.pk])
     return found
 
 
@@ -198,107 +194,3 @@ def _write_type(
             written += len(resources)
             after = page[-1].pk
     return written, held
-
-
-# --- Import -------------------------------------------------------------------------------------
-
-SEX = {"female": "female", "male": "male", "other": "intersex", "unknown": "unknown"}
-
-
-def import_bundle(*, actor: Viewer, clinic: Clinic | None, document: Any) -> uuid.UUID:
-    """Create the patient of a Bundle made by `$everything` in an empty clinic (clinic admins
-    only), with the measurements its QuestionnaireResponses hold, scored again by our rules.
-    All or nothing. Returns the new patient's id.
-
-    Raises `InvalidInputError` for a document that is not a valid FHIR Bundle, holds no or
-    several Patients, or answers our rules reject; `ConflictError` when the clinic already has
-    patients; `NotFoundError` (audited) for anyone but the clinic's admins."""
-    clinic = require_roles(actor, clinic, ADMIN_ROLES, action="fhir_import.create")
-    resources = _resources(document)
-    patients = [r for r in resources if r.get("resourceType") == "Patient"]
-    if len(patients) != 1:
-        raise InvalidInputError(f"A bundle holds one Patient; this one holds {len(patients)}.")
-    if count_patients(actor, clinic):
-        raise ConflictError("Import into an empty clinic: this clinic has patients already.")
-    old_ref = f"Patient/{patients[0].get('id', '')}"
-    with transaction.atomic():
-        patient = create_patient(actor=actor, clinic=clinic, **_patient_values(patients[0]))
-        answered = [r for r in resources if r.get("resourceType") == "QuestionnaireResponse"]
-        for response in answered:
-            _import_answers(actor, patient.pk, old_ref, response)
-        record_event(
-            actor=actor,
-            action="fhir_import.create",
-            clinic_id=clinic.pk,
-            patient_id=patient.pk,
-            obj=patient,
-            detail={"resources": len(resources), "measurements": len(answered)},
-        )
-    return patient.pk
-
-
-def _resources(document: Any) -> list[Resource]:
-    from fhir.resources.R4B.bundle import Bundle  # loads ~1 s of models: only when importing
-
-    if not isinstance(document, Mapping) or document.get("resourceType") != "Bundle":
-        raise InvalidInputError('Send a FHIR Bundle (resourceType "Bundle") as JSON.')
-    try:
-        Bundle.model_validate(document)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidInputError(f"The bundle is not valid FHIR: {where}: {first['msg']}") from error
-    except KeyError as error:
-        raise InvalidInputError(f"The bundle names an unknown resource type: {error}.") from error
-    return [dict(e["resource"]) for e in document.get("entry", []) if "resource" in e]
-
-
-def _patient_values(resource: Resource) -> dict[str, Any]:
-    names = resource.get("name") or []
-    official = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
-    usual: dict[str, Any] = next((n for n in names if n.get("use") == "usual"), {})
-    if "birthDate" not in resource or len(resource["birthDate"]) != 10:
-        raise InvalidInputError("The Patient needs a full birthDate (YYYY-MM-DD).")
-    telecom = {t.get("system"): t.get("value", "") for t in resource.get("telecom", [])}
-    address = (resource.get("address") or [{}])[0]
-    lines = [*address.get("line", []), "", ""]
-    return {
-        "given_name": " ".join(official.get("given", [])),
-        "family_name": official.get("family", ""),
-        "preferred_name": " ".join(usual.get("given", [])),
-        "date_of_birth": date.fromisoformat(resource["birthDate"]),
-        "sex": SEX.get(resource.get("gender", "unknown"), "unknown"),
-        "email": telecom.get("email", ""),
-        "phone": telecom.get("phone", ""),
-        "address_line1": lines[0],
-        "address_line2": lines[1],
-        "city": address.get("city", ""),
-        "region": address.get("state", ""),
-        "postal_code": address.get("postalCode", ""),
-        "country": address.get("country", ""),
-    }
-
-
-def _import_answers(actor: Viewer, patient_id: uuid.UUID, old_ref: str, response: Resource) -> None:
-    if (response.get("subject") or {}).get("reference") != old_ref:
-        raise InvalidInputError("Every QuestionnaireResponse must be about the bundle's Patient.")
-    prefix = f"{mapping.INSTRUMENT_SYSTEM}:"
-    questionnaire = str(response.get("questionnaire", ""))
-    if not questionnaire.startswith(prefix) or "authored" not in response:
-        raise InvalidInputError(
-            "A QuestionnaireResponse must name one of our instruments and when it was answered."
-        )
-    try:
-        authored = datetime.fromisoformat(response["authored"])
-    except ValueError as error:
-        raise InvalidInputError("A QuestionnaireResponse has an unreadable date.") from error
-    if authored.tzinfo is None:
-        raise InvalidInputError("A QuestionnaireResponse's date needs its time zone.")
-    record_measurement(
-        actor=actor,
-        patient_id=patient_id,
-        instrument=questionnaire.removeprefix(prefix),
-        answers=mapping.answers_of(response),
-        measured_at=authored,
-        method="paper",
-    )

@@ -29,7 +29,7 @@ from backcare.accounts.context import clinic_context
 from backcare.accounts.models import ApiScope, Clinic, User
 from backcare.accounts.services import authenticate_api_token
 from backcare.core.errors import DomainError, NotFoundError, http_status_for
-from backcare.fhir import queries, services
+from backcare.fhir import importing, queries, services
 from backcare.fhir.models import ExportStatus
 
 FHIR_JSON = "application/fhir+json"
@@ -175,7 +175,7 @@ def import_bundle(request: HttpRequest, who: Caller) -> HttpResponse:
         document = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return outcome(400, "Send the Bundle as JSON.", "structure")
-    patient_id = services.import_bundle(actor=who.user, clinic=who.clinic, document=document)
+    patient_id = importing.import_bundle(actor=who.user, clinic=who.clinic, document=document)
     response = JsonResponse(
         {"resourceType": "Patient", "id": str(patient_id)}, status=201, content_type=FHIR_JSON
     )

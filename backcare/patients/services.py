@@ -7,6 +7,7 @@ values, which may be clinical).
 """
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 from backcare.accounts import services as account_services
 from backcare.accounts.models import Clinic, Role, User
 from backcare.accounts.queries import (
+    ADMIN_ROLES,
     Viewer,
     acting_user,
     deny,
@@ -27,6 +29,7 @@ from backcare.core.errors import ConflictError, InvalidInputError, full_clean_or
 from backcare.patients.models import (
     Consent,
     ConsentMethod,
+    ConsentText,
     Patient,
     PatientPreferences,
 )
@@ -204,6 +207,77 @@ def record_consent(
             detail={"kind": text.kind, "version": text.version, "method": method},
         )
         return consent
+
+
+# The body of an imported consent text: a bundle names the text and its version, not its words.
+IMPORTED_TEXT_BODY = (
+    "Imported with a patient's record: the words of this version are kept by the clinic "
+    "that published it."
+)
+
+
+def import_consent(
+    *,
+    actor: Viewer,
+    patient_id: uuid.UUID,
+    kind: str,
+    title: str,
+    version: int,
+    given_at: datetime,
+    withdrawn_at: datetime | None = None,
+) -> Consent:
+    """Record a consent of an imported record as it was given (and withdrawn), to the text
+    version it names: this clinic's text of that kind and version, or, when it has none, a new
+    one with that title, published when the consent was given (clinic admins; `NotFoundError`,
+    audited, for others). Recorded as on paper, entered by the actor. `InvalidInputError` for an
+    unknown kind, a bad version or title, or a withdrawal before the consent."""
+    patient = find_patient(
+        actor, patient_id, roles=ADMIN_ROLES, allow_self=False, action="consent.import"
+    )
+    if withdrawn_at is not None and withdrawn_at < given_at:
+        raise InvalidInputError("A consent cannot be withdrawn before it was given.")
+    with transaction.atomic():
+        text = _consent_text(patient.clinic_id, kind, title, version, given_at)
+        consent = Consent(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            text=text,
+            method=ConsentMethod.PAPER,
+            given_at=given_at,
+            given_by=acting_user(actor),
+            withdrawn_at=withdrawn_at,
+            withdrawn_by=acting_user(actor) if withdrawn_at else None,
+        )
+        full_clean_or_invalid(consent)
+        consent.save()
+        record_event(
+            actor=actor,
+            action="consent.import",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=consent,
+            detail={"kind": text.kind, "version": text.version},
+        )
+        return consent
+
+
+def _consent_text(
+    clinic_id: uuid.UUID, kind: str, title: str, version: int, published_at: datetime
+) -> ConsentText:
+    found = ConsentText.objects.filter(clinic_id=clinic_id, kind=kind, version=version).first()
+    if found is not None:
+        return found
+    text = ConsentText(
+        clinic_id=clinic_id,
+        kind=kind,
+        version=version,
+        title=title.strip(),
+        body=IMPORTED_TEXT_BODY,
+        published_at=published_at,
+    )
+    full_clean_or_invalid(text)
+    text.save()
+    return text
 
 
 def withdraw_consent(*, actor: Viewer, patient_id: uuid.UUID, consent_id: uuid.UUID) -> Consent:

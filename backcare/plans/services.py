@@ -9,12 +9,13 @@ refused (`clinical.contraindications.check_work`, RULES.md §2).
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from backcare.accounts.models import Technique
-from backcare.accounts.queries import Viewer, acting_user, list_techniques
+from backcare.accounts.queries import ADMIN_ROLES, Viewer, acting_user, list_techniques
 from backcare.clinical import body
 from backcare.clinical.contraindications import Work, WorkProblem, check_work
 from backcare.clinical.errors import ClinicalInputError
@@ -34,7 +35,7 @@ from backcare.plans.models import (
     PlanTechnique,
     TreatmentPlan,
 )
-from backcare.plans.queries import PLAN_ROLES
+from backcare.plans.queries import PLAN_ROLES, active_plan_of
 from backcare.triage.queries import hold_status, limits_from
 
 MAX_GOALS = 5
@@ -110,6 +111,54 @@ def start_plan(
             patient_id=patient.pk,
             obj=plan,
             detail={"ended_plan": str(ended.pk) if ended else "", "goals": len(rows)},
+        )
+    return plan
+
+
+def import_plan(
+    *,
+    actor: Viewer,
+    patient_id: uuid.UUID,
+    focus: str,
+    session_minutes: int,
+    every_weeks: int,
+    sessions_planned: int,
+    started_at: datetime,
+    ended_at: datetime | None = None,
+) -> TreatmentPlan:
+    """Write the plan of an imported record as it was: started at `started_at`, ended at
+    `ended_at` when it has ended (clinic admins; `NotFoundError`, audited, for others). Its
+    techniques, goals and home care stay with the source clinic, which does not send them.
+    `InvalidInputError` for values out of range or an end before the start; `ConflictError`
+    for an active plan when the patient has one already."""
+    patient = find_patient(
+        actor, patient_id, roles=ADMIN_ROLES, allow_self=False, action="plan.import"
+    )
+    if ended_at is not None and ended_at < started_at:
+        raise InvalidInputError("A plan cannot end before it starts.")
+    plan = TreatmentPlan(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        status=PlanStatus.ENDED if ended_at else PlanStatus.ACTIVE,
+        focus=focus.strip(),
+        session_minutes=session_minutes,
+        every_weeks=every_weeks,
+        sessions_planned=sessions_planned,
+        created_by=acting_user(actor),
+        created_at=started_at,
+        ended_at=ended_at,
+    )
+    full_clean_or_invalid(plan, exclude=["home_care"], validate_constraints=False)
+    with transaction.atomic():
+        if plan.status == PlanStatus.ACTIVE and active_plan_of(patient)[0] is not None:
+            raise ConflictError("The patient has an active plan already.")
+        plan.save()
+        record_event(
+            actor=actor,
+            action="plan.import",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=plan,
         )
     return plan
 

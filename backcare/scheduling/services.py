@@ -34,10 +34,12 @@ from backcare.accounts.queries import (
     clinics_where,
     deny,
     get_own_therapist,
+    get_room,
     list_bookable_therapists,
     list_rooms,
     list_techniques,
     require_roles,
+    therapist_at_clinic,
     therapist_bookable_for_system,
 )
 from backcare.clinical.recurrence import FOLLOW_UP_MONTHS, follow_up_dates
@@ -214,6 +216,75 @@ def book_appointment(
         _tell_webhooks(appointment, WebhookEvent.APPOINTMENT_BOOKED)
         _queue_notice(appointment, _booking_notice(appointment))
         return appointment
+
+
+def import_appointment(
+    *,
+    actor: Viewer,
+    patient_id: uuid.UUID,
+    therapist_id: uuid.UUID,
+    service_name: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    status: AppointmentStatus,
+    room_id: uuid.UUID | None = None,
+) -> Appointment:
+    """Write an appointment of an imported record as it was (clinic admins of the patient's
+    clinic; `NotFoundError`, audited, for others): its status and times kept, the service found
+    by name or created with the appointment's length. Booking rules about the present (holds,
+    licences, working hours, times in the past) are not applied: this is history, or a booking
+    the source clinic made. No notice is sent now; reminders of an upcoming one are queued by
+    the usual schedule, and the clinic's webhooks hear of it as booked (of history, nothing).
+    Raises `InvalidInputError` for an end not after the start, a therapist
+    or room not of the clinic, and `SlotTakenError` for a time another appointment holds."""
+    patient = find_patient(
+        actor, patient_id, roles=ADMIN_ROLES, allow_self=False, action="appointment.import"
+    )
+    clinic = patient.clinic
+    therapist = therapist_at_clinic(clinic, therapist_id)
+    if therapist is None:
+        raise InvalidInputError("The appointment's therapist does not work at this clinic.")
+    if room_id is not None:
+        get_room(actor, clinic, room_id)
+    if ends_at <= starts_at:
+        raise InvalidInputError("An appointment must end after it starts.")
+    service = _service_named(clinic, service_name, ends_at - starts_at)
+    end = _aware(ends_at, "ends_at")
+    times = _Times(_aware(starts_at), end, end + timedelta(minutes=service.buffer_minutes))
+    with transaction.atomic():
+        appointment = _insert_appointment(
+            patient=patient,
+            therapist=therapist,
+            service=service,
+            times=times,
+            room_id=room_id,
+            booked_by=actor,
+            status=status,
+        )
+        if appointment is None:
+            raise SlotTakenError(f"{TAKEN} ({_listed(clinic, [times.start])})", [])
+        record_event(
+            actor=actor,
+            action="appointment.import",
+            clinic_id=clinic.pk,
+            patient_id=patient.pk,
+            obj=appointment,
+            detail={"status": appointment.status},
+        )
+        if appointment.status in CHANGEABLE_STATUSES:
+            _tell_webhooks(appointment, WebhookEvent.APPOINTMENT_BOOKED)
+        return appointment
+
+
+def _service_named(clinic: Clinic, name: str, length: timedelta) -> Service:
+    minutes = int(length.total_seconds() // 60)
+    found = Service.objects.filter(clinic=clinic, name=name.strip()).first()
+    if found is not None:
+        return found
+    service = Service(clinic=clinic, name=name.strip(), duration_minutes=minutes)
+    full_clean_or_invalid(service, exclude=["techniques"])
+    service.save()
+    return service
 
 
 def _tell_webhooks(appointment: Appointment, event: WebhookEvent) -> None:

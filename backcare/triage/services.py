@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from backcare.clinical.numbers import months_between
 from backcare.core.audit import record_event
 from backcare.core.errors import InvalidInputError, full_clean_or_invalid
 from backcare.core.jsonable import to_json
+from backcare.patients.models import Patient
 from backcare.patients.queries import SEE_ALL_ROLES, find_patient
 from backcare.triage.models import (
     Clearance,
@@ -644,3 +645,214 @@ def review_screening(*, actor: Viewer, assessment_id: uuid.UUID) -> ScreeningRev
                 obj=assessment,
             )
         return review
+
+
+# --- Import of a patient's record from another clinic -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportedClearance:
+    """A clearance in force at the source clinic, as its bundle describes it."""
+
+    clinician_name: str
+    clinician_role: str
+    cleared_on: date
+    valid_until: date | None
+    covers: tuple[str, ...]
+    restricted_regions: tuple[str, ...] = ()
+    excluded_techniques: tuple[str, ...] = ()
+    max_pressure_level: int | None = None
+    conditions: str = ""
+
+
+@dataclass(frozen=True)
+class ImportedSafety:
+    """The safety state of an imported record: the hold as the source had it, the time and
+    red-flag findings of its latest screening and its contraindication result (as
+    `record_triage` stores it: the limits treatment keeps), the clearances in force, staff's
+    override of that screening, and the referral letters about it (doctor's name, when
+    written)."""
+
+    state: HoldState
+    screened_at: datetime | None = None
+    findings: tuple[str, ...] = ()
+    clearances: tuple[ImportedClearance, ...] = ()
+    override: tuple[str, datetime] | None = None
+    letters: tuple[tuple[str, datetime], ...] = ()
+    precautions: Mapping[str, Any] = field(default_factory=dict)
+
+
+# What an imported screening records as the rules that produced it: the source's result, kept.
+IMPORTED_RULES_VERSION = f"imported: {red_flags.RULES_VERSION}"
+
+
+def import_safety_record(*, actor: Viewer, patient_id: uuid.UUID, record: ImportedSafety) -> None:
+    """Rebuild an imported patient's safety state (clinic admins; `NotFoundError`, audited,
+    for others): one screening at the source's time holding its red-flag findings (the
+    answers stay with the source clinic), the clearances in force answering it (their
+    documents stay there too), the override and the referral letters. The patient must end
+    in the source's hold state: a patient on hold there is on hold here, one cleared stays
+    cleared. `InvalidInputError` when the record cannot give that state (a hold that rests on
+    findings the bundle does not carry), or for an unknown rule, region or technique."""
+    patient = find_patient(
+        actor, patient_id, roles=ADMIN_ROLES, allow_self=False, action="triage.import"
+    )
+    screened_at = record.screened_at
+    if screened_at is None:
+        if record.state != HoldState.NOT_SCREENED or record.findings or record.letters:
+            raise InvalidInputError("A hold, finding or referral needs the screening's time.")
+        return
+    with transaction.atomic():
+        assessment = _import_screening(actor, patient, record, screened_at)
+        for clearance in record.clearances:
+            _import_clearance(actor, assessment, clearance)
+        if record.override is not None:
+            reason, overridden_at = record.override
+            HoldOverride.objects.create(
+                clinic_id=patient.clinic_id,
+                patient=patient,
+                assessment=assessment,
+                reason=reason,
+                overridden_by=acting_user(actor),
+                overridden_at=overridden_at,
+            )
+        for recipient_name, written_at in record.letters:
+            _import_letter(actor, assessment, recipient_name, written_at)
+        state = hold_status(patient).state
+        if state != record.state:
+            raise InvalidInputError(
+                f"The record's hold ({record.state}) cannot be rebuilt from its findings and "
+                f"clearances, which give {state}; clear or resolve it at the source first."
+            )
+        record_event(
+            actor=actor,
+            action="triage.import",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.pk,
+            obj=assessment,
+            detail={"state": state.value, "findings": list(record.findings)},
+        )
+
+
+def _import_screening(
+    actor: Viewer, patient: Patient, record: ImportedSafety, screened_at: datetime
+) -> TriageAssessment:
+    known = {rule.id: rule for rule in red_flags.RULES}
+    if unknown := [rule_id for rule_id in record.findings if rule_id not in known]:
+        raise InvalidInputError(f"Unknown red-flag rule {unknown[0]!r}.")
+    soft = [r for r in record.findings if r.startswith("RF-SOFT-")]
+    levels = [red_flags.Action.PROCEED]
+    for rule_id in record.findings:
+        if rule_id.startswith("RF-SOFT-"):
+            refer = len(soft) >= 2
+            levels.append(
+                red_flags.Action.REFER_BEFORE_MASSAGE
+                if refer
+                else red_flags.Action.PROCEED_WITH_PRECAUTIONS
+            )
+        else:
+            levels.append(known[rule_id].action)
+    action = max(levels, key=lambda a: a.severity)
+    if record.state == HoldState.INCOMPLETE:
+        action = red_flags.Action.INCOMPLETE
+    triage_settings, ci_settings = rule_settings(patient.clinic_id)
+    precautions = _checked_precautions(record.precautions)
+    return TriageAssessment.objects.create(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        assessed_at=screened_at,
+        entered_by=acting_user(actor),
+        method=EntryMethod.PAPER,
+        kind=ScreeningKind.INTAKE,
+        answers={},
+        action=action.value,
+        triggered=list(record.findings),
+        rules_version=IMPORTED_RULES_VERSION,
+        rule_settings=to_json(triage_settings),
+        contraindication_result=to_json(precautions),
+        contraindication_version=IMPORTED_RULES_VERSION,
+        contraindication_settings=to_json(ci_settings),
+    )
+
+
+# What a stored contraindication result holds (`_ci_summary`), with its type.
+_PRECAUTION_TYPES: Mapping[str, type | tuple[type, ...]] = {
+    "massage": (str, type(None)),
+    "medical": (str, type(None)),
+    "clearance_required": list,
+    "max_pressure_level": (int, type(None)),
+    "regional_pressure_caps": list,
+    "excluded_techniques": list,
+    "region_restrictions": list,
+    "positions": list,
+    "conditions": list,
+    "unanswered": list,
+    "assumed": list,
+}
+
+
+def _checked_precautions(given: Mapping[str, Any]) -> dict[str, Any]:
+    """An imported contraindication result, refused unless it has the shape `_ci_summary`
+    writes. Codes are kept as given: an unknown technique or region only adds a limit."""
+    for key, value in given.items():
+        if key not in _PRECAUTION_TYPES or not isinstance(value, _PRECAUTION_TYPES[key]):
+            raise InvalidInputError(f"The screening's precautions hold an unknown {key!r}.")
+    caps = given.get("regional_pressure_caps", [])
+    if not all(isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) for c in caps):
+        raise InvalidInputError("A regional pressure cap of the screening is a region and a level.")
+    cap = given.get("max_pressure_level")
+    levels = [level for _, level in caps] + ([cap] if cap is not None else [])
+    if not all(isinstance(level, int) and 0 <= level <= 5 for level in levels):
+        raise InvalidInputError("A pressure limit of the screening is not a level from 0 to 5.")
+    named = [*given.get("excluded_techniques", []), *given.get("region_restrictions", [])]
+    if not all(isinstance(code, str) for code in named):
+        raise InvalidInputError("The screening's precautions name techniques and regions by code.")
+    return dict(given)
+
+
+def _import_clearance(
+    actor: Viewer, assessment: TriageAssessment, given: ImportedClearance
+) -> Clearance:
+    regions, techniques = list(given.restricted_regions), list(given.excluded_techniques)
+    _check_restrictions(regions, techniques, given.max_pressure_level)
+    clearance = Clearance(
+        clinic_id=assessment.clinic_id,
+        patient_id=assessment.patient_id,
+        assessment=assessment,
+        covers=list(given.covers),
+        clinician_name=given.clinician_name.strip(),
+        clinician_role=given.clinician_role.strip(),
+        cleared_on=given.cleared_on,
+        valid_until=given.valid_until,
+        restricted_regions=sorted(set(regions)),
+        excluded_techniques=sorted(set(techniques)),
+        max_pressure_level=given.max_pressure_level,
+        conditions=given.conditions.strip(),
+        document_name="",
+        document_type="",
+        document_bytes=0,
+        recorded_by=acting_user(actor),
+        recorded_at=assessment.assessed_at,
+    )
+    full_clean_or_invalid(
+        clearance, exclude=["document", "document_name", "document_type", "patient"]
+    )
+    _check_lengths(clearance, conditions=2000)
+    clearance.save()
+    return clearance
+
+
+def _import_letter(
+    actor: Viewer, assessment: TriageAssessment, recipient_name: str, written_at: datetime
+) -> ReferralLetter:
+    letter = ReferralLetter(
+        clinic_id=assessment.clinic_id,
+        patient_id=assessment.patient_id,
+        assessment=assessment,
+        recipient_name=recipient_name.strip(),
+        written_by=acting_user(actor),
+        written_at=written_at,
+    )
+    full_clean_or_invalid(letter, exclude=["patient"])
+    letter.save()
+    return letter

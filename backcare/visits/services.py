@@ -10,6 +10,7 @@ transaction (decision 0011), so a denial's audit event is kept.
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from backcare.accounts.queries import Viewer, acting_user
+from backcare.accounts.queries import ADMIN_ROLES, Viewer, acting_user, clinics_where, deny
 from backcare.clinical import body
 from backcare.clinical.contraindications import (
     TreatmentLimits,
@@ -337,6 +338,90 @@ def add_applied_technique(
                 obj=row,
                 detail={"technique": technique.code, "kinds": [p.kind for p in problems]},
             )
+    return row
+
+
+@dataclass(frozen=True)
+class ImportedTechnique:
+    """A technique applied at an imported visit, as the source clinic recorded it."""
+
+    technique_code: str
+    muscle: str
+    side: str
+    pressure_level: int
+    minutes: int
+
+
+def import_signed_visit(
+    *,
+    actor: Viewer,
+    appointment_id: uuid.UUID,
+    plan_id: uuid.UUID | None,
+    techniques: Sequence[ImportedTechnique],
+) -> Visit:
+    """Write a visit of an imported record: signed in the past by the appointment's therapist
+    (at the appointment's end), with the techniques applied (clinic admins; `NotFoundError`,
+    audited, for others). The note's own text stays with the source clinic, which does not
+    send it; its measurements come across as measurements. Today's limits are not applied to
+    past work. `InvalidInputError` naming the field for an unknown technique, muscle or side
+    or a value out of range; `ConflictError` when the appointment already has a visit."""
+    appointment = get_appointment_for_visit(actor, appointment_id)
+    if appointment.clinic_id not in clinics_where(actor, ADMIN_ROLES):
+        raise deny(
+            actor,
+            action="visit.import",
+            clinic_id=appointment.clinic_id,
+            patient_id=appointment.patient_id,
+            object_type="scheduling.appointment",
+            object_id=str(appointment_id),
+        )
+    if Visit.objects.filter(clinic_id=appointment.clinic_id, appointment=appointment).exists():
+        raise ConflictError("This appointment already has a visit.")
+    therapist_user = appointment.therapist.user
+    with transaction.atomic():
+        visit = Visit.objects.create(
+            clinic_id=appointment.clinic_id,
+            patient_id=appointment.patient_id,
+            appointment=appointment,
+            therapist=appointment.therapist,
+            plan_id=plan_id,
+            status=VisitStatus.SIGNED,
+            opened_by=acting_user(actor),
+        )
+        # Written signed in one insert: a signed note is never updated.
+        note = VisitNote.objects.create(
+            clinic_id=appointment.clinic_id,
+            visit=visit,
+            status=NoteStatus.SIGNED,
+            signed_at=appointment.ends_at,
+            signed_by=therapist_user,
+        )
+        for applied in techniques:
+            _import_technique(note, applied)
+        record_event(
+            actor=actor,
+            action="visit.import",
+            clinic_id=appointment.clinic_id,
+            patient_id=appointment.patient_id,
+            obj=visit,
+            detail={"techniques": len(techniques)},
+        )
+    return visit
+
+
+def _import_technique(note: VisitNote, applied: ImportedTechnique) -> AppliedTechnique:
+    work_regions(applied.muscle, applied.side)
+    row = AppliedTechnique(
+        clinic_id=note.clinic_id,
+        note=note,
+        technique=technique_by_code(applied.technique_code),
+        muscle=applied.muscle,
+        side=applied.side,
+        pressure_level=applied.pressure_level,
+        minutes=applied.minutes,
+    )
+    full_clean_or_invalid(row, exclude=["note", "technique", "acknowledged_by"])
+    row.save()
     return row
 
 

@@ -347,3 +347,22 @@ def test_resaving_a_licence_with_stray_spaces_keeps_its_verification():
     services.update_licence(actor=admin, licence_id=licence.pk, number=f"  {licence.number} ")
     licence.refresh_from_db()
     assert licence.verified_by == admin
+
+
+def test_an_imported_therapist_is_a_new_account_of_the_clinic_that_cannot_sign_in():
+    clinic = make_clinic()
+    admin = make_member(clinic, Role.CLINIC_ADMIN)
+    therapist = services.import_therapist(actor=admin, clinic=clinic, full_name=" Sam Rivers ")
+    user = therapist.user
+    assert (user.full_name, user.has_usable_password()) == ("Sam Rivers", False)
+    assert user.email.endswith(f"@{services.IMPORTED_EMAIL_DOMAIN}")
+    assert Membership.objects.filter(clinic=clinic, user=user, role=Role.THERAPIST).exists()
+    assert AuditEvent.objects.filter(action="therapist.import", clinic_id=clinic.pk).exists()
+
+
+def test_only_the_clinics_admins_import_a_therapist():
+    clinic = make_clinic()
+    desk = make_member(clinic, Role.FRONT_DESK)
+    with pytest.raises(NotFoundError):
+        services.import_therapist(actor=desk, clinic=clinic, full_name="Sam Rivers")
+    assert not User.objects.filter(full_name="Sam Rivers").exists()

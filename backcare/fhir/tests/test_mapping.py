@@ -1,6 +1,8 @@
 """The mapping to FHIR R4: every resource of a patient's record validates with fhir.resources
 (its R4B models; decision 0023) and uses LOINC where a code exists."""
 
+import json
+
 import pytest
 from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
@@ -60,6 +62,12 @@ def test_the_patient_sees_no_screening_findings_or_letters_in_their_own_export(w
     assert "Condition" not in kinds
     assert "ServiceRequest" not in kinds
     assert "Procedure" in kinds
+    hold_codes = [
+        r["code"]["coding"][0]["code"]
+        for r in resources
+        if r["resourceType"] == "Flag" and r["code"]["coding"][0]["system"] == mapping.HOLD_SYSTEM
+    ]
+    assert hold_codes == ["clear"]  # no clearance or override: those are for the clinicians
 
 
 def test_pain_is_coded_with_loinc_and_other_measures_with_our_code_system(world):
@@ -98,3 +106,23 @@ def test_the_area_not_to_touch_is_a_flag(world):
     resources = patient_resources(world.admin, world.patient.pk, now=timezone.now())
     texts = [r["code"]["text"] for r in resources if r["resourceType"] == "Flag"]
     assert "Do not massage: feet" in texts
+
+
+def test_the_hold_is_a_flag_inactive_once_clear_with_its_screenings_time_and_precautions(world):
+    resources = patient_resources(world.admin, world.patient.pk, now=timezone.now())
+    flags = {
+        r["code"]["coding"][0]["code"]: r
+        for r in resources
+        if r["resourceType"] == "Flag" and r["code"]["coding"][0]["system"] == mapping.HOLD_SYSTEM
+    }
+    assert set(flags) == {"clear", "cleared"}
+    hold = flags["clear"]
+    assert hold["status"] == "inactive"
+    [precautions] = hold["extension"]
+    assert json.loads(precautions["valueString"])["max_pressure_level"] == 3
+    cleared = flags["cleared"]
+    assert cleared["period"] == {"start": world.clinic.local_date().isoformat()}
+    assert {
+        "url": f"{mapping.EXTENSION_BASE}:clearance-restricted-region",
+        "valueCode": "leg_left",
+    } in cleared["extension"]

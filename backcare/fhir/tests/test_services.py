@@ -1,147 +1,19 @@
-"""Import of a patient's Bundle into an empty clinic (round trip, all or nothing) and the bulk
-export's flat memory."""
+"""The bulk export's flat memory and its failures (the import is `test_importing`)."""
 
 import json
-from typing import Any
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
 from backcare.accounts.models import Role
-from backcare.core.errors import ConflictError, InvalidInputError, NotFoundError
-from backcare.fhir import mapping, services
+from backcare.fhir import services
 from backcare.fhir.models import ExportJob
 from backcare.fhir.queries import everything
-from backcare.fhir.tests.factories import FhirWorld
-from backcare.outcomes.models import OutcomeMeasurement
-from backcare.patients.models import Patient
+from backcare.triage.queries import HoldState
 from backcare.triage.tests.factories import make_clearance, make_screening
-from conftest import client_for
 from tests.factories import make_clinic, make_member, make_patient
 
 pytestmark = pytest.mark.django_db
-
-IMPORTED = ("Patient", "QuestionnaireResponse", "Observation")
-SERVER_ASSIGNED = {"id", "subject", "derivedFrom", "managingOrganization"}
-
-
-@pytest.fixture
-def world() -> FhirWorld:
-    return FhirWorld()
-
-
-def comparable(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    """The imported kinds of resource, without server-assigned ids and references."""
-    found = [
-        {k: v for k, v in e["resource"].items() if k not in SERVER_ASSIGNED}
-        for e in bundle["entry"]
-        if e["resource"]["resourceType"] in IMPORTED
-    ]
-    return sorted(found, key=lambda r: json.dumps(r, sort_keys=True))
-
-
-def test_a_round_trip_into_an_empty_clinic_gives_the_same_resources(world):
-    exported = everything(world.admin, world.patient.pk, now=timezone.now())
-    empty = make_clinic("Empty")
-    admin = make_member(empty, Role.CLINIC_ADMIN)
-    new_id = services.import_bundle(actor=admin, clinic=empty, document=exported)
-    again = everything(admin, new_id, now=timezone.now())
-    assert new_id != world.patient.pk
-    assert comparable(again) == comparable(exported)
-    assert len(comparable(again)) == 5
-
-
-def test_an_import_into_a_clinic_with_patients_is_refused(world):
-    exported = everything(world.admin, world.patient.pk, now=timezone.now())
-    with pytest.raises(ConflictError):
-        services.import_bundle(actor=world.admin, clinic=world.clinic, document=exported)
-
-
-def test_an_import_is_only_for_the_clinics_admins(world):
-    exported = everything(world.admin, world.patient.pk, now=timezone.now())
-    empty = make_clinic("Empty")
-    with pytest.raises(NotFoundError):
-        services.import_bundle(actor=world.admin, clinic=empty, document=exported)
-
-
-def test_a_bundle_with_bad_answers_writes_nothing(world):
-    exported = everything(world.admin, world.patient.pk, now=timezone.now())
-    [pain] = [
-        e["resource"]
-        for e in exported["entry"]
-        if e["resource"].get("questionnaire", "").endswith(":pain_nrs")
-    ]
-    pain["item"][0]["answer"] = [{"valueInteger": 11}]
-    empty = make_clinic("Empty")
-    admin = make_member(empty, Role.CLINIC_ADMIN)
-    with pytest.raises(InvalidInputError):
-        services.import_bundle(actor=admin, clinic=empty, document=exported)
-    assert not Patient.objects.filter(clinic=empty).exists()
-    assert not OutcomeMeasurement.objects.filter(clinic=empty).exists()
-
-
-@pytest.mark.parametrize(
-    ("document", "message"),
-    [
-        ([], "Send a FHIR Bundle"),
-        ({"resourceType": "Bundle"}, "not valid FHIR: type"),
-        ({"resourceType": "Bundle", "type": "collection"}, "holds 0"),
-        (
-            {
-                "resourceType": "Bundle",
-                "type": "collection",
-                "entry": [{"resource": {"resourceType": "Patient", "birthDate": "soon"}}],
-            },
-            "birthDate",
-        ),
-        (
-            {
-                "resourceType": "Bundle",
-                "type": "collection",
-                "entry": [{"resource": {"resourceType": "Nonsense"}}],
-            },
-            "unknown resource type",
-        ),
-        (
-            {
-                "resourceType": "Bundle",
-                "type": "collection",
-                "entry": [{"resource": {"resourceType": "Patient", "id": "p"}}],
-            },
-            "full birthDate",
-        ),
-    ],
-)
-def test_a_bad_bundle_is_refused_with_a_message(document, message):
-    empty = make_clinic("Empty")
-    admin = make_member(empty, Role.CLINIC_ADMIN)
-    with pytest.raises(InvalidInputError, match=message):
-        services.import_bundle(actor=admin, clinic=empty, document=document)
-
-
-def test_the_import_endpoint_answers_a_bad_bundle_with_a_422_outcome():
-    empty = make_clinic("Empty")
-    admin = make_member(empty, Role.CLINIC_ADMIN)
-    client = client_for(admin)
-    url = reverse("fhir_import_bundle")
-    response = client.post(url, {"resourceType": "Bundle"}, content_type="application/json")
-    assert response.status_code == 422
-    assert response.json()["resourceType"] == "OperationOutcome"
-    garbled = client.post(url, "{not json", content_type="application/json")
-    assert garbled.status_code == 400
-
-
-def test_the_import_endpoint_creates_the_patient(world):
-    exported = everything(world.admin, world.patient.pk, now=timezone.now())
-    empty = make_clinic("Empty")
-    admin = make_member(empty, Role.CLINIC_ADMIN)
-    response = client_for(admin).post(
-        reverse("fhir_import_bundle"), exported, content_type="application/json"
-    )
-    assert response.status_code == 201
-    assert Patient.objects.filter(clinic=empty, pk=response.json()["id"]).exists()
-
 
 # --- Bulk export memory -------------------------------------------------------------------------
 
@@ -190,11 +62,16 @@ def test_bulk_flags_and_conditions_match_each_patients_own_across_pages():
     ]
     assert sorted(bulk, key=json.dumps) == sorted(own, key=json.dumps)
     holds = {
-        r["subject"]["reference"]: r["code"]["coding"][0]["code"]
+        r["subject"]["reference"]: (r["code"]["coding"][0]["code"], r["status"])
         for r in bulk
-        if r["resourceType"] == "Flag"
+        if r["code"]["coding"][0]["code"] in set(HoldState)  # not the clearances' Flags
     }
-    assert holds == {f"Patient/{held.pk}": "on_hold", f"Patient/{unscreened.pk}": "not_screened"}
+    assert holds == {
+        f"Patient/{held.pk}": ("on_hold", "active"),
+        f"Patient/{cleared.pk}": ("clear", "inactive"),
+        f"Patient/{unscreened.pk}": ("not_screened", "active"),
+        f"Patient/{clear.pk}": ("clear", "inactive"),
+    }
 
 
 def test_a_failing_export_is_marked_failed_with_its_reason(monkeypatch):
@@ -212,26 +89,3 @@ def test_a_failing_export_is_marked_failed_with_its_reason(monkeypatch):
         services.run_export(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.error, job.counts) == ("failed", "disk full", {"Organization": 1})
-
-
-def test_an_answer_date_without_a_time_zone_is_refused(world):
-    exported = everything(world.admin, world.patient.pk, now=timezone.now())
-    for entry in exported["entry"]:
-        if entry["resource"]["resourceType"] == "QuestionnaireResponse":
-            entry["resource"]["authored"] = "2026-01-05"  # valid FHIR, but no instant
-    empty = make_clinic("Empty")
-    admin = make_member(empty, Role.CLINIC_ADMIN)
-    with pytest.raises(InvalidInputError, match="time zone"):
-        services.import_bundle(actor=admin, clinic=empty, document=exported)
-
-
-def test_a_questionnaire_response_of_an_unknown_instrument_is_refused(world):
-    exported = everything(world.admin, world.patient.pk, now=timezone.now())
-    for entry in exported["entry"]:
-        if entry["resource"]["resourceType"] == "QuestionnaireResponse":
-            entry["resource"]["questionnaire"] = f"{mapping.INSTRUMENT_SYSTEM}:nonsense"
-    empty = make_clinic("Empty")
-    admin = make_member(empty, Role.CLINIC_ADMIN)
-    with pytest.raises(InvalidInputError):
-        services.import_bundle(actor=admin, clinic=empty, document=exported)
-    assert not Patient.objects.filter(clinic=empty).exists()

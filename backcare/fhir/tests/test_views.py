@@ -94,7 +94,7 @@ def test_bulk_export_kicks_off_then_reports_a_manifest_whose_files_download_and_
         "Observation": 2,
         "Consent": 1,
         "CarePlan": 1,
-        "Flag": 1,
+        "Flag": 3,  # the hold (inactive: cleared), an area not to touch, the clearance
         "Condition": 1,
         "ServiceRequest": 1,
     }

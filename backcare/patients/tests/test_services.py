@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from backcare.accounts.models import Membership, Role
 from backcare.core.errors import InvalidInputError, NotFoundError
@@ -81,3 +84,47 @@ def test_invite_to_portal_needs_an_email_address():
         services.invite_to_portal(
             actor=make_member(clinic, Role.FRONT_DESK), patient_id=patient.pk, site_url="x"
         )
+
+
+def test_an_imported_consent_uses_the_clinics_text_of_that_version_or_makes_it():
+    clinic = make_clinic()
+    admin = make_member(clinic, Role.CLINIC_ADMIN)
+    patient = make_patient(clinic)
+    own = make_consent_text(clinic, version=2)
+    given = timezone.now() - timedelta(days=40)
+    kept = services.import_consent(
+        actor=admin,
+        patient_id=patient.pk,
+        kind="treatment",
+        title="Other",
+        version=2,
+        given_at=given,
+        withdrawn_at=given + timedelta(days=1),
+    )
+    made = services.import_consent(
+        actor=admin,
+        patient_id=patient.pk,
+        kind="privacy",
+        title="Privacy",
+        version=4,
+        given_at=given,
+    )
+    assert kept.text == own
+    assert (kept.given_at, kept.withdrawn_by, kept.method) == (given, admin, "paper")
+    assert (made.text.title, made.text.version, made.text.published_at) == ("Privacy", 4, given)
+
+
+def test_only_the_clinics_admins_import_a_consent():
+    clinic = make_clinic()
+    desk = make_member(clinic, Role.FRONT_DESK)
+    patient = make_patient(clinic)
+    with pytest.raises(NotFoundError):
+        services.import_consent(
+            actor=desk,
+            patient_id=patient.pk,
+            kind="treatment",
+            title="T",
+            version=1,
+            given_at=timezone.now(),
+        )
+    assert not Consent.objects.filter(patient=patient).exists()

@@ -2,7 +2,10 @@
 screening's limits (pressure cap and regions refused, an excluded technique only with an
 acknowledged reason, audited), and who may plan."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from backcare.accounts.models import Role
 from backcare.core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -170,3 +173,44 @@ def test_another_patients_plan_is_not_found_for_a_patient_user(world):
     plan = make_plan(world.therapist, world.patient)
     with pytest.raises(NotFoundError):
         services.end_plan(actor=user, plan_id=plan.pk)
+
+
+def test_an_imported_plan_keeps_its_course_and_dates(world):
+    admin = make_member(world.clinic, Role.CLINIC_ADMIN)
+    started = timezone.now() - timedelta(days=90)
+    ended = started + timedelta(days=60)
+    plan = services.import_plan(
+        actor=admin,
+        patient_id=world.patient.pk,
+        focus="Neck",
+        session_minutes=30,
+        every_weeks=2,
+        sessions_planned=6,
+        started_at=started,
+        ended_at=ended,
+    )
+    assert (plan.status, plan.created_at, plan.ended_at) == (PlanStatus.ENDED, started, ended)
+    with pytest.raises(InvalidInputError, match="end before it starts"):
+        services.import_plan(
+            actor=admin,
+            patient_id=world.patient.pk,
+            focus="",
+            session_minutes=30,
+            every_weeks=1,
+            sessions_planned=6,
+            started_at=ended,
+            ended_at=started,
+        )
+
+
+def test_only_the_clinics_admins_import_a_plan(world):
+    with pytest.raises(NotFoundError):
+        services.import_plan(
+            actor=world.therapist,
+            patient_id=world.patient.pk,
+            focus="",
+            session_minutes=30,
+            every_weeks=1,
+            sessions_planned=6,
+            started_at=timezone.now(),
+        )

@@ -1,12 +1,16 @@
 """Booking, moving, approving and cancelling tell the clinic's webhooks in the same transaction
-(ids only), and nothing when no endpoint wants the event or the change is refused."""
+(ids only), and nothing when no endpoint wants the event or the change is refused; an imported
+appointment is heard of only when it is still ahead."""
+
+from datetime import timedelta
 
 import pytest
 
 from backcare.accounts.models import Role
+from backcare.core.errors import NotFoundError
 from backcare.core.models import WebhookDelivery, WebhookEvent
 from backcare.scheduling import services
-from backcare.scheduling.models import SchedulingSettings
+from backcare.scheduling.models import AppointmentStatus, Notification, SchedulingSettings, Service
 from backcare.scheduling.services import SlotTakenError
 from backcare.scheduling.tests.test_services import World
 from backcare.triage.tests.factories import make_screening
@@ -94,3 +98,59 @@ def test_approving_a_requested_booking_writes_an_appointment_changed_event(world
     admin = make_member(world.clinic, Role.CLINIC_ADMIN)
     services.approve_appointment(actor=admin, appointment_id=requested.pk)
     assert _events() == [("appointment.changed", _ids(requested))]
+
+
+def test_an_imported_appointment_keeps_its_status_and_only_an_upcoming_one_is_heard_of(world):
+    make_webhook_endpoint(world.clinic)
+    admin = make_member(world.clinic, Role.CLINIC_ADMIN)
+    last_week = world.at(10, days=-14)
+    past = services.import_appointment(
+        actor=admin,
+        patient_id=world.patient.pk,
+        therapist_id=world.therapist.pk,
+        service_name="Back massage 60",
+        starts_at=last_week,
+        ends_at=last_week + timedelta(minutes=45),
+        status=AppointmentStatus.COMPLETED,
+    )
+    upcoming = services.import_appointment(
+        actor=admin,
+        patient_id=world.patient.pk,
+        therapist_id=world.therapist.pk,
+        service_name="Hot stones",
+        starts_at=world.at(10),
+        ends_at=world.at(11, 30),
+        status=AppointmentStatus.BOOKED,
+    )
+    assert (past.status, past.ends_at - past.starts_at) == ("completed", timedelta(minutes=45))
+    assert Service.objects.get(clinic=world.clinic, name="Hot stones").duration_minutes == 90
+    assert _events() == [("appointment.booked", _ids(upcoming))]
+    assert not Notification.objects.filter(clinic=world.clinic).exists()
+
+
+def test_an_imported_appointment_may_not_take_a_held_time(world):
+    admin = make_member(world.clinic, Role.CLINIC_ADMIN)
+    world.book(world.at(10))
+    with pytest.raises(SlotTakenError):
+        services.import_appointment(
+            actor=admin,
+            patient_id=world.other_patient.pk,
+            therapist_id=world.therapist.pk,
+            service_name="Back massage 60",
+            starts_at=world.at(10, 30),
+            ends_at=world.at(11, 30),
+            status=AppointmentStatus.BOOKED,
+        )
+
+
+def test_only_the_clinics_admins_import_an_appointment(world):
+    with pytest.raises(NotFoundError):
+        services.import_appointment(
+            actor=world.desk,
+            patient_id=world.patient.pk,
+            therapist_id=world.therapist.pk,
+            service_name="Back massage 60",
+            starts_at=world.at(10),
+            ends_at=world.at(11),
+            status=AppointmentStatus.BOOKED,
+        )

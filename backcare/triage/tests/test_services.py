@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from backcare.accounts.models import Role
 from backcare.clinical.red_flags import BOOLEAN_ITEMS, RULES_VERSION
@@ -425,3 +426,84 @@ def test_reviewing_a_screening_twice_keeps_the_first_review(setup):
     assert first == second
     assert second.reviewed_by == therapist
     assert AuditEvent.objects.filter(action="triage.review").count() == 1
+
+
+def _import_admin(clinic):
+    return make_member(clinic, Role.CLINIC_ADMIN)
+
+
+def test_an_imported_finding_holds_the_patient_until_cleared(setup):
+    clinic, _, patient = setup
+    admin = _import_admin(clinic)
+    when = timezone.now() - timedelta(days=5)
+    services.import_safety_record(
+        actor=admin,
+        patient_id=patient.pk,
+        record=services.ImportedSafety(
+            state=queries.HoldState.ON_HOLD,
+            screened_at=when,
+            findings=("RF-MAL-3",),
+            letters=(("Dr Lee", when),),
+        ),
+    )
+    hold = queries.hold_status(patient)
+    assert hold.state == queries.HoldState.ON_HOLD
+    assert [need.code for need in hold.waiting_for] == ["RF-MAL-3"]
+    [screening] = TriageAssessment.objects.filter(patient=patient)
+    assert screening.rules_version == services.IMPORTED_RULES_VERSION
+    [letter] = ReferralLetter.objects.filter(patient=patient)
+    assert (letter.recipient_name, letter.written_at, letter.assessment) == (
+        "Dr Lee",
+        when,
+        screening,
+    )
+
+
+def test_an_imported_clearance_answers_the_imported_finding(setup):
+    clinic, _, patient = setup
+    cleared = services.ImportedClearance(
+        clinician_name="Dr Ada",
+        clinician_role="GP",
+        cleared_on=clinic.local_date(),
+        valid_until=None,
+        covers=("RF-MAL-3",),
+        max_pressure_level=2,
+    )
+    services.import_safety_record(
+        actor=_import_admin(clinic),
+        patient_id=patient.pk,
+        record=services.ImportedSafety(
+            state=queries.HoldState.CLEAR,
+            screened_at=timezone.now() - timedelta(days=5),
+            findings=("RF-MAL-3",),
+            clearances=(cleared,),
+        ),
+    )
+    hold = queries.hold_status(patient)
+    assert hold.state == queries.HoldState.CLEAR
+    assert queries.limits_from(hold).max_pressure_level == 2
+
+
+def test_an_imported_state_the_record_cannot_give_is_refused_and_nothing_kept(setup):
+    clinic, _, patient = setup
+    with pytest.raises(InvalidInputError, match="cannot be rebuilt"):
+        services.import_safety_record(
+            actor=_import_admin(clinic),
+            patient_id=patient.pk,
+            record=services.ImportedSafety(
+                state=queries.HoldState.CLEAR,
+                screened_at=timezone.now() - timedelta(days=5),
+                findings=("RF-MAL-3",),
+            ),
+        )
+    assert not TriageAssessment.objects.filter(patient=patient).exists()
+
+
+def test_only_the_clinics_admins_import_a_safety_record(setup):
+    _, therapist, patient = setup
+    with pytest.raises(NotFoundError):
+        services.import_safety_record(
+            actor=therapist,
+            patient_id=patient.pk,
+            record=services.ImportedSafety(state=queries.HoldState.NOT_SCREENED),
+        )

@@ -565,3 +565,51 @@ def test_a_note_entered_in_error_withdraws_every_measurement_it_recorded(world):
     assert _pain_in_force(world) == []
     assert not OutcomeMeasurement.objects.filter(withdrawn_at__isnull=True).exists()
     assert OutcomeMeasurement.objects.count() == 4  # kept, never deleted
+
+
+def _imported_technique(**changes: Any) -> services.ImportedTechnique:
+    values: dict[str, Any] = {
+        "technique_code": "swedish",
+        "muscle": "erector_spinae",
+        "side": "left",
+        "pressure_level": 2,
+        "minutes": 15,
+    } | changes
+    return services.ImportedTechnique(**values)
+
+
+def test_an_imported_visit_is_signed_by_its_therapist_at_the_appointments_end(world):
+    past = make_appointment(world, starts_at=timezone.now() - timedelta(days=3))
+    visit = services.import_signed_visit(
+        actor=world.admin,
+        appointment_id=past.pk,
+        plan_id=world.plan.pk,
+        techniques=[_imported_technique()],
+    )
+    note = VisitNote.objects.get(visit=visit)
+    assert (visit.status, note.status) == (VisitStatus.SIGNED, NoteStatus.SIGNED)
+    assert (note.signed_by, note.signed_at) == (world.user, past.ends_at)
+    [applied] = AppliedTechnique.objects.filter(note=note)
+    assert (applied.technique.code, applied.minutes) == ("swedish", 15)
+    assert _events("visit.import") == 1
+
+
+def test_an_imported_visit_with_an_unknown_muscle_writes_nothing(world):
+    past = make_appointment(world, starts_at=timezone.now() - timedelta(days=3))
+    with pytest.raises(InvalidInputError, match="muscle"):
+        services.import_signed_visit(
+            actor=world.admin,
+            appointment_id=past.pk,
+            plan_id=None,
+            techniques=[_imported_technique(muscle="wing")],
+        )
+    assert not Visit.objects.filter(appointment=past).exists()
+
+
+def test_the_appointments_therapist_may_not_import_a_visit(world):
+    past = make_appointment(world, starts_at=timezone.now() - timedelta(days=3))
+    with pytest.raises(NotFoundError):
+        services.import_signed_visit(
+            actor=world.user, appointment_id=past.pk, plan_id=None, techniques=[]
+        )
+    assert _events("visit.import", "denied") == 1
