@@ -1188,11 +1188,12 @@ def _reminder_rows(
         "last_error": Value(""),
     }
     # A KeyError here means Notification gained a column this statement must fill.
-    names = [f"row_{field.column}" for field in Notification._meta.concrete_fields]
-    values = {
-        f"row_{field.column}": columns[field.column] for field in Notification._meta.concrete_fields
-    }
-    return due.annotate(**values).values_list(*names)
+    values = {f"row_{column}": columns[column] for column in _table_columns(Notification)}
+    return due.annotate(**values).values_list(*values)
+
+
+def _table_columns(model: type[Notification]) -> list[str]:
+    return [field.column for field in model._meta.concrete_fields if field.column]
 
 
 def _insert_ignoring_conflicts(model: type[Notification], rows: QuerySet[Any, Any]) -> int:
@@ -1201,7 +1202,7 @@ def _insert_ignoring_conflicts(model: type[Notification], rows: QuerySet[Any, An
     connection = connections[rows.db]
     quote = connection.ops.quote_name
     select, params = rows.query.get_compiler(connection=connection).as_sql()
-    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    columns = ", ".join(quote(column) for column in _table_columns(model))
     # Names quoted from the model, values bound as the ORM compiled them. "WHERE 1 = 1":
     # SQLite's parser needs a WHERE before ON CONFLICT in INSERT ... SELECT.
     sql = (
