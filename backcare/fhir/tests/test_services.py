@@ -5,6 +5,8 @@ import json
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -201,3 +203,47 @@ def test_a_questionnaire_response_of_an_unknown_instrument_is_refused(world):
     with pytest.raises(InvalidInputError):
         services.import_bundle(actor=admin, clinic=empty, document=exported)
     assert not Patient.objects.filter(clinic=empty).exists()
+
+
+# --- Bulk export speed: keyset pages on an index, no query per row ------------------------------
+
+
+def _pages_of_each_type(world: FhirWorld, limit: int) -> dict[str, tuple[int, int, list]]:
+    """For each exported type: the queries of reading its second page of `limit` rows (after
+    the first page's last id), the queries of mapping that page, and the page."""
+    found = {}
+    for name, pager, to_resource in services.EXPORT_TYPES:
+        first = pager(world.clinic, None, limit=limit)
+        after = first[-1].pk if first else None
+        with CaptureQueriesContext(connection) as reading:
+            page = pager(world.clinic, after, limit=limit)
+        with CaptureQueriesContext(connection) as mapping_rows:
+            for row in page:
+                to_resource(row)
+        found[name] = (len(reading), len(mapping_rows), page)
+    return found
+
+
+def test_an_export_page_takes_the_same_queries_and_its_rows_none_whatever_the_clinics_size(
+    world,
+):
+    world.grow(2)
+    small = _pages_of_each_type(world, limit=2)
+    world.grow(6)
+    large = _pages_of_each_type(world, limit=2)
+    for name, (reading, mapping_rows, _) in large.items():
+        assert mapping_rows == 0, name
+        assert reading == small[name][0], name
+    grown = ("Encounter", "Procedure", "QuestionnaireResponse", "Observation", "Appointment")
+    assert all(len(large[name][2]) == 2 for name in grown)
+
+
+def test_every_clinic_table_the_export_pages_through_has_an_index_on_clinic_and_id(world):
+    # A keyset page (`clinic_id = ? AND id > ? ORDER BY id`) without it scans the primary key
+    # across every clinic's rows, or sorts the clinic's rows again for each page.
+    first_rows = [pager(world.clinic, None, limit=1) for _, pager, _ in services.EXPORT_TYPES]
+    paged = {type(page[0]) for page in first_rows if page and hasattr(page[0], "clinic_id")}
+    assert len(paged) >= 7
+    for model in paged:
+        indexed = [list(index.fields) for index in model._meta.indexes]
+        assert ["clinic", "id"] in indexed, model.__name__
