@@ -345,12 +345,17 @@ def get_week_availability(
         patient_id=patient_id,
     )
     until = bookable_until(viewer, clinic, [pk for pk, found in starts.items() if found])
+    # The clinic's midnight after each last day: an instant to compare, not a date per start.
+    zone = clinic.zone
+    ends = {
+        pk: datetime.combine(day + timedelta(days=1), time(0), zone) for pk, day in until.items()
+    }
     return [
         (start, therapist)
         for therapist in therapists
-        if therapist.pk in until
+        if therapist.pk in ends
         for start in starts[therapist.pk]
-        if clinic.local_date(start) <= until[therapist.pk]
+        if start < ends[therapist.pk]
     ]
 
 

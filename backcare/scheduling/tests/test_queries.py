@@ -159,9 +159,12 @@ def test_week_availability_takes_the_same_queries_for_two_and_six_therapists(wor
     assert just_one == two == six == 2 + 3
 
 
-def test_week_availability_leaves_out_the_days_after_a_licence_lapses(world):
+@pytest.mark.parametrize("zone", ["Europe/London", "Pacific/Auckland", "America/Los_Angeles"])
+def test_week_availability_leaves_out_the_days_after_a_licence_lapses(db, zone):
+    # Far from UTC, a clinic's working day straddles two UTC dates: the lapse is by local day.
     from backcare.scheduling.queries import get_week_availability
 
+    world = World(time_zone=zone)
     days_to_wednesday = (world.monday - world.clinic.local_date()).days + 2
     lapsing = make_therapist(world.clinic, expires_in_days=days_to_wednesday)
     WorkingHours.objects.create(
