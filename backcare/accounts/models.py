@@ -148,6 +148,7 @@ class Room(ClinicScopedModel):
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["clinic", "id"], name="room_clinic_pk")]
         constraints = [
             models.UniqueConstraint(fields=["clinic", "name"], name="room_name_unique_in_clinic")
         ]

@@ -59,7 +59,8 @@ class OutcomeMeasurement(ClinicScopedModel):
             models.Index(
                 fields=["clinic", "patient", "instrument", "measured_at"],
                 name="measurement_patient",
-            )
+            ),
+            models.Index(fields=["clinic", "id"], name="measurement_clinic_pk"),
         ]
 
     def __str__(self) -> str:

@@ -69,6 +69,7 @@ class Patient(ClinicScopedModel):
             ),
             models.Index(fields=["clinic", "user"], name="patient_clinic_user"),
             models.Index(fields=["clinic", "referred_by"], name="patient_clinic_referrer"),
+            models.Index(fields=["clinic", "id"], name="patient_clinic_pk"),
         ]
 
     def __str__(self) -> str:
@@ -198,7 +199,10 @@ class Consent(ClinicScopedModel):
 
     class Meta:
         ordering = ["-given_at"]
-        indexes = [models.Index(fields=["clinic", "patient", "given_at"], name="consent_patient")]
+        indexes = [
+            models.Index(fields=["clinic", "patient", "given_at"], name="consent_patient"),
+            models.Index(fields=["clinic", "id"], name="consent_clinic_pk"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["clinic", "patient", "text"],

@@ -76,7 +76,10 @@ class TreatmentPlan(ClinicScopedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["clinic", "patient", "status"], name="plan_patient")]
+        indexes = [
+            models.Index(fields=["clinic", "patient", "status"], name="plan_patient"),
+            models.Index(fields=["clinic", "id"], name="plan_clinic_pk"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["clinic", "patient"],

@@ -203,6 +203,7 @@ class Appointment(ClinicScopedModel):
                 fields=["clinic", "patient", "starts_at"], name="appointment_patient_time"
             ),
             models.Index(fields=["clinic", "starts_at"], name="appointment_clinic_time"),
+            models.Index(fields=["clinic", "id"], name="appointment_clinic_pk"),
         ]
         constraints = [
             models.CheckConstraint(

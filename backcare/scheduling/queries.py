@@ -13,6 +13,7 @@ from backcare.accounts.queries import (
     ADMIN_ROLES,
     CLINIC_STAFF_ROLES,
     Viewer,
+    bookable_until,
     clinics_where,
     deny,
     list_bookable_therapists,
@@ -321,18 +322,19 @@ def get_week_availability(
     last_day: date,
     now: datetime,
     patient_id: uuid.UUID | None = None,
+    listed_services: Collection[Service] = (),
 ) -> list[tuple[datetime, Therapist]]:
     """Free starts with each of `therapists` between two days, as `get_availability`, in a fixed
-    number of queries whatever the number of therapists (issue 10): the service, who stays
-    bookable to the last day, and working hours, time off and busy times for all of them at once.
-    The days after a therapist's licence lapses within the range are left out: a licence only
-    expires, so only those not bookable on the last day are checked day by day (one query a day
-    for all of them)."""
+    number of queries whatever the number of therapists or days (issue 10): the service, the
+    last day each stays bookable, and working hours, time off and busy times for all of them at
+    once. The days after a therapist's licence lapses within the range are left out.
+    `listed_services`: the clinic's services the caller already listed for the viewer
+    (`list_services`), so that the service is not read again."""
     require_roles(viewer, clinic, list(Role), action="availability.view")
-    service = service_of(clinic.pk, service_id)
+    service = next((s for s in listed_services if s.pk == service_id), None)
+    service = service or service_of(clinic.pk, service_id)
     if service is None:
         return []
-    to_the_end = {t.pk for t in list_bookable_therapists(viewer, clinic, on=last_day)}
     starts = free_starts_of(
         clinic,
         therapist_ids=[therapist.pk for therapist in therapists],
@@ -342,13 +344,18 @@ def get_week_availability(
         not_before=now,
         patient_id=patient_id,
     )
-    lapsing = {pk for pk, found in starts.items() if found and pk not in to_the_end}
-    days = _bookable_days_of(viewer, clinic, lapsing, first_day, last_day)
+    until = bookable_until(viewer, clinic, [pk for pk, found in starts.items() if found])
+    # The clinic's midnight after each last day: an instant to compare, not a date per start.
+    zone = clinic.zone
+    ends = {
+        pk: datetime.combine(day + timedelta(days=1), time(0), zone) for pk, day in until.items()
+    }
     return [
         (start, therapist)
         for therapist in therapists
+        if therapist.pk in ends
         for start in starts[therapist.pk]
-        if therapist.pk not in lapsing or clinic.local_date(start) in days[therapist.pk]
+        if start < ends[therapist.pk]
     ]
 
 
@@ -687,32 +694,10 @@ def _move_starts(
 def _bookable_days(
     viewer: Viewer, clinic: Clinic, therapist_id: uuid.UUID, first_day: date, last_day: date
 ) -> set[date]:
-    """The days from `first_day` to `last_day` on which the therapist may be booked. A licence
-    bookable on a day is bookable on every day before it (it only expires), so one query
-    settles a week unless the licence ends during it."""
-    span = _days(first_day, last_day)
-    if list_bookable_therapists(viewer, clinic, on=last_day).filter(pk=therapist_id).exists():
-        return set(span)
-    return _bookable_days_of(viewer, clinic, {therapist_id}, first_day, last_day)[therapist_id]
-
-
-def _bookable_days_of(
-    viewer: Viewer,
-    clinic: Clinic,
-    therapist_ids: Collection[uuid.UUID],
-    first_day: date,
-    last_day: date,
-) -> dict[uuid.UUID, set[date]]:
-    """For therapists not bookable on `last_day`, the days before it on which each may be
-    booked: one query a day for all of them (none when there are none)."""
-    days: dict[uuid.UUID, set[date]] = {pk: set() for pk in therapist_ids}
-    if not days:
-        return days
-    for day in _days(first_day, last_day)[:-1]:
-        bookable = list_bookable_therapists(viewer, clinic, on=day).filter(pk__in=list(days))
-        for pk in bookable.values_list("pk", flat=True):
-            days[pk].add(day)
-    return days
+    """The days from `first_day` to `last_day` on which the therapist may be booked (one
+    query: the last day their licence allows)."""
+    until = bookable_until(viewer, clinic, [therapist_id]).get(therapist_id)
+    return {day for day in _days(first_day, last_day) if until is not None and day <= until}
 
 
 def _days(first_day: date, last_day: date) -> list[date]:

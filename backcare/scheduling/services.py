@@ -16,12 +16,25 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import IntegrityError, OperationalError, connections, transaction
+from django.db.models import (
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    UUIDField,
+    Value,
+)
+from django.db.models.functions import UUID4, Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -1102,7 +1115,6 @@ def cancel_appointment(
 
 NOTICE_ATTEMPTS = 5
 DELIVERY_BATCH = 200
-REMINDER_BATCH = 1000
 
 
 def _queue_notice(
@@ -1154,6 +1166,10 @@ def enqueue_due_reminders(*, now: datetime | None = None) -> int:
     clinic's `reminder_hours_before`, 24 by default; 0 sends none) has come and which has none
     yet for its current time. Returns how many it wrote.
 
+    The database writes them in one `INSERT ... SELECT ... ON CONFLICT DO NOTHING` from the
+    due appointments (no Python object per row): an email reminder for each, and a text
+    message too where the clinic turned them on.
+
     Safe to run at any moment, repeatedly, in parallel: the outbox key (appointment, kind,
     channel, time) admits one row, and appointments that have one are not read again. An
     appointment moved later gets a reminder for its new time; the old one is skipped at sending.
@@ -1165,51 +1181,146 @@ def enqueue_due_reminders(*, now: datetime | None = None) -> int:
             "clinic_id", "reminder_hours_before", "sms_enabled"
         )
     }
-    default = SchedulingSettings()
-    longest = max(
-        [default.reminder_hours_before, *(r.reminder_hours_before for r in rules.values())]
-    )
+    due = _due_for_reminder(moment, rules)
+    rows = _reminder_rows(due, NotificationChannel.EMAIL, moment)
+    texting = [clinic_id for clinic_id, rule in rules.items() if rule.sms_enabled]
+    if texting:
+        by_text = _reminder_rows(due.filter(clinic_id__in=texting), NotificationChannel.SMS, moment)
+        # One statement, so that both channels see the outbox as it was before it.
+        rows = rows.union(by_text, all=True).order_by()
+    return _insert_ignoring_conflicts(Notification, rows)
+
+
+def _due_for_reminder(
+    moment: datetime, rules: Mapping[uuid.UUID, SchedulingSettings]
+) -> QuerySet[Appointment]:
+    """Booked appointments within their clinic's reminder window after `moment` that have no
+    reminder for their current time (an anti-join on the outbox)."""
+    default_hours = SchedulingSettings().reminder_hours_before
+    windows: dict[int, list[uuid.UUID]] = {}
+    for clinic_id, rule in rules.items():
+        windows.setdefault(rule.reminder_hours_before, []).append(clinic_id)
+    within = Q(pk__in=[])
+    if default_hours:
+        within |= Q(starts_at__lte=moment + timedelta(hours=default_hours)) & ~Q(
+            clinic_id__in=list(rules)
+        )
+    for hours, clinics in windows.items():
+        if hours:
+            within |= Q(clinic_id__in=clinics, starts_at__lte=moment + timedelta(hours=hours))
     reminded = Notification.objects.filter(
         appointment=OuterRef("pk"),
         kind=NotificationKind.REMINDER,
         about_starts_at=OuterRef("starts_at"),
     )
-    due = (
+    longest = max([default_hours, *windows])
+    return (
         Appointment.objects.filter(
             status=AppointmentStatus.BOOKED,
             starts_at__gt=moment,
             starts_at__lte=moment + timedelta(hours=longest),
         )
+        .filter(within)
         .filter(~Exists(reminded))
-        .values_list("pk", "clinic_id", "patient_id", "starts_at")
+        .order_by()
     )
-    batch: list[Notification] = []
-    written = 0
-    for appointment_id, clinic_id, patient_id, starts_at in due.iterator(chunk_size=2000):
-        rule = rules.get(clinic_id, default)
-        hours = rule.reminder_hours_before
-        if not hours or starts_at - timedelta(hours=hours) > moment:
-            continue
-        channels = [NotificationChannel.EMAIL]
-        if rule.sms_enabled:
-            channels.append(NotificationChannel.SMS)
-        batch += [
-            Notification(
-                clinic_id=clinic_id,
-                patient_id=patient_id,
-                appointment_id=appointment_id,
-                kind=NotificationKind.REMINDER,
-                channel=channel,
-                about_starts_at=starts_at,
-                key=f"reminder:{appointment_id}:{channel}:{starts_at.isoformat()}",
-                due_at=moment,
-            )
-            for channel in channels
-        ]
-        if len(batch) >= REMINDER_BATCH:
-            written += _write_batch(batch)
-            batch = []
-    return written + _write_batch(batch)
+
+
+def _reminder_rows(
+    due: QuerySet[Appointment], channel: NotificationChannel, moment: datetime
+) -> QuerySet[Appointment, tuple[Any, ...]]:
+    """One outbox row by `channel` for each of `due`, as the columns of `Notification` in
+    their table order, with the key `_queue_notice` would give it."""
+    written_at = timezone.now()
+    columns: dict[str, Any] = {
+        "id": UUID4(),
+        "created_at": Value(written_at, output_field=DateTimeField()),
+        "updated_at": Value(written_at, output_field=DateTimeField()),
+        "clinic_id": F("clinic_id"),
+        "patient_id": F("patient_id"),
+        "appointment_id": F("pk"),
+        "waitlist_offer_id": Cast(Value(None), UUIDField()),
+        "check_in_id": Cast(Value(None), UUIDField()),
+        "kind": Value(NotificationKind.REMINDER.value),
+        "channel": Value(channel.value),
+        "about_starts_at": F("starts_at"),
+        "covers_course": Value(False),
+        "key": Concat(
+            Value(f"{NotificationKind.REMINDER.value}:"),
+            _UuidText(F("pk")),
+            Value(f":{channel.value}:"),
+            _IsoFormatUtc(F("starts_at")),
+            output_field=CharField(),
+        ),
+        "due_at": Value(moment, output_field=DateTimeField()),
+        "status": Value(NotificationStatus.PENDING.value),
+        "attempts": Value(0),
+        "sent_at": Cast(Value(None), DateTimeField()),
+        "last_error": Value(""),
+    }
+    # A KeyError here means Notification gained a column this statement must fill.
+    values = {f"row_{column}": columns[column] for column in _table_columns(Notification)}
+    return due.annotate(**values).values_list(*values)
+
+
+def _table_columns(model: type[Notification]) -> list[str]:
+    return [field.column for field in model._meta.concrete_fields if field.column]
+
+
+def _insert_ignoring_conflicts(model: type[Notification], rows: QuerySet[Any, Any]) -> int:
+    """`INSERT INTO <model's table> SELECT <rows> ON CONFLICT DO NOTHING` (PostgreSQL and
+    SQLite); returns the rows written, those already present left out."""
+    connection = connections[rows.db]
+    quote = connection.ops.quote_name
+    select, params = rows.query.get_compiler(connection=connection).as_sql()
+    columns = ", ".join(quote(column) for column in _table_columns(model))
+    # Names quoted from the model, values bound as the ORM compiled them. "WHERE 1 = 1":
+    # SQLite's parser needs a WHERE before ON CONFLICT in INSERT ... SELECT.
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608  # nosec B608
+        f"SELECT * FROM ({select}) AS due WHERE 1 = 1 ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+class _UuidText(Func):
+    """A UUID column as the text `str(uuid)` gives (SQLite stores 32 hex digits)."""
+
+    output_field = CharField()
+    arity = 1
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        return self.as_sql(compiler, connection, template="(%(expressions)s)::text", **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        cuts = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+        parts = " || '-' || ".join(f"substr({column}, {at}, {n})" for at, n in cuts)
+        return f"lower({parts})", list(params) * len(cuts)
+
+
+class _IsoFormatUtc(Func):
+    """A datetime column as the text `datetime.isoformat()` gives for it in UTC
+    (`2026-03-02T10:00:00+00:00`, with `.ffffff` only when there are microseconds)."""
+
+    output_field = CharField()
+    arity = 1
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        sql = (
+            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char({utc}, 'US') "
+            f"= '000000' THEN '' ELSE to_char({utc}, '.US') END || '+00:00'"
+        )
+        return sql, list(params) * 4
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        # Django stores an aware datetime on SQLite as str() of its naive UTC value.
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        return f"replace({column}, ' ', 'T') || '+00:00'", list(params)
 
 
 def enqueue_check_ins(*, now: datetime | None = None) -> int:
@@ -1307,12 +1418,6 @@ def _queue_follow_up(check_in: CheckIn) -> None:
         ignore_conflicts=True,
     )
     transaction.on_commit(_ask_for_delivery)
-
-
-def _write_batch(rows: list[Notification]) -> int:
-    if rows:
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -171,17 +171,27 @@ def subtract(intervals: Sequence[Interval], busy: Sequence[Interval]) -> list[In
     """
     blocks = _merged(busy)
     block_ends = [block.end for block in blocks]
+    return [
+        free
+        for interval in _merged(intervals)
+        for free in _free_parts(interval, blocks, block_ends)
+    ]
+
+
+def _free_parts(
+    interval: Interval, blocks: Sequence[Interval], block_ends: Sequence[datetime]
+) -> list[Interval]:
+    """`interval` minus `blocks` (merged: sorted, disjoint, UTC), whose ends are `block_ends`."""
     free: list[Interval] = []
-    for interval in _merged(intervals):
-        cursor = interval.start
-        for block in islice(blocks, bisect_right(block_ends, cursor), None):
-            if block.start >= interval.end:
-                break
-            if block.start > cursor:
-                free.append(Interval(cursor, block.start))
-            cursor = block.end
-        if cursor < interval.end:
-            free.append(Interval(cursor, interval.end))
+    cursor = interval.start
+    for block in islice(blocks, bisect_right(block_ends, cursor), None):
+        if block.start >= interval.end:
+            break
+        if block.start > cursor:
+            free.append(Interval(cursor, block.start))
+        cursor = block.end
+    if cursor < interval.end:
+        free.append(Interval(cursor, interval.end))
     return free
 
 
@@ -224,10 +234,13 @@ def free_slots(
     _require_positive(step, "step")
     if not_before is not None:
         _require_aware(not_before, "not_before")
+    # Busy time merged once for all working intervals (not once per interval, as `subtract`
+    # would): the cost stays linear in the weeks asked for (issue 10).
     blocks = _merged(busy)
+    block_ends = [block.end for block in blocks]
     starts: list[datetime] = []
     for interval in _merged(working):
-        for free in subtract([interval], blocks):
+        for free in _free_parts(interval, blocks, block_ends):
             starts += _aligned_starts(
                 interval.start, free, length=length, step=step, not_before=not_before
             )

@@ -38,7 +38,7 @@ from backcare.core.errors import (
 from backcare.core.http import UNPROCESSABLE, render_form, render_refusal
 from backcare.core.ratelimit import rate_limited
 from backcare.patients.models import Patient
-from backcare.patients.queries import SEE_ALL_ROLES, find_patient, own_patient_id
+from backcare.patients.queries import SEE_ALL_ROLES, find_own_patient, find_patient, own_patient_id
 from backcare.scheduling import queries, services
 from backcare.scheduling.forms import (
     ANY_THERAPIST,
@@ -54,10 +54,10 @@ from backcare.scheduling.forms import (
     WeekForm,
     WeeklyHoursForm,
 )
-from backcare.scheduling.models import Appointment
+from backcare.scheduling.models import Appointment, Service
 from backcare.scheduling.queries import RescheduleOptions
 from backcare.scheduling.services import SlotTakenError
-from backcare.triage.queries import get_hold_status
+from backcare.triage.queries import get_hold_status_of
 
 MAX_THERAPISTS_SHOWN = 12
 
@@ -73,8 +73,7 @@ class Slot:
 @require_http_methods(["GET", "POST"])
 def portal_booking(request: HttpRequest) -> HttpResponse:
     """The patient books a session online."""
-    patient_id = own_patient_id(request.user, clinic_context(request).clinic)
-    patient = find_patient(request.user, patient_id, action="appointment.create")
+    patient = find_own_patient(request.user, clinic_context(request).clinic, action="portal.view")
     return _booking_page(request, patient, portal=True)
 
 
@@ -173,17 +172,15 @@ def _render_search(
 ) -> HttpResponse:
     today = clinic.local_date()
     therapists = queries.list_suitable_therapists(request.user, clinic, patient.pk, on=today)
+    listed = queries.list_services(request.user, clinic)
     form = BookingSearchForm(
-        request.GET or None,
-        services=queries.list_services(request.user, clinic),
-        therapists=therapists,
-        today=today,
+        request.GET or None, services=listed, therapists=therapists, today=today
     )
-    hold = get_hold_status(request.user, patient.pk)
+    hold = get_hold_status_of(request.user, patient)
     searched = form.cleaned_data if form.is_bound and form.is_valid() else {}
     days: list[tuple[date, list[Slot]]] = []
     if hold.may_book and searched:
-        days = _free_days(request, clinic, patient, searched, therapists)
+        days = _free_days(request, clinic, patient, searched, therapists, listed)
     context: dict[str, Any] = {
         "form": form,
         "patient": patient,
@@ -208,6 +205,7 @@ def _free_days(
     patient: Patient,
     data: dict[str, Any],
     therapists: list[Therapist],
+    listed: list[Service],
 ) -> list[tuple[date, list[Slot]]]:
     chosen = data["therapist"] or ANY_THERAPIST
     pool = therapists if chosen == ANY_THERAPIST else [t for t in therapists if str(t.pk) == chosen]
@@ -221,6 +219,7 @@ def _free_days(
         last_day=week + timedelta(days=6),
         now=timezone.now(),
         patient_id=patient.pk,
+        listed_services=listed,
     )
     slots = [Slot(start, therapist) for start, therapist in found]
     by_day: dict[date, list[Slot]] = {}

@@ -94,7 +94,10 @@ class ReferralLetter(ClinicScopedModel):
 
     class Meta:
         ordering = ["-written_at"]
-        indexes = [models.Index(fields=["clinic", "patient"], name="letter_patient")]
+        indexes = [
+            models.Index(fields=["clinic", "patient"], name="letter_patient"),
+            models.Index(fields=["clinic", "id"], name="letter_clinic_pk"),
+        ]
 
     def __str__(self) -> str:
         return f"Referral letter for {self.patient_id} to {self.recipient_name}"

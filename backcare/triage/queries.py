@@ -302,7 +302,13 @@ def _answered(
 
 def get_hold_status(viewer: Viewer, patient_id: uuid.UUID) -> HoldStatus:
     """The patient's hold status for someone who may see the patient; one `hold.view` event."""
-    patient = find_patient(viewer, patient_id, action="hold.view")
+    return get_hold_status_of(viewer, find_patient(viewer, patient_id, action="hold.view"))
+
+
+def get_hold_status_of(viewer: Viewer, patient: Patient) -> HoldStatus:
+    """`get_hold_status` for a patient the caller already found for `viewer` with
+    `find_patient` (or `find_own_patient`), so the record is not read twice; one `hold.view`
+    event."""
     status = hold_status(patient)
     record_event(
         actor=viewer,

@@ -47,7 +47,10 @@ class Visit(ClinicScopedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["clinic", "patient", "status"], name="visit_patient")]
+        indexes = [
+            models.Index(fields=["clinic", "patient", "status"], name="visit_patient"),
+            models.Index(fields=["clinic", "id"], name="visit_clinic_pk"),
+        ]
 
     def __str__(self) -> str:
         return f"Visit of {self.created_at:%Y-%m-%d} ({self.status})"
@@ -198,7 +201,10 @@ class AppliedTechnique(ClinicScopedModel):
 
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["clinic", "note"], name="appliedtechnique_note")]
+        indexes = [
+            models.Index(fields=["clinic", "note"], name="appliedtechnique_note"),
+            models.Index(fields=["clinic", "id"], name="appliedtechnique_clinic_pk"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.technique_id} on {self.muscle} ({self.side}) at {self.pressure_level}"

@@ -84,6 +84,37 @@ def test_bookable_therapists_are_not_listed_to_people_outside_the_clinic():
             queries.list_bookable_therapists(outsider, clinic, on=clinic.local_date())
 
 
+def test_bookable_until_agrees_with_the_bookable_list_on_every_day_in_one_query(
+    django_assert_num_queries,
+):
+    clinic = make_clinic()
+    today = clinic.local_date()
+    soon = make_therapist(clinic, expires_in_days=3)
+    make_licence(soon, expires_on=today - timedelta(days=30))  # an older, expired one
+    make_licence(soon, expires_on=today + timedelta(days=90), verified=False)
+    later = make_therapist(clinic, expires_in_days=10)
+    make_licence(later, expires_on=today + timedelta(days=6))
+    lapsed = make_therapist(clinic, expires_in_days=-2)
+    unverified = make_therapist(clinic, expires_in_days=20, verified=False)
+    former = make_therapist(clinic, expires_in_days=20)
+    Membership.objects.filter(user=former.user).update(is_active=False)
+    elsewhere = make_therapist(make_clinic(), expires_in_days=20)
+    everyone = [soon, later, lapsed, unverified, former, elsewhere]
+    desk = make_member(clinic, Role.FRONT_DESK)
+    queries.roles_in(desk, clinic)
+    with django_assert_num_queries(1):
+        until = queries.bookable_until(desk, clinic, [t.pk for t in everyone])
+    assert until == {
+        soon.pk: today + timedelta(days=3),
+        later.pk: today + timedelta(days=10),
+        lapsed.pk: today - timedelta(days=2),
+    }
+    for day in (today + timedelta(days=n) for n in range(-3, 14)):
+        bookable = set(queries.list_bookable_therapists(desk, clinic, on=day))
+        by_until = {t for t in everyone if t.pk in until and day <= until[t.pk]}
+        assert by_until == bookable, day
+
+
 def test_a_licence_becomes_unbookable_the_day_after_its_expiry_date_in_the_clinic_time_zone():
     clinic = make_clinic(time_zone="America/Toronto")
     therapist = make_therapist(clinic, expires_in_days=None)

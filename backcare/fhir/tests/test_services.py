@@ -3,17 +3,26 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backcare.accounts.models import Role
 from backcare.fhir import services
 from backcare.fhir.models import ExportJob
 from backcare.fhir.queries import everything
+from backcare.fhir.tests.factories import FhirWorld
 from backcare.triage.queries import HoldState
 from backcare.triage.tests.factories import make_clearance, make_screening
 from tests.factories import make_clinic, make_member, make_patient
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world() -> FhirWorld:
+    return FhirWorld()
+
 
 # --- Bulk export memory -------------------------------------------------------------------------
 
@@ -89,3 +98,47 @@ def test_a_failing_export_is_marked_failed_with_its_reason(monkeypatch):
         services.run_export(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.error, job.counts) == ("failed", "disk full", {"Organization": 1})
+
+
+# --- Bulk export speed: keyset pages on an index, no query per row ------------------------------
+
+
+def _pages_of_each_type(world: FhirWorld, limit: int) -> dict[str, tuple[int, int, list]]:
+    """For each exported type: the queries of reading its second page of `limit` rows (after
+    the first page's last id), the queries of mapping that page, and the page."""
+    found = {}
+    for name, pager, to_resources in services.EXPORT_TYPES:
+        first = pager(world.clinic, None, limit=limit)
+        after = first[-1].pk if first else None
+        with CaptureQueriesContext(connection) as reading:
+            page = pager(world.clinic, after, limit=limit)
+        with CaptureQueriesContext(connection) as mapping_rows:
+            to_resources(world.clinic, page)
+        found[name] = (len(reading), len(mapping_rows), page)
+    return found
+
+
+def test_an_export_page_takes_the_same_queries_whatever_the_clinics_size(
+    world,
+):
+    world.grow(2)
+    small = _pages_of_each_type(world, limit=2)
+    world.grow(6)
+    large = _pages_of_each_type(world, limit=2)
+    for name, (reading, mapping_rows, _) in large.items():
+        # Row by row, no query; Flags and Conditions read the page's holds (three queries).
+        assert mapping_rows == small[name][1] <= 3, name
+        assert reading == small[name][0], name
+    grown = ("Encounter", "Procedure", "QuestionnaireResponse", "Observation", "Appointment")
+    assert all(len(large[name][2]) == 2 for name in grown)
+
+
+def test_every_clinic_table_the_export_pages_through_has_an_index_on_clinic_and_id(world):
+    # A keyset page (`clinic_id = ? AND id > ? ORDER BY id`) without it scans the primary key
+    # across every clinic's rows, or sorts the clinic's rows again for each page.
+    first_rows = [pager(world.clinic, None, limit=1) for _, pager, _ in services.EXPORT_TYPES]
+    paged = {type(page[0]) for page in first_rows if page and hasattr(page[0], "clinic_id")}
+    assert len(paged) >= 7
+    for model in paged:
+        indexed = [list(index.fields) for index in model._meta.indexes]
+        assert ["clinic", "id"] in indexed, model.__name__

@@ -92,3 +92,33 @@ def test_current_consent_texts_are_the_latest_version_of_each_kind():
     privacy = make_consent_text(clinic, kind="privacy", version=1)
     make_consent_text(make_clinic(), kind="treatment", version=3)
     assert set(queries.current_consent_texts(clinic)) == {v2, privacy}
+
+
+def test_find_own_patient_reads_the_patients_own_record_with_its_relations_in_one_query(
+    django_assert_num_queries,
+):
+    clinic = make_clinic()
+    user = make_user()
+    own = make_patient(clinic, user=user)
+    make_patient(clinic)  # someone else at the same clinic
+    from backcare.accounts.queries import roles_in
+
+    roles_in(user, clinic)  # memberships are read once per request, then cached
+    with django_assert_num_queries(1):
+        found = queries.find_own_patient(user, clinic, action="portal.view")
+        assert (found.clinic, found.preferences.patient_id) == (clinic, own.pk)
+    assert found == own
+
+
+def test_find_own_patient_is_a_404_audited_for_staff_strangers_and_patients_without_a_record():
+    clinic = make_clinic()
+    staff = make_member(clinic, Role.FRONT_DESK)
+    no_record = make_member(clinic, Role.PATIENT)
+    elsewhere = make_user()
+    make_patient(make_clinic(), user=elsewhere)
+    make_patient(clinic)
+    for viewer in (staff, no_record, elsewhere):
+        with pytest.raises(NotFoundError):
+            queries.find_own_patient(viewer, clinic, action="portal.view")
+    denied = AuditEvent.objects.filter(action="portal.view", outcome="denied")
+    assert set(denied.values_list("actor_id", flat=True)) == {staff.pk, no_record.pk, elsewhere.pk}

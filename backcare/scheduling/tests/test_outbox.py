@@ -8,18 +8,21 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from icalendar import Calendar
 
 from backcare.core.sms import RecordingSmsBackend
 from backcare.scheduling import services
 from backcare.scheduling.models import (
+    Appointment,
     Notification,
     NotificationKind,
     NotificationStatus,
     SchedulingSettings,
+    Service,
 )
 from backcare.scheduling.tests.test_services import World
-from tests.factories import make_user
+from tests.factories import make_clinic, make_patient, make_therapist, make_user
 from tests.threads import in_parallel
 
 
@@ -325,3 +328,174 @@ def test_a_check_in_follows_each_attended_visit_once_with_a_working_link(world):
     path = "/" + link.split("http://", 1)[1].split("/", 1)[1].split(" ")[0]
     assert Client().get(path).status_code == 200
     assert services.enqueue_check_ins(now=world.at(12, days=4)) == 0  # past three days
+
+
+# --- Reminders written by the database: the same rows as the per-row writer they replaced ------
+
+REMINDER_COLUMNS = (
+    "clinic_id",
+    "patient_id",
+    "appointment_id",
+    "waitlist_offer_id",
+    "check_in_id",
+    "kind",
+    "channel",
+    "about_starts_at",
+    "covers_course",
+    "key",
+    "due_at",
+    "status",
+    "attempts",
+    "sent_at",
+    "last_error",
+)
+
+
+def _reminders_as_written_one_by_one(now) -> set[tuple]:
+    """The rows the per-row writer (before the set-based INSERT) wrote at `now`: for each
+    booked appointment after `now` within its clinic's reminder hours (24 without settings, 0
+    none) and without a reminder for its current time, one by email and, where the clinic
+    sends texts, one by text message, keyed by `str(id)` and `starts_at.isoformat()`."""
+    rules = {s.clinic_id: s for s in SchedulingSettings.objects.all()}
+    reminded = set(
+        Notification.objects.filter(kind="reminder").values_list(
+            "appointment_id", "about_starts_at"
+        )
+    )
+    rows = set()
+    for appointment in Appointment.objects.filter(status="booked", starts_at__gt=now):
+        rule = rules.get(appointment.clinic_id, SchedulingSettings())
+        hours = rule.reminder_hours_before
+        if not hours or appointment.starts_at - timedelta(hours=hours) > now:
+            continue
+        if (appointment.pk, appointment.starts_at) in reminded:
+            continue
+        for channel in ["email", "sms"] if rule.sms_enabled else ["email"]:
+            key = f"reminder:{appointment.pk}:{channel}:{appointment.starts_at.isoformat()}"
+            rows.add(
+                (
+                    *(appointment.clinic_id, appointment.patient_id, appointment.pk, None, None),
+                    *("reminder", channel, appointment.starts_at, False, key, now),
+                    *("pending", 0, None, ""),
+                )
+            )
+    return rows
+
+
+def _reminder_rows() -> set[tuple]:
+    return set(Notification.objects.filter(kind="reminder").values_list(*REMINDER_COLUMNS))
+
+
+class MixedOutbox:
+    """Three clinics and the cases the reminder job tells apart, seen from `now`: the default
+    24-hour window (no settings row), 72 hours with text messages, and a clinic that sends no
+    reminders; in each, booked appointments inside and outside the window, one already past,
+    a cancelled and a completed one, one with microseconds in its time; and reminders already
+    queued: one for an appointment's current time, one for the time it was moved from, and an
+    email-only one at the texting clinic (written before it turned texts on)."""
+
+    def __init__(self) -> None:
+        self.now = timezone.now().replace(microsecond=0) + timedelta(days=30)
+        self.clinics = [make_clinic("Default"), make_clinic("Texts"), make_clinic("None")]
+        SchedulingSettings.objects.create(
+            clinic=self.clinics[1], reminder_hours_before=72, sms_enabled=True
+        )
+        SchedulingSettings.objects.create(clinic=self.clinics[2], reminder_hours_before=0)
+        self.appointments = {
+            (clinic.pk, label): self._appointment(clinic, hours, status)
+            for clinic in self.clinics
+            for label, hours, status in [
+                ("past", -3, "booked"),
+                ("soon", 2, "booked"),
+                ("cancelled", 5, "cancelled"),
+                ("completed", 8, "completed"),
+                ("queued", 11, "booked"),
+                ("moved", 14, "booked"),
+                ("microseconds", 17.0001, "booked"),
+                ("day", 23.99, "booked"),
+                ("after a day", 25, "booked"),
+                ("three days", 71, "booked"),
+                ("after three days", 73, "booked"),
+            ]
+        }
+        for clinic in self.clinics:
+            self._queued(self.appointments[clinic.pk, "queued"], "email")
+            moved = self.appointments[clinic.pk, "moved"]
+            self._queued(moved, "email", about=moved.starts_at - timedelta(hours=1))
+        self._queued(self.appointments[self.clinics[1].pk, "three days"], "email")
+
+    def _appointment(self, clinic, hours: float, status: str) -> Appointment:
+        therapist = make_therapist(clinic)
+        starts_at = self.now + timedelta(hours=hours)
+        return Appointment.objects.create(
+            clinic=clinic,
+            patient=make_patient(clinic),
+            therapist=therapist,
+            service=Service.objects.get_or_create(
+                clinic=clinic, name="Back massage", defaults={"duration_minutes": 60}
+            )[0],
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=1),
+            blocked_until=starts_at + timedelta(hours=1),
+            status=status,
+            booked_by=therapist.user,
+        )
+
+    def _queued(self, appointment: Appointment, channel: str, about=None) -> None:
+        about = about or appointment.starts_at
+        Notification.objects.create(
+            clinic=appointment.clinic,
+            patient=appointment.patient,
+            appointment=appointment,
+            kind="reminder",
+            channel=channel,
+            about_starts_at=about,
+            key=f"reminder:{appointment.pk}:{channel}:{about.isoformat()}",
+            due_at=self.now - timedelta(hours=1),
+        )
+
+
+def test_reminders_written_in_one_statement_are_the_rows_the_per_row_writer_wrote(db):
+    outbox = MixedOutbox()
+    before = _reminder_rows()
+    expected = _reminders_as_written_one_by_one(outbox.now)
+    assert services.enqueue_due_reminders(now=outbox.now) == len(expected)
+    assert _reminder_rows() - before == expected
+    written = {r[2] for r in expected}
+    assert written == {  # the cases above, spelled out, so that the oracle is checked too
+        outbox.appointments[clinic.pk, label].pk
+        for clinic, labels in zip(
+            outbox.clinics,
+            [
+                ["soon", "moved", "microseconds", "day"],
+                ["soon", "moved", "microseconds", "day", "after a day"],
+                [],
+            ],
+            strict=True,
+        )
+        for label in labels
+    }
+    assert Counter(r[6] for r in expected) == Counter({"email": 9, "sms": 5})
+    fresh = Notification.objects.filter(kind="reminder", due_at=outbox.now)
+    assert {n.pk.version for n in fresh} == {4}
+    assert all(n.created_at is not None for n in fresh)
+
+
+def test_a_second_run_of_the_set_based_reminders_adds_nothing(db):
+    outbox = MixedOutbox()
+    services.enqueue_due_reminders(now=outbox.now)
+    rows = _reminder_rows()
+    assert services.enqueue_due_reminders(now=outbox.now) == 0
+    assert _reminder_rows() == rows
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_set_based_reminder_runs_write_each_reminder_once(migration_seeds):
+    outbox = MixedOutbox()
+    expected = _reminders_as_written_one_by_one(outbox.now)
+    before = _reminder_rows()
+    counts: list[int] = []
+    in_parallel([lambda: counts.append(services.enqueue_due_reminders(now=outbox.now))] * 3)
+    assert sum(counts) == len(expected)
+    assert _reminder_rows() - before == expected
+    assert Notification.objects.filter(kind="reminder").count() == len(before) + len(expected)

@@ -138,9 +138,9 @@ def _week_availability_queries(world: World, therapists: list) -> int:
 
 
 def test_week_availability_takes_the_same_queries_for_two_and_six_therapists(world):
-    # The booking page's "any therapist" search (issue 10): the service, who stays bookable,
-    # then working hours, time off and busy times for all therapists at once, and one query a
-    # day for those whose licence lapses in the week (here one in each search).
+    # The booking page's "any therapist" search (issue 10): the service, working hours, time
+    # off and busy times for all therapists at once, and the last day each stays bookable (one
+    # query, whether or not a licence lapses in the week: here one does in two searches).
     days_to_wednesday = (world.monday - world.clinic.local_date()).days + 2
     lapsing = make_therapist(world.clinic, expires_in_days=days_to_wednesday)
     others = [make_therapist(world.clinic) for _ in range(4)]
@@ -156,8 +156,38 @@ def test_week_availability_takes_the_same_queries_for_two_and_six_therapists(wor
     just_one = _week_availability_queries(world, [world.therapist])
     two = _week_availability_queries(world, [world.therapist, lapsing])
     six = _week_availability_queries(world, [world.therapist, lapsing, *others])
-    assert just_one == 2 + 3
-    assert two == six == 2 + 3 + 6
+    assert just_one == two == six == 2 + 3
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "Pacific/Auckland", "America/Los_Angeles"])
+def test_week_availability_leaves_out_the_days_after_a_licence_lapses(db, zone):
+    # Far from UTC, a clinic's working day straddles two UTC dates: the lapse is by local day.
+    from backcare.scheduling.queries import get_week_availability
+
+    world = World(time_zone=zone)
+    days_to_wednesday = (world.monday - world.clinic.local_date()).days + 2
+    lapsing = make_therapist(world.clinic, expires_in_days=days_to_wednesday)
+    WorkingHours.objects.create(
+        clinic=world.clinic, therapist=lapsing, weekday=0, starts=time(9), ends=time(17)
+    )
+    for therapist in (lapsing, world.therapist):  # Mondays already, now every day
+        _work_every_day(world, therapist)
+    found = get_week_availability(
+        world.desk,
+        world.clinic,
+        therapists=[world.therapist, lapsing],
+        service_id=world.service.pk,
+        first_day=world.monday,
+        last_day=world.monday + timedelta(days=6),
+        now=timezone.now(),
+    )
+    days = {
+        who: {world.clinic.local_date(start) for start, t in found if t == who}
+        for who in (world.therapist, lapsing)
+    }
+    week = {world.monday + timedelta(days=n) for n in range(7)}
+    assert days[world.therapist] == week
+    assert days[lapsing] == {world.monday + timedelta(days=n) for n in range(3)}
 
 
 def _appointment(world: World, therapist, start, *, patient=None, room=None, **fields):
