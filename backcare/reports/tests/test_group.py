@@ -54,9 +54,7 @@ def test_each_clinics_row_equals_its_own_analytics_and_the_total_adds_them_up(gr
     start, end = default_period(worlds[0].clinic)
     page = group_analytics(admin, start=start, end=end)
     assert [row.label for row in page.clinic_rows] == [w.clinic.name for w in worlds]
-    own = [
-        clinic_analytics(admin, w.clinic, start=start, end=end).summary.overall for w in worlds
-    ]
+    own = [clinic_analytics(admin, w.clinic, start=start, end=end).summary.overall for w in worlds]
     assert [_figures(row) for row in page.clinic_rows] == [_figures(row) for row in own]
     # The three clinics differ, so a dropped or swapped clinic cannot pass the line above.
     assert len({_figures(row) for row in own}) == 3
@@ -73,9 +71,7 @@ def test_the_period_is_read_in_each_clinics_calendar(group):
     today = worlds[0].clinic.local_date()
     start, end = today - timedelta(days=30), today
     page = group_analytics(admin, start=start, end=end)
-    own = [
-        clinic_analytics(admin, w.clinic, start=start, end=end).summary.overall for w in worlds
-    ]
+    own = [clinic_analytics(admin, w.clinic, start=start, end=end).summary.overall for w in worlds]
     assert [_figures(row) for row in page.clinic_rows] == [_figures(row) for row in own]
     assert page.total.courses == 1
 
