@@ -361,6 +361,39 @@ def booking_figure(plan: dict[str, Any], settings: Settings, *, sqlite: bool) ->
 # --- Report ----------------------------------------------------------------------------------
 
 
+def cold_page_figure(figure_id: str, target: Target, *, max_seconds: float) -> Figure:
+    """The page's first request after the servers started (cold: no worker has served it, the
+    database has not run its queries since the servers started), then three more (warm, each
+    worker's first or second). The value is the cold time; a status other than 200, gunicorn's
+    worker timeout included, misses the goal."""
+    runs: list[tuple[float, int]] = []
+    for _ in range(4):
+        started = time.perf_counter()
+        connection = HTTPConnection("127.0.0.1", target.port, timeout=900)
+        try:
+            connection.request("GET", target.path, headers=target.headers())
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+        except OSError:
+            status = 0
+        runs.append((time.perf_counter() - started, status))
+    cold, status = runs[0]
+    return Figure(
+        figure_id,
+        round(cold, 3),
+        "s",
+        f"<= {max_seconds:g} s cold",
+        status == 200 and cold <= max_seconds,
+        {
+            "status": status,
+            "warm_median_s": round(statistics.median(t for t, _ in runs[1:]), 3),
+            "warm_statuses": sorted({s for _, s in runs[1:]}),
+            "path": target.path,
+        },
+    )
+
+
 def not_measured(figure_id: str, goal: str, reason: str) -> Figure:
     return Figure(figure_id, None, "", goal, None, {"not_measured": reason})
 
@@ -417,9 +450,24 @@ def measure(settings: Settings) -> list[Figure]:
     patient = f"sessionid={plan['patient_session']}"
     figures: list[Figure] = []
     api = {"token": plan["token"]}
+    group = f"sessionid={plan['group_session']}" if plan.get("group_session") else ""
     with servers(settings):
         hello.check()
         steps: list[Callable[[], Figure]] = [
+            # First, so that its first request is the first the servers get for it (cold).
+            lambda: (
+                cold_page_figure(
+                    "clinic_analytics_whole_group",
+                    Target("/clinic/analytics/group/", cookie=group),
+                    max_seconds=2,
+                )
+                if group
+                else not_measured(
+                    "clinic_analytics_whole_group",
+                    "<= 2 s cold",
+                    "the database has no group admin (generated before bench/generate.py made one)",
+                )
+            ),
             # Not a goal: one database round trip (SELECT 1), to tell the database's share.
             lambda: page_figure("healthz_one_query", hello, Target("/healthz"), settings),
             lambda: page_figure(
@@ -487,11 +535,6 @@ def measure(settings: Settings) -> list[Figure]:
             "<= 1.3",
             "needs the L tier (10,000,000 appointments); not generated on the shared machine. "
             "Run `make bench TIER=L` on a machine of its own and compare with the M run.",
-        ),
-        not_measured(
-            "clinic_analytics_whole_group",
-            "<= 2 s cold, or fresh incrementally in <= 100 ms",
-            "there is no group-wide analytics view on main yet (analytics are per clinic)",
         ),
     ]
     return figures
