@@ -260,10 +260,12 @@ def page_figure(
     max_p95_ms: float | None = None,
 ) -> Figure:
     base_runs, runs = interleaved(baseline, target, settings)
-    ratios = [t["rps"] / b["rps"] for b, t in zip(base_runs, runs, strict=True)]
+    # A slow target keeps the workers busy after its run: a baseline run may then complete no
+    # request at all, and that round gives no ratio (the figure still counts its errors).
+    ratios = [t["rps"] / b["rps"] for b, t in zip(base_runs, runs, strict=True) if b["rps"]]
     rps = statistics.median(r["rps"] for r in runs)
     p95 = statistics.median(r["p95_ms"] for r in runs)
-    ratio = statistics.median(ratios)
+    ratio = statistics.median(ratios) if ratios else 0.0
     errors = sum(r["errors"] + r["non2xx"] for r in runs)
     goals, met = [], errors == 0
     if min_ratio is not None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import lru_cache
 
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import Viewer, group_clinics, require_group_admin
@@ -131,7 +132,7 @@ def _judged(
     readings_of: dict[uuid.UUID, dict[str, list[cohort.Reading]]] = {}
     for m in readings:
         day = m.measured_at.astimezone(zone_of_patient[m.patient_id]).date()
-        reading = cohort.Reading(day, Fraction(m.score_exact), m.band)
+        reading = cohort.Reading(day, _exact(m.score_exact), m.band)
         readings_of.setdefault(m.patient_id, {}).setdefault(m.instrument, []).append(reading)
     results: dict[uuid.UUID, list[cohort.CourseResult]] = {c.pk: [] for c in clinics}
     today = {c.pk: c.local_date() for c in clinics}
@@ -150,6 +151,12 @@ def _judged(
         )
         results[plan.clinic_id].append(judged)
     return results
+
+
+@lru_cache(maxsize=4096)
+def _exact(score: str) -> Fraction:
+    """A stored exact score as a fraction; scores repeat, so each text is parsed once."""
+    return Fraction(score)
 
 
 def _headers(thresholds: Sequence[Mapping[str, change.Thresholds]]) -> tuple[str, ...]:
