@@ -267,14 +267,16 @@ def page_figure(
     p95 = statistics.median(r["p95_ms"] for r in runs)
     ratio = statistics.median(ratios) if ratios else 0.0
     errors = sum(r["errors"] + r["non2xx"] for r in runs)
-    goals, met = [], errors == 0
+    # A run that completed no request (each took longer than the run) has no p95: not met.
+    silent = sum(1 for r in runs if not r["requests"])
+    goals, met = [], errors == 0 and not silent
     if min_ratio is not None:
         goals.append(f"throughput >= {min_ratio} x hello-world")
         met = met and ratio >= min_ratio
     if max_p95_ms is not None:
         goals.append(f"p95 <= {max_p95_ms:g} ms")
         met = met and p95 <= max_p95_ms
-    return Figure(
+    figure = Figure(
         figure_id,
         round(rps, 1),
         "requests/s",
@@ -289,6 +291,9 @@ def page_figure(
             "path": target.path.split("?")[0],
         },
     )
+    if silent:
+        figure.detail["runs_without_a_response"] = silent
+    return figure
 
 
 def audit_figure(page: Target, settings: Settings) -> Figure:
