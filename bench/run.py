@@ -185,6 +185,24 @@ def wait_until_up(port: int) -> None:
     raise RuntimeError(f"gunicorn did not answer on port {port}")
 
 
+def settle(*, quick_s: float = 0.1, in_a_row: int = 6, limit_s: float = 180) -> None:
+    """Wait until both servers answer hello-world quickly several times in a row: when a run
+    of a slow page ends, its requests still queued keep the workers busy, and would slow the
+    next figure instead."""
+    deadline = time.monotonic() + limit_s
+    for port in PORTS:
+        quick = 0
+        while quick < in_a_row and time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/hello", timeout=limit_s)
+            except (urllib.error.URLError, OSError):
+                quick = 0
+                time.sleep(0.2)
+                continue
+            quick = quick + 1 if time.perf_counter() - started < quick_s else 0
+
+
 # --- Load ------------------------------------------------------------------------------------
 
 
@@ -533,6 +551,7 @@ def measure(settings: Settings) -> list[Figure]:
             except (RuntimeError, subprocess.CalledProcessError, OSError) as error:
                 figures.append(not_measured(f"step_{len(figures) + 1}", "", f"failed: {error}"))
             print(table(figures[-1:]).splitlines()[-1], flush=True)
+            settle()
     for row in django_step(settings, "inprocess")["figures"]:
         figures.append(Figure(**row))
         print(table(figures[-1:]).splitlines()[-1], flush=True)
