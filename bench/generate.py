@@ -3,12 +3,15 @@
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/backcare_bench_s \
         .venv/bin/python bench/generate.py --tier S --seed 1
 
-Tiers: S (demo size), M (100 clinics, 2,000 therapists, 1,000,000 appointments, 2,000,000
-outcome answers), L (10,000,000 appointments). The database is migrated first and must hold no
-clinics. Rows go through the real schema (table and column names from each model's `_meta`):
-clinics with rooms, services, scheduling settings, an admin and a front-desk person; therapists
-with verified licences and weekday hours; patients with portal logins; appointments spread over
-the past (completed, each with two pain answers) and the next eight weeks (booked, about half the
+Tiers: S (demo size), M (100 clinics, 2,000 therapists, 1,320,000 appointments of which about
+1,000,000 completed visits with signed notes, 2,000,000 outcome answers), L (10,000,000
+appointments, no visits). The database is migrated first and must hold no clinics. Rows go
+through the real schema (table and column names from each model's `_meta`): clinics with rooms,
+services, scheduling settings, an admin and a front-desk person; one group admin who administers
+every clinic; therapists with verified licences and weekday hours; patients with portal logins;
+appointments spread over the past (completed, each with pain answers and, but in L, a visit with
+its note inserted signed, under a treatment plan: each patient's sessions make courses of 6, 8
+or 10, the latest one possibly under way) and the next eight weeks (booked, about half the
 slots). PostgreSQL is written with COPY in batches; SQLite with bulk_create. The same seed and
 anchor day give the same rows. Every person's password is `bench-password`.
 """
@@ -49,19 +52,32 @@ class Tier:
     appointments: int
     patients: int
     answers_per_visit: int = 3
+    visits: bool = True  # completed appointments get visits, signed notes and plans
 
 
 TIERS = {
     "S": Tier(clinics=4, therapists=40, appointments=20_000, patients=2_000),
-    "M": Tier(clinics=100, therapists=2_000, appointments=1_000_000, patients=100_000),
+    # About 76 % of the appointments are in the past: 1,000,000 completed visits.
+    "M": Tier(
+        clinics=100,
+        therapists=2_000,
+        appointments=1_320_000,
+        patients=100_000,
+        answers_per_visit=2,
+    ),
     "L": Tier(
         clinics=100,
         therapists=2_000,
         appointments=10_000_000,
         patients=1_000_000,
         answers_per_visit=2,
+        visits=False,
     ),
 }
+GROUP_ADMIN = "group@bench.example"
+COURSE_SESSIONS = (6, 8, 10)
+ADVERSE_SHARE = 0.03  # notes reporting mild soreness
+MILD_SORENESS = [{"kind": "soreness", "severity": "mild", "note": ""}]
 
 
 class Writer:
@@ -146,12 +162,14 @@ class Seeder:
         from backcare.accounts.models import Clinic, Licence, Membership, Room, Therapist, User
         from backcare.outcomes.models import OutcomeMeasurement
         from backcare.patients.models import Patient
+        from backcare.plans.models import TreatmentPlan
         from backcare.scheduling.models import (
             Appointment,
             SchedulingSettings,
             Service,
             WorkingHours,
         )
+        from backcare.visits.models import Visit, VisitNote
 
         now = self.now
         self.w = {
@@ -257,7 +275,41 @@ class Seeder:
                 },
             ),
         }
+        self.w["plan"] = Writer(
+            TreatmentPlan,
+            [
+                "id",
+                "clinic_id",
+                "patient_id",
+                "status",
+                "sessions_planned",
+                "created_by_id",
+                "created_at",
+                "ended_at",
+            ],
+            {"updated_at": now},
+        )
+        self.w["visit"] = Writer(
+            Visit,
+            [
+                "id",
+                "clinic_id",
+                "patient_id",
+                "appointment_id",
+                "therapist_id",
+                "plan_id",
+                "opened_by_id",
+            ],
+            {"created_at": now, "updated_at": now, "status": "signed"},
+        )
+        self.w["note"] = Writer(
+            VisitNote,
+            ["id", "clinic_id", "visit_id", "signed_at", "signed_by_id", "adverse_events"],
+            {"created_at": now, "updated_at": now, "status": "signed"},
+        )
         self.pain = self._pain_scores()
+        self.group_admin = self.new_id()
+        self.w["user"].add(self.group_admin, GROUP_ADMIN, "Group Admin")
         per_clinic = self._split(self.tier.therapists, self.tier.clinics)
         patients = self._split(self.tier.patients, self.tier.clinics)
         for index in range(self.tier.clinics):
@@ -347,6 +399,7 @@ class Seeder:
             clinic_id, "clinic_admin", f"admin{index}@bench.example", f"Admin {index}"
         )
         desk = self._person(clinic_id, "front_desk", f"desk{index}@bench.example", f"Desk {index}")
+        self.w["membership"].add(self.new_id(), clinic_id, self.group_admin, "clinic_admin")
         staff = []
         for t in range(therapists):
             self.w["room"].add(self.new_id(), clinic_id, f"Room {t + 1}")
@@ -363,7 +416,7 @@ class Seeder:
             self.w["licence"].add(self.new_id(), therapist_id, f"RMT-{index}-{t}", admin)
             for weekday in range(5):
                 self.w["hours"].add(self.new_id(), clinic_id, therapist_id, weekday)
-            staff.append(therapist_id)
+            staff.append((therapist_id, user_id))
         panel = []
         for p in range(patients):
             user_id = self._person(
@@ -386,11 +439,15 @@ class Seeder:
         share = self._split(
             self.tier.appointments * therapists // self.tier.therapists, max(therapists, 1)
         )
-        for t, therapist_id in enumerate(staff):
+        for t, (therapist_id, user_id) in enumerate(staff):
             # Each therapist sees their own slice of the clinic's patients, so no patient is ever
             # booked twice at once (the exclusion constraints hold).
             mine = panel[t::therapists] or panel
-            self._appointments(clinic_id, zone, therapist_id, service_id, desk, mine, share[t])
+            courses = Courses(self, clinic_id, user_id)
+            self._appointments(
+                clinic_id, zone, (therapist_id, user_id), service_id, desk, mine, share[t], courses
+            )
+            courses.close_all()
         self.advance(sum(share))
 
     def _utc(self, zone: str, day: date, hour: int) -> datetime:
@@ -416,13 +473,15 @@ class Seeder:
         self,
         clinic_id: uuid.UUID,
         zone: str,
-        therapist_id: uuid.UUID,
+        therapist: tuple[uuid.UUID, uuid.UUID],
         service_id: uuid.UUID,
         desk: uuid.UUID,
         panel: list[uuid.UUID],
         count: int,
+        courses: Courses,
     ) -> None:
         made = 0
+        therapist_id = therapist[0]
         write, measure = self.w["appointment"].add, self.w["measurement"].add
         for day, future in self._days():
             if made >= count:
@@ -433,8 +492,9 @@ class Seeder:
                 starts = self._utc(zone, day, hour)
                 patient = panel[self.rng.randrange(len(panel))]
                 status = "booked" if future else "completed"
+                appointment_id = self.new_id()
                 write(
-                    self.new_id(),
+                    appointment_id,
                     clinic_id,
                     patient,
                     therapist_id,
@@ -447,6 +507,8 @@ class Seeder:
                     desk,
                 )
                 made += 1
+                if not future and self.tier.visits:
+                    self._visit(clinic_id, patient, appointment_id, therapist, starts, courses)
                 if not future:
                     for n in range(self.tier.answers_per_visit):
                         value = self.rng.randint(0, 10)
@@ -465,8 +527,86 @@ class Seeder:
                             policy,
                         )
 
+    def _visit(
+        self,
+        clinic_id: uuid.UUID,
+        patient: uuid.UUID,
+        appointment_id: uuid.UUID,
+        therapist: tuple[uuid.UUID, uuid.UUID],
+        starts: datetime,
+        courses: Courses,
+    ) -> None:
+        """The visit of a completed appointment and its note, inserted signed (the database
+        refuses any update of a signed note), under the patient's course."""
+        therapist_id, user_id = therapist
+        plan_id = courses.session(patient, starts)
+        visit_id = self.new_id()
+        self.w["visit"].add(
+            visit_id, clinic_id, patient, appointment_id, therapist_id, plan_id, user_id
+        )
+        adverse = MILD_SORENESS if self.rng.random() < ADVERSE_SHARE else []
+        self.w["note"].add(
+            self.new_id(), clinic_id, visit_id, starts + timedelta(minutes=50), user_id, adverse
+        )
 
-BIG_TABLES = ("scheduling_appointment", "outcomes_outcomemeasurement")
+
+class Courses:
+    """One therapist's patients' courses, built while their appointments are written from the
+    newest back: a patient's newest sessions open a course of 6, 8 or 10; once it has them all,
+    the next older session opens another. A course is written when it is full (ended at its
+    last session) or when the therapist's appointments run out; only each patient's newest
+    course may stay active, when it still misses sessions."""
+
+    def __init__(self, seeder: Seeder, clinic_id: uuid.UUID, created_by: uuid.UUID):
+        self.seeder = seeder
+        self.clinic_id = clinic_id
+        self.created_by = created_by
+        # patient -> [plan id, planned, sessions so far, newest start, oldest start, newest?]
+        self.open: dict[uuid.UUID, list[Any]] = {}
+        self.seen: set[uuid.UUID] = set()
+
+    def session(self, patient: uuid.UUID, starts: datetime) -> uuid.UUID:
+        """The plan of the patient's session at `starts` (older than any seen before)."""
+        course = self.open.get(patient)
+        if course is not None and course[2] >= course[1]:
+            self._write(patient, course)
+            course = None
+        if course is None:
+            planned = self.seeder.rng.choice(COURSE_SESSIONS)
+            course = [self.seeder.new_id(), planned, 0, starts, starts, patient not in self.seen]
+            self.open[patient] = course
+            self.seen.add(patient)
+        course[2] += 1
+        course[4] = starts
+        return course[0]
+
+    def _write(self, patient: uuid.UUID, course: list[Any]) -> None:
+        plan_id, planned, sessions, newest, oldest, latest = course
+        active = latest and sessions < planned
+        self.seeder.w["plan"].add(
+            plan_id,
+            self.clinic_id,
+            patient,
+            "active" if active else "ended",
+            planned,
+            self.created_by,
+            oldest - timedelta(hours=1),
+            None if active else newest + timedelta(minutes=50),
+        )
+
+    def close_all(self) -> None:
+        for patient, course in self.open.items():
+            self._write(patient, course)
+        self.open = {}
+
+
+BIG_TABLES = (
+    "scheduling_appointment",
+    "outcomes_outcomemeasurement",
+    "visits_visit",
+    "visits_visitnote",
+    "plans_treatmentplan",
+)
 
 
 @contextmanager

@@ -50,6 +50,7 @@ from backcare.scheduling import queries as scheduling  # noqa: E402
 from backcare.scheduling.models import Appointment, SchedulingSettings, Service  # noqa: E402
 from backcare.scheduling.services import enqueue_due_reminders  # noqa: E402
 
+GROUP_ADMIN = "group@bench.example"  # bench/generate.py's admin of every clinic
 BOOKING_CLIENTS = 8
 SLOTS_PER_CLIENT = 400
 LOCAL_HOURS = (9, 10, 11, 12, 13, 14, 15, 16)
@@ -98,8 +99,12 @@ def prepare() -> dict[str, Any]:
     availability = (
         f"/portal/book/?service={service.pk}&therapist={therapists[0].pk}&week={week.isoformat()}"
     )
+    group_admin = User.objects.filter(email=GROUP_ADMIN).first()
+    if group_admin is not None and not Authenticator.objects.filter(user=group_admin).exists():
+        TOTP.activate(group_admin, generate_totp_secret())
     return {
         "admin_session": session_for(admin),
+        "group_session": session_for(group_admin) if group_admin else "",
         "patient_session": session_for(patient_user),
         "token": token,
         "patient_id": str(patient.pk),

@@ -126,6 +126,29 @@ def require_roles(
     return clinic
 
 
+def group_clinics(viewer: Viewer) -> list[Clinic]:
+    """The clinics the viewer administers, by name (no query once memberships are loaded)."""
+    found = {m.clinic_id: m.clinic for m in memberships_of(viewer) if m.role in ADMIN_ROLES}
+    return sorted(found.values(), key=lambda c: (c.name, str(c.pk)))
+
+
+def require_group_admin(viewer: Viewer, *, action: str) -> list[Clinic]:
+    """The clinics of a group admin (clinic admin of two or more clinics), by name; anyone
+    else is audited and gets `NotFoundError`."""
+    clinics = group_clinics(viewer)
+    if len(clinics) < 2:
+        raise deny(viewer, action=action)
+    return clinics
+
+
+def require_roles_in_all(
+    viewer: Viewer, clinics: Collection[Clinic], allowed: Collection[Role], *, action: str
+) -> list[uuid.UUID]:
+    """The clinics' ids when the viewer holds one of `allowed` in every one of them; else audit
+    the first refused clinic and raise `NotFoundError`."""
+    return [require_roles(viewer, c, allowed, action=action).pk for c in clinics]
+
+
 def clinics_where(user: Viewer, roles: Collection[Role]) -> set[uuid.UUID]:
     """Ids of the clinics where the user holds one of `roles`."""
     return {m.clinic_id for m in memberships_of(user) if m.role in roles}

@@ -4,9 +4,12 @@ import uuid
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
 
 from backcare.accounts.models import Clinic
-from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles
+from backcare.accounts.queries import ADMIN_ROLES, Viewer, require_roles, require_roles_in_all
 from backcare.clinical import change
 from backcare.core.audit import record_event
 from backcare.core.export import ExportTable, table_of
@@ -219,6 +222,74 @@ def list_check_ins_for_visits(
             clinic=clinic, visit_ref__in=list(visit_refs), answered_at__isnull=False
         )
     )
+
+
+def outcome_settings_of(
+    clinic_ids: Collection[uuid.UUID],
+) -> dict[uuid.UUID, Mapping[str, change.Thresholds]]:
+    """Each clinic's change thresholds (as `outcome_settings` gives them); one query. Not
+    patient data; for reads that already checked the actor."""
+    found = {pk: dict(change.DEFAULT_THRESHOLDS) for pk in clinic_ids}
+    for stored in OutcomeSettings.objects.filter(clinic_id__in=list(clinic_ids)):
+        for code, values in stored.thresholds.items():
+            found[stored.clinic_id][code] = change.thresholds_with(code, **values)
+    return dict(found)
+
+
+@dataclass(frozen=True)
+class GroupReading:
+    """One valid, not withdrawn measurement, as the group analytics reads it."""
+
+    patient_id: uuid.UUID
+    instrument: str
+    measured_at: datetime
+    score_exact: str
+    band: str
+
+
+def list_group_readings(
+    viewer: Viewer,
+    clinics: Collection[Clinic],
+    patients: QuerySet[Any, Any],
+    *,
+    instruments: Collection[str],
+    since: Mapping[uuid.UUID, datetime],
+) -> list[GroupReading]:
+    """The valid, not withdrawn measurements of `instruments` for the patients `patients` (a
+    subquery of patient ids) of each clinic, taken from the clinic's `since`, oldest first, for
+    a viewer who administers every one of the clinics; one query. `NotFoundError` (audited)
+    otherwise. Not audited itself: the group analytics page records one event."""
+    ids = require_roles_in_all(viewer, clinics, ADMIN_ROLES, action="analytics.group_view")
+    taken = Q(pk__in=[])
+    for clinic_id, first in since.items():
+        taken |= Q(clinic_id=clinic_id, measured_at__gte=first)
+    rows = (
+        OutcomeMeasurement.objects.filter(
+            taken,
+            clinic_id__in=ids,
+            patient_id__in=patients,
+            instrument__in=list(instruments),
+            valid=True,
+            withdrawn_at=None,
+        )
+        .exclude(score_exact="")
+        .order_by("measured_at", "id")
+        .values_list("patient_id", "instrument", "measured_at", "score_exact", "band")
+    )
+    return [GroupReading(*row) for row in rows]
+
+
+def group_check_ins(
+    viewer: Viewer, clinics: Collection[Clinic], visit_refs: QuerySet[Any, Any]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """(soreness, other effects) of the answered check-ins that follow the appointments
+    `visit_refs` (a subquery), by appointment, for a viewer who administers every one of the
+    clinics; one query. `NotFoundError` (audited) otherwise. Not audited itself."""
+    ids = require_roles_in_all(viewer, clinics, ADMIN_ROLES, action="analytics.group_view")
+    rows = CheckIn.objects.filter(
+        clinic_id__in=ids, visit_ref__in=visit_refs, answered_at__isnull=False
+    ).values_list("visit_ref", "soreness", "other_effects")
+    return {ref: (soreness, other) for ref, soreness, other in rows if ref is not None}
 
 
 def measurements_after(

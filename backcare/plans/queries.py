@@ -2,14 +2,21 @@
 patient's active plan needs."""
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from backcare.accounts.models import Clinic, Role, Technique
-from backcare.accounts.queries import ADMIN_ROLES, Viewer, list_techniques, require_roles
+from backcare.accounts.queries import (
+    ADMIN_ROLES,
+    Viewer,
+    list_techniques,
+    require_roles,
+    require_roles_in_all,
+)
 from backcare.clinical.body import CLINICAL_REGIONS
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.audit import record_event
@@ -208,6 +215,63 @@ def list_courses_started(
         )
         .order_by("created_at", "id")
         .prefetch_related(live)
+    )
+
+
+# A period per clinic: plans created from the first instant to before the second.
+Windows = Mapping[uuid.UUID, tuple[datetime, datetime]]
+
+
+def courses_started_q(windows: Windows, *, prefix: str = "") -> Q:
+    """The condition "a plan created in its clinic's window", on plans reached through
+    `prefix` (e.g. "visit__plan__"); an empty mapping matches nothing."""
+    found = Q(pk__in=[])
+    for clinic_id, (starts_at, ends_at) in windows.items():
+        found |= Q(
+            **{
+                f"{prefix}clinic_id": clinic_id,
+                f"{prefix}created_at__gte": starts_at,
+                f"{prefix}created_at__lt": ends_at,
+            }
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class CourseRow:
+    """What the group analytics reads of one plan."""
+
+    id: uuid.UUID
+    clinic_id: uuid.UUID
+    patient_id: uuid.UUID
+    created_at: datetime
+    ended_at: datetime | None
+    sessions_planned: int
+
+
+def list_group_courses(
+    viewer: Viewer, clinics: Collection[Clinic], windows: Windows
+) -> list[CourseRow]:
+    """The plans each clinic created in its window, oldest first, for a viewer who administers
+    every one of the clinics; one query. `NotFoundError` (audited) otherwise. Not audited
+    itself: the group analytics page records one event."""
+    ids = require_roles_in_all(viewer, clinics, ADMIN_ROLES, action="analytics.group_view")
+    rows = (
+        TreatmentPlan.objects.filter(clinic_id__in=ids)
+        .filter(courses_started_q(windows))
+        .order_by("created_at", "id")
+        .values_list("id", "clinic_id", "patient_id", "created_at", "ended_at", "sessions_planned")
+    )
+    return [CourseRow(*row) for row in rows]
+
+
+def group_course_patients(windows: Windows) -> QuerySet[TreatmentPlan, Any]:
+    """The patient ids of the plans in `windows`, as a subquery for other apps' reads (the
+    caller checked the viewer with `list_group_courses`)."""
+    return (
+        TreatmentPlan.objects.filter(clinic_id__in=list(windows))
+        .filter(courses_started_q(windows))
+        .values("patient_id")
     )
 
 

@@ -96,8 +96,7 @@ def clinic_analytics(
     clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
     zone = clinic.zone
     today = clinic.local_date()
-    starts_at = datetime.combine(start, time(), tzinfo=zone)
-    ends_at = datetime.combine(end + timedelta(days=1), time(), tzinfo=zone)
+    starts_at, ends_at = period_window(clinic, start, end)
     plans = list_courses_started(viewer, clinic, starts_at=starts_at, ends_at=ends_at)
     patient_ids = {p.patient_id for p in plans}
     notes = list_signed_notes_of_plans(viewer, clinic, [p.pk for p in plans])
@@ -159,6 +158,15 @@ def clinic_analytics(
     )
 
 
+def period_window(clinic: Clinic, start: date, end: date) -> tuple[datetime, datetime]:
+    """From the start of `start` to the start of the day after `end`, in the clinic's zone."""
+    zone = clinic.zone
+    return (
+        datetime.combine(start, time(), tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time(), tzinfo=zone),
+    )
+
+
 def analytics_clinic(viewer: Viewer, clinic: Clinic | None) -> Clinic:
     """The clinic whose analytics the viewer may see (its admins); `NotFoundError` (audited)
     for anyone else."""
@@ -205,11 +213,19 @@ def had_adverse_event(note: VisitNote, check_in: CheckIn | None) -> bool:
     """A session counts as having an adverse event when its signed note (amendments applied)
     lists any, or the patient's check-in after it reports severe soreness or other effects."""
     values = effective_values(note, list(note.amendments.all()))
-    if values.get("adverse_events"):
+    found = (check_in.soreness, check_in.other_effects) if check_in is not None else None
+    return adverse_reported(values.get("adverse_events"), found)
+
+
+def adverse_reported(events: Any, check_in: tuple[str, str] | None) -> bool:
+    """The rule of `had_adverse_event` on plain values: the note's adverse events (amendments
+    applied) and the check-in's (soreness, other effects), if any."""
+    if events:
         return True
     if check_in is None:
         return False
-    return check_in.soreness == Soreness.SEVERE or bool(check_in.other_effects.strip())
+    soreness, other_effects = check_in
+    return soreness == Soreness.SEVERE or bool(other_effects.strip())
 
 
 def _main_therapist(notes: Iterable[VisitNote]) -> str | None:

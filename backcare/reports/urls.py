@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("clinic/audit/", views.audit_log, name="audit_log"),
     path("clinic/analytics/", views.clinic_analytics, name="clinic_analytics"),
+    path("clinic/analytics/group/", views.group_analytics, name="group_analytics"),
     path("clinic/export/", views.clinic_export, name="clinic_export"),
     path(
         "clinic/export/<uuid:export_id>/status/",

@@ -22,7 +22,7 @@ from backcare.core.pdf import render_pdf
 from backcare.outcomes.forms import ANSWERABLE
 from backcare.outcomes.queries import MEASUREMENT_COLUMNS, export_measurements
 from backcare.patients.queries import own_patient_id
-from backcare.reports import analytics, queries, services
+from backcare.reports import analytics, group, queries, services
 from backcare.reports.export import write_my_data
 from backcare.reports.forms import AnalyticsPeriodForm, AuditFilterForm
 
@@ -165,8 +165,29 @@ def clinic_analytics(request: HttpRequest) -> HttpResponse:
     if not form.errors:
         page = analytics.clinic_analytics(request.user, clinic, start=start, end=end)
     status = 400 if form.errors else 200
-    context = {"form": form, "page": page}
+    context = {"form": form, "page": page, "group": group.administers_group(request.user)}
     return render(request, "reports/clinic_analytics.html", context, status=status)
+
+
+@login_required
+@require_GET
+def group_analytics(request: HttpRequest) -> HttpResponse:
+    """Whole-group analytics for a person who administers several clinics: each clinic's
+    figures for all courses started in a period, and the group's total. Anyone else: 404.
+    Dates that cannot be used answer 400 with the form's message and no figures."""
+    start, end = group.group_period(request.user)
+    form = AnalyticsPeriodForm(request.GET or None, initial={"start": start, "end": end})
+    page = None
+    if request.GET and form.is_valid():
+        start = form.cleaned_data["start"] or start
+        end = form.cleaned_data["end"] or end
+        if start > end:
+            form.add_error(None, "Choose a start date on or before the end date.")
+    if not form.errors:
+        page = group.group_analytics(request.user, start=start, end=end)
+    status = 400 if form.errors else 200
+    context = {"form": form, "page": page}
+    return render(request, "reports/group_analytics.html", context, status=status)
 
 
 # --- Open data: the clinic's whole export, and the patient's own data --------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from backcare.accounts.models import Clinic, Role, Technique
 from backcare.accounts.queries import (
@@ -23,6 +23,7 @@ from backcare.accounts.queries import (
     deny,
     list_techniques,
     require_roles,
+    require_roles_in_all,
 )
 from backcare.clinical.contraindications import TreatmentLimits
 from backcare.core.audit import record_event
@@ -31,7 +32,7 @@ from backcare.core.paging import page_after
 from backcare.patients.models import Patient, PatientPreferences
 from backcare.patients.queries import find_patient
 from backcare.plans.models import PlanTechnique, TreatmentPlan
-from backcare.plans.queries import active_plan_of
+from backcare.plans.queries import Windows, active_plan_of, courses_started_q
 from backcare.scheduling.models import Appointment
 from backcare.triage.queries import HoldStatus, hold_status, limits_from
 from backcare.visits.models import (
@@ -398,6 +399,56 @@ def list_signed_notes_of_plans(
         .prefetch_related("amendments")
         .order_by("visit__appointment__starts_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class GroupSession:
+    """One attended session (signed note) of a course, as the group analytics reads it: its
+    adverse events with the note's amendments applied."""
+
+    plan_id: uuid.UUID
+    appointment_id: uuid.UUID
+    starts_at: datetime
+    adverse_events: Any
+
+
+def _group_notes(clinic_ids: list[uuid.UUID], windows: Windows) -> QuerySet[VisitNote, Any]:
+    return VisitNote.objects.filter(clinic_id__in=clinic_ids, status=NoteStatus.SIGNED).filter(
+        courses_started_q(windows, prefix="visit__plan__")
+    )
+
+
+def list_group_sessions(
+    viewer: Viewer, clinics: Collection[Clinic], windows: Windows
+) -> list[GroupSession]:
+    """The signed notes (entered-in-error ones left out) of the visits under the plans each
+    clinic created in its window, for a viewer who administers every one of the clinics; two
+    queries (notes, then the amendments that change adverse events). `NotFoundError`
+    (audited) otherwise. Not audited itself: the group analytics page records one event."""
+    ids = require_roles_in_all(viewer, clinics, ADMIN_ROLES, action="analytics.group_view")
+    notes = _group_notes(ids, windows).values_list(
+        "id",
+        "visit__plan_id",
+        "visit__appointment_id",
+        "visit__appointment__starts_at",
+        "adverse_events",
+    )
+    amended: dict[uuid.UUID, Any] = {}
+    amendments = NoteAmendment.objects.filter(
+        clinic_id__in=ids, note__in=_group_notes(ids, windows), changes__has_key="adverse_events"
+    ).order_by("amended_at", "created_at")
+    for note_id, changes in amendments.values_list("note_id", "changes"):
+        amended[note_id] = changes["adverse_events"]
+    return [
+        GroupSession(plan_id, appointment_id, starts_at, amended.get(pk, events))
+        for pk, plan_id, appointment_id, starts_at, events in notes
+    ]
+
+
+def group_session_appointments(windows: Windows) -> QuerySet[VisitNote, Any]:
+    """The appointment ids of the sessions `list_group_sessions` reads, as a subquery for the
+    check-ins (the caller checked the viewer)."""
+    return _group_notes(list(windows), windows).values("visit__appointment_id")
 
 
 # --- The JSON API (visit notes as the visit page shows them) -------------------------------------

@@ -246,6 +246,18 @@ def test_the_clinic_analytics_fit_a_phone_with_their_tables_scrolling_inside(
     assert_accessible(phone_page)
 
 
+def test_the_group_analytics_fit_a_phone_with_their_table_scrolling_inside(
+    phone_page: Page, world: Clinic, sign_in_by_cookie: Callable[[Page, User], None]
+):
+    make_member(make_clinic("Hillside"), Role.CLINIC_ADMIN, user=world.admin)
+    sign_in_by_cookie(phone_page, world.admin)
+    phone_page.goto(reverse("group_analytics"))
+    caption = "All courses by clinic, and the whole group"
+    expect(phone_page.get_by_role("table", name=caption)).to_be_visible()
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(phone_page)
+
+
 def test_the_not_found_page_passes_axe(
     page: Page, world: Clinic, sign_in_by_cookie: Callable[[Page, User], None]
 ):

@@ -75,6 +75,8 @@ ACCESS: dict[str, Access] = {
     # Clinic pages.
     "audit_log": _get(CLINIC, ADMINS),
     "clinic_analytics": _get(CLINIC, ADMINS),
+    # Admins of two clinics or more only; no walker administers two (reports/tests/test_group.py).
+    "group_analytics": _get(CLINIC, NOBODY),
     "measurements_csv": _get(CLINIC, ADMINS),
     "clinic_settings": _get(CLINIC, ADMINS),
     "clinical_settings": _get(CLINIC, ADMINS),
