@@ -388,7 +388,6 @@ def booking_figure(plan: dict[str, Any], settings: Settings, *, sqlite: bool) ->
 # --- Report ----------------------------------------------------------------------------------
 
 
-<<<<<<< HEAD
 def tier_figure(m_tier: Settings) -> Figure:
     """Availability across 200 therapists for 4 weeks on the L tier (ten times the history) over
     the same on M: generates L when it is missing (about ten times M's time and disk), then
@@ -408,7 +407,9 @@ def tier_figure(m_tier: Settings) -> Figure:
         "<= 1.3 (200 therapists, 4 weeks; L holds ten times M's history)",
         ratio <= 1.3,
         {"median_ms_M": round(m_ms, 1), "median_ms_L": round(l_ms, 1), "rounds": m_tier.rounds},
-=======
+    )
+
+
 def cold_page_figure(figure_id: str, target: Target, *, max_seconds: float) -> Figure:
     """The page's first request after the servers started (cold: no worker has served it, the
     database has not run its queries since the servers started), then three more (warm, each
@@ -439,7 +440,6 @@ def cold_page_figure(figure_id: str, target: Target, *, max_seconds: float) -> F
             "warm_statuses": sorted({s for _, s in runs[1:]}),
             "path": target.path,
         },
->>>>>>> group-analytics
     )
 
 
@@ -582,20 +582,6 @@ def measure(settings: Settings) -> list[Figure]:
     if settings.tier == "M" and not settings.sqlite:
         figures.append(tier_figure(settings))
         print(table(figures[-1:]).splitlines()[-1], flush=True)
-    figures += [
-        not_measured(
-<<<<<<< HEAD
-            "clinic_analytics_whole_group",
-            "<= 2 s cold, or fresh incrementally in <= 100 ms",
-            "there is no group-wide analytics view on main yet (analytics are per clinic)",
-=======
-            "availability_L_over_M",
-            "<= 1.3",
-            "needs the L tier (10,000,000 appointments); not generated on the shared machine. "
-            "Run `make bench TIER=L` on a machine of its own and compare with the M run.",
->>>>>>> group-analytics
-        ),
-    ]
     return figures
 
 
