@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Q, QuerySet
 
@@ -190,12 +190,13 @@ def list_measurements_for_analytics(
     *,
     instruments: Collection[str],
     since: datetime,
-) -> list[OutcomeMeasurement]:
+) -> list["GroupReading"]:
     """The valid, not withdrawn measurements of `instruments` for the given patients of the
-    clinic, taken from `since`, oldest first, for its admins; one query. `NotFoundError`
-    (audited) for anyone else. Not audited itself: the analytics page records one event."""
+    clinic, taken from `since`, oldest first, as narrow rows (no model objects), for its
+    admins; one query. `NotFoundError` (audited) for anyone else. Not audited itself: the
+    analytics page records one event."""
     clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
-    return list(
+    rows = (
         OutcomeMeasurement.objects.filter(
             clinic=clinic,
             patient_id__in=list(patient_ids),
@@ -205,23 +206,23 @@ def list_measurements_for_analytics(
             measured_at__gte=since,
         )
         .exclude(score_exact="")
-        .only("patient", "instrument", "measured_at", "score_exact", "band")
         .order_by("measured_at", "id")
+        .values_list("patient_id", "instrument", "measured_at", "score_exact", "band")
     )
+    return list(map(GroupReading._make, rows))
 
 
 def list_check_ins_for_visits(
     viewer: Viewer, clinic: Clinic | None, visit_refs: Collection[uuid.UUID]
-) -> list[CheckIn]:
-    """The answered check-ins that follow the given appointments of the clinic, for its
-    admins; one query. `NotFoundError` (audited) for anyone else. Not audited itself: the
-    analytics page records one event."""
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """(soreness, other effects) of the answered check-ins that follow the given appointments
+    of the clinic, by appointment, for its admins; one query. `NotFoundError` (audited) for
+    anyone else. Not audited itself: the analytics page records one event."""
     clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
-    return list(
-        CheckIn.objects.filter(
-            clinic=clinic, visit_ref__in=list(visit_refs), answered_at__isnull=False
-        )
-    )
+    rows = CheckIn.objects.filter(
+        clinic=clinic, visit_ref__in=list(visit_refs), answered_at__isnull=False
+    ).values_list("visit_ref", "soreness", "other_effects")
+    return {ref: (soreness, other) for ref, soreness, other in rows if ref is not None}
 
 
 def outcome_settings_of(
@@ -236,9 +237,8 @@ def outcome_settings_of(
     return dict(found)
 
 
-@dataclass(frozen=True)
-class GroupReading:
-    """One valid, not withdrawn measurement, as the group analytics reads it."""
+class GroupReading(NamedTuple):
+    """One valid, not withdrawn measurement, as the clinic and group analytics read it."""
 
     patient_id: uuid.UUID
     instrument: str
@@ -276,7 +276,7 @@ def list_group_readings(
         .order_by("measured_at", "id")
         .values_list("patient_id", "instrument", "measured_at", "score_exact", "band")
     )
-    return [GroupReading(*row) for row in rows]
+    return list(map(GroupReading._make, rows))
 
 
 def group_check_ins(

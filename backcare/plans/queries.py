@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
@@ -237,8 +237,7 @@ def courses_started_q(windows: Windows, *, prefix: str = "") -> Q:
     return found
 
 
-@dataclass(frozen=True)
-class CourseRow:
+class CourseRow(NamedTuple):
     """What the group analytics reads of one plan."""
 
     id: uuid.UUID
@@ -262,7 +261,7 @@ def list_group_courses(
         .order_by("created_at", "id")
         .values_list("id", "clinic_id", "patient_id", "created_at", "ended_at", "sessions_planned")
     )
-    return [CourseRow(*row) for row in rows]
+    return list(map(CourseRow._make, rows))
 
 
 def group_course_patients(windows: Windows) -> QuerySet[TreatmentPlan, Any]:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from backcare.accounts.models import Clinic
@@ -18,7 +19,7 @@ from backcare.core.audit import record_event
 from backcare.intake.models import Intake
 from backcare.intake.queries import list_sent_intakes_of
 from backcare.intake.questions import episode_phase
-from backcare.outcomes.models import CheckIn, Soreness
+from backcare.outcomes.models import Soreness
 from backcare.outcomes.queries import (
     list_check_ins_for_visits,
     list_measurements_for_analytics,
@@ -27,8 +28,7 @@ from backcare.outcomes.queries import (
 from backcare.plans.models import TreatmentPlan
 from backcare.plans.queries import list_courses_started
 from backcare.reports import cohort
-from backcare.visits.models import VisitNote
-from backcare.visits.queries import effective_values, list_signed_notes_of_plans
+from backcare.visits.queries import PlanSession, list_signed_notes_of_plans
 
 DEFAULT_PERIOD_DAYS = 365
 
@@ -91,7 +91,8 @@ def clinic_analytics(
 ) -> AnalyticsPage:
     """The analytics of the courses (treatment plans) the clinic started from `start` to `end`
     (inclusive, the clinic's calendar), for its admins; `NotFoundError` (audited) for anyone
-    else. Eight reads whatever the number of patients, then one `analytics.view` event with the
+    else. Eight reads (narrow rows, not model objects, for notes, check-ins and measurements)
+    whatever the number of patients, then one `analytics.view` event with the
     period and counts only."""
     clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
     zone = clinic.zone
@@ -99,8 +100,8 @@ def clinic_analytics(
     starts_at, ends_at = period_window(clinic, start, end)
     plans = list_courses_started(viewer, clinic, starts_at=starts_at, ends_at=ends_at)
     patient_ids = {p.patient_id for p in plans}
-    notes = list_signed_notes_of_plans(viewer, clinic, [p.pk for p in plans])
-    check_ins = list_check_ins_for_visits(viewer, clinic, [n.visit.appointment_id for n in notes])
+    sessions = list_signed_notes_of_plans(viewer, clinic, [p.pk for p in plans])
+    check_ins = list_check_ins_for_visits(viewer, clinic, [s.appointment_id for s in sessions])
     measurements = list_measurements_for_analytics(
         viewer,
         clinic,
@@ -114,13 +115,12 @@ def clinic_analytics(
     readings: dict[Any, dict[str, list[cohort.Reading]]] = {}
     for m in measurements:
         reading = cohort.Reading(
-            m.measured_at.astimezone(zone).date(), Fraction(m.score_exact), m.band
+            m.measured_at.astimezone(zone).date(), exact(m.score_exact), m.band
         )
         readings.setdefault(m.patient_id, {}).setdefault(m.instrument, []).append(reading)
-    notes_by_plan: dict[Any, list[VisitNote]] = {}
-    for note in notes:
-        notes_by_plan.setdefault(note.visit.plan_id, []).append(note)
-    check_in_of = {c.visit_ref: c for c in check_ins}
+    sessions_by_plan: dict[Any, list[PlanSession]] = {}
+    for session in sessions:
+        sessions_by_plan.setdefault(session.plan_id, []).append(session)
     intakes_by_patient: dict[Any, list[Intake]] = {}
     for intake in intakes:
         intakes_by_patient.setdefault(intake.patient_id, []).append(intake)
@@ -128,8 +128,8 @@ def clinic_analytics(
     courses = [
         _course(
             plan,
-            notes_by_plan.get(plan.pk, []),
-            check_in_of,
+            sessions_by_plan.get(plan.pk, []),
+            check_ins,
             intakes_by_patient.get(plan.patient_id, []),
             readings.get(plan.patient_id, {}),
             clinic,
@@ -175,20 +175,20 @@ def analytics_clinic(viewer: Viewer, clinic: Clinic | None) -> Clinic:
 
 def _course(
     plan: TreatmentPlan,
-    notes: list[VisitNote],
-    check_in_of: dict[Any, CheckIn],
+    sessions: list[PlanSession],
+    check_ins: Mapping[Any, tuple[str, str]],
     intakes: list[Intake],
     readings: dict[str, list[cohort.Reading]],
     clinic: Clinic,
 ) -> cohort.Course:
     zone = clinic.zone
     started_on = plan.created_at.astimezone(zone).date()
-    sessions = tuple(
+    attended = tuple(
         cohort.Session(
-            note.visit.appointment.starts_at.astimezone(zone).date(),
-            adverse_event=had_adverse_event(note, check_in_of.get(note.visit.appointment_id)),
+            s.starts_at.astimezone(zone).date(),
+            adverse_event=adverse_reported(s.adverse_events, check_ins.get(s.appointment_id)),
         )
-        for note in notes
+        for s in sessions
     )
     intake = _intake_for(intakes, plan.created_at)
     answers: dict[str, Any] = intake.answers if intake and isinstance(intake.answers, dict) else {}
@@ -198,28 +198,21 @@ def _course(
         started_on=started_on,
         sessions_planned=plan.sessions_planned,
         ended_on=plan.ended_at.astimezone(zone).date() if plan.ended_at else None,
-        sessions=sessions,
+        sessions=attended,
         techniques=tuple(
             dict.fromkeys(t.technique.name for t in getattr(plan, "live_techniques", []))
         ),
-        therapist=_main_therapist(notes),
+        therapist=_main_therapist(sessions),
         cause=str(cause) if cause else None,
         phase=_phase(answers.get("pain_started_on"), started_on),
         readings=readings,
     )
 
 
-def had_adverse_event(note: VisitNote, check_in: CheckIn | None) -> bool:
-    """A session counts as having an adverse event when its signed note (amendments applied)
-    lists any, or the patient's check-in after it reports severe soreness or other effects."""
-    values = effective_values(note, list(note.amendments.all()))
-    found = (check_in.soreness, check_in.other_effects) if check_in is not None else None
-    return adverse_reported(values.get("adverse_events"), found)
-
-
 def adverse_reported(events: Any, check_in: tuple[str, str] | None) -> bool:
-    """The rule of `had_adverse_event` on plain values: the note's adverse events (amendments
-    applied) and the check-in's (soreness, other effects), if any."""
+    """A session counts as having an adverse event when its signed note (amendments applied)
+    lists any, or the patient's check-in after it, given as (soreness, other effects), reports
+    severe soreness or other effects."""
     if events:
         return True
     if check_in is None:
@@ -228,9 +221,9 @@ def adverse_reported(events: Any, check_in: tuple[str, str] | None) -> bool:
     return soreness == Soreness.SEVERE or bool(other_effects.strip())
 
 
-def _main_therapist(notes: Iterable[VisitNote]) -> str | None:
-    """Who gave most of the sessions (notes oldest first, so a tie goes to who treated first)."""
-    counts = Counter(str(note.visit.therapist.user) for note in notes)
+def _main_therapist(sessions: Iterable[PlanSession]) -> str | None:
+    """Who gave most of the sessions (oldest first, so a tie goes to who treated first)."""
+    counts = Counter(s.therapist for s in sessions)
     return counts.most_common(1)[0][0] if counts else None
 
 
@@ -240,6 +233,12 @@ def _intake_for(intakes: list[Intake], started_at: datetime) -> Intake | None:
     if before:
         return before[-1]
     return intakes[0] if intakes else None
+
+
+@lru_cache(maxsize=4096)
+def exact(score: str) -> Fraction:
+    """A stored exact score as a fraction; scores repeat, so each text is parsed once."""
+    return Fraction(score)
 
 
 def _phase(started: object, course_start: date) -> str | None:

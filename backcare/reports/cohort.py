@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import NamedTuple
 
 from backcare.clinical import change as change_rules
 from backcare.clinical.numbers import half_up
@@ -63,9 +64,9 @@ RISK_LABELS = {"low": "Low risk", "medium": "Medium risk", "high": "High risk"}
 NOT_RECORDED = "Not recorded"
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One valid, not withdrawn score, on the clinic's calendar day it was taken."""
+class Reading(NamedTuple):
+    """One valid, not withdrawn score, on the clinic's calendar day it was taken (a named tuple:
+    the analytics build one per measurement, so it must be cheap to make)."""
 
     day: date
     value: Fraction

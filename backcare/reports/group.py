@@ -11,8 +11,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from fractions import Fraction
-from functools import lru_cache
 
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import Viewer, group_clinics, require_group_admin
@@ -26,7 +24,7 @@ from backcare.outcomes.queries import (
 )
 from backcare.plans.queries import CourseRow, group_course_patients, list_group_courses
 from backcare.reports import cohort
-from backcare.reports.analytics import adverse_reported, column_headers, period_window
+from backcare.reports.analytics import adverse_reported, column_headers, exact, period_window
 from backcare.visits.queries import (
     GroupSession,
     group_session_appointments,
@@ -132,7 +130,7 @@ def _judged(
     readings_of: dict[uuid.UUID, dict[str, list[cohort.Reading]]] = {}
     for m in readings:
         day = m.measured_at.astimezone(zone_of_patient[m.patient_id]).date()
-        reading = cohort.Reading(day, _exact(m.score_exact), m.band)
+        reading = cohort.Reading(day, exact(m.score_exact), m.band)
         readings_of.setdefault(m.patient_id, {}).setdefault(m.instrument, []).append(reading)
     results: dict[uuid.UUID, list[cohort.CourseResult]] = {c.pk: [] for c in clinics}
     today = {c.pk: c.local_date() for c in clinics}
@@ -151,12 +149,6 @@ def _judged(
         )
         results[plan.clinic_id].append(judged)
     return results
-
-
-@lru_cache(maxsize=4096)
-def _exact(score: str) -> Fraction:
-    """A stored exact score as a fraction; scores repeat, so each text is parsed once."""
-    return Fraction(score)
 
 
 def _headers(thresholds: Sequence[Mapping[str, change.Thresholds]]) -> tuple[str, ...]:

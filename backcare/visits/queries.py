@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Prefetch, QuerySet
 
@@ -383,26 +383,59 @@ def list_signed_visits(viewer: Viewer, patient_id: uuid.UUID) -> list[SignedVisi
 # --- Clinic analytics (reports.analytics) --------------------------------------------------------
 
 
+class PlanSession(NamedTuple):
+    """One attended session (signed note) of a course, as the clinic analytics reads it: its
+    adverse events with the note's amendments applied, and its therapist's name."""
+
+    plan_id: uuid.UUID
+    appointment_id: uuid.UUID
+    starts_at: datetime
+    adverse_events: Any
+    therapist: str
+
+
 def list_signed_notes_of_plans(
     viewer: Viewer, clinic: Clinic | None, plan_ids: Collection[uuid.UUID]
-) -> list[VisitNote]:
+) -> list[PlanSession]:
     """The signed notes of the visits under the given plans of the clinic (entered-in-error
-    ones left out), each with its visit, appointment and therapist loaded and its amendments
-    prefetched (use `effective_values`), for its admins; two queries. `NotFoundError`
-    (audited) for anyone else. Not audited itself: the analytics page records one event."""
+    ones left out), oldest appointment first, as narrow rows (no model objects), for its
+    admins; two queries (notes, then the amendments that change adverse events).
+    `NotFoundError` (audited) for anyone else. Not audited itself: the analytics page records
+    one event."""
     clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
-    return list(
-        VisitNote.objects.filter(
-            clinic=clinic, status=NoteStatus.SIGNED, visit__plan_id__in=list(plan_ids)
-        )
-        .select_related("visit__appointment", "visit__therapist__user")
-        .prefetch_related("amendments")
-        .order_by("visit__appointment__starts_at", "id")
+    notes = VisitNote.objects.filter(
+        clinic=clinic, status=NoteStatus.SIGNED, visit__plan_id__in=list(plan_ids)
     )
+    amended = _amended_adverse_events(
+        NoteAmendment.objects.filter(clinic=clinic, note__in=notes.values("id"))
+    )
+    rows = notes.order_by("visit__appointment__starts_at", "id").values_list(
+        "id",
+        "visit__plan_id",
+        "visit__appointment_id",
+        "visit__appointment__starts_at",
+        "adverse_events",
+        "visit__therapist__user__full_name",
+        "visit__therapist__user__email",
+    )
+    return [
+        # The therapist's name as `str(user)` gives it: the full name, else the email.
+        PlanSession(plan_id, appointment_id, starts_at, amended.get(pk, events), name or email)
+        for pk, plan_id, appointment_id, starts_at, events, name, email in rows
+    ]
 
 
-@dataclass(frozen=True)
-class GroupSession:
+def _amended_adverse_events(amendments: QuerySet[NoteAmendment, Any]) -> dict[uuid.UUID, Any]:
+    """By note, the adverse events of the latest amendment that changes them (amendments apply
+    in order, so the last one wins, as in `effective_values`)."""
+    found: dict[uuid.UUID, Any] = {}
+    rows = amendments.filter(changes__has_key="adverse_events").order_by("amended_at", "created_at")
+    for note_id, changes in rows.values_list("note_id", "changes"):
+        found[note_id] = changes["adverse_events"]
+    return found
+
+
+class GroupSession(NamedTuple):
     """One attended session (signed note) of a course, as the group analytics reads it: its
     adverse events with the note's amendments applied."""
 
@@ -433,12 +466,9 @@ def list_group_sessions(
         "visit__appointment__starts_at",
         "adverse_events",
     )
-    amended: dict[uuid.UUID, Any] = {}
-    amendments = NoteAmendment.objects.filter(
-        clinic_id__in=ids, note__in=_group_notes(ids, windows), changes__has_key="adverse_events"
-    ).order_by("amended_at", "created_at")
-    for note_id, changes in amendments.values_list("note_id", "changes"):
-        amended[note_id] = changes["adverse_events"]
+    amended = _amended_adverse_events(
+        NoteAmendment.objects.filter(clinic_id__in=ids, note__in=_group_notes(ids, windows))
+    )
     return [
         GroupSession(plan_id, appointment_id, starts_at, amended.get(pk, events))
         for pk, plan_id, appointment_id, starts_at, events in notes
