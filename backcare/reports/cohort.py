@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from functools import lru_cache
 from typing import NamedTuple
 
 from backcare.clinical import change as change_rules
@@ -160,7 +161,7 @@ def judge(
         if first is None:
             return None
         last = followup_of(readings, first, until)
-        return change_rules.change(code, first.value, last.value, thresholds.get(code))
+        return _change(code, first.value, last.value, thresholds.get(code))
 
     disability = next((found for code in DISABILITY if (found := measured(code)) is not None), None)
     risk = baseline_of(
@@ -174,6 +175,15 @@ def judge(
         analgesic=measured(ANALGESIC),
         start_back=(risk.band or None) if risk else None,
     )
+
+
+@lru_cache(maxsize=65536)
+def _change(
+    code: str, first: Fraction, last: Fraction, thresholds: change_rules.Thresholds | None
+) -> change_rules.Change:
+    """`clinical.change.change`, remembered: it is pure and its result immutable, and a page
+    judges the same few (baseline, follow-up) pairs of whole scores many times over."""
+    return change_rules.change(code, first, last, thresholds)
 
 
 # --- Figures and their rows ----------------------------------------------------------------------
