@@ -609,3 +609,16 @@ def test_the_clinics_own_thresholds_are_used_and_named_in_the_headings(world):
     # Only P1 (8 -> 3, 62.5 %) reaches 50 %; P3 (40 %) and P8 (33 %) no longer do.
     assert page.overall_rows[0][1][6] == "1 of 6 (17 %)"
     assert page.overall_rows[0][1][5] == "3 of 6 (50 %)"
+
+
+def test_a_therapist_without_a_full_name_is_grouped_under_their_email():
+    """The sessions are read as rows, not users: the name is still what `str(user)` gives."""
+    world = Seeded()
+    User.objects.filter(pk=world.therapists[1].user_id).update(full_name="")
+    email = world.therapists[1].user.email
+    for _ in range(5):
+        world.course(Spec(sessions=[(1, 100), (1, 93), (0, 86)]))
+    start, end = default_period(world.clinic)
+    page = clinic_analytics(world.admin, world.clinic, start=start, end=end)
+    therapists = next(b for b in page.summary.breakdowns if b.key == "therapist")
+    assert [(row.label, row.courses) for row in therapists.rows] == [(email, 5)]
