@@ -492,7 +492,7 @@ def table(figures: list[Figure]) -> str:
     )
 
 
-def measure(settings: Settings) -> list[Figure]:
+def measure(settings: Settings, *, tiers: bool = True) -> list[Figure]:
     plan = django_step(settings, "prepare")
     hello = Target("/bench/hello")
     admin = f"sessionid={plan['admin_session']}"
@@ -579,10 +579,25 @@ def measure(settings: Settings) -> list[Figure]:
     for row in django_step(settings, "inprocess")["figures"]:
         figures.append(Figure(**row))
         print(table(figures[-1:]).splitlines()[-1], flush=True)
-    if settings.tier == "M" and not settings.sqlite:
+    if tiers and settings.tier == "M" and not settings.sqlite:
         figures.append(tier_figure(settings))
         print(table(figures[-1:]).splitlines()[-1], flush=True)
     return figures
+
+
+def report_tier_figure(settings: Settings) -> int:
+    """Measure the L/M figure alone and put it in the last results (replacing an older one)."""
+    out = BENCH / "results" / "latest.json"
+    report = json.loads(out.read_text())
+    figure = tier_figure(settings)
+    kept = [f for f in report["figures"] if f["id"] != figure.id]
+    report["figures"] = [*kept, asdict(figure)]
+    report["tier_figure_commit"] = commit()
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    figures = [Figure(**f) for f in report["figures"]]
+    (BENCH / "results" / "latest.txt").write_text(table(figures) + "\n")
+    print(table([figure]))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -590,6 +605,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tier", choices=("S", "M", "L"), default="M")
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
     parser.add_argument("--quick", action="store_true", help="fewer and shorter runs")
+    parser.add_argument(
+        "--tiers",
+        choices=("with", "without", "only"),
+        default="with",
+        help="the L/M figure (M tier): with the rest (default), without it, or only it, added to "
+        "the last results (L takes long to generate: the two parts can run apart)",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is missing: `make bench-deps` installs it from Debian.", file=sys.stderr)
@@ -602,6 +624,8 @@ def main(argv: list[str] | None = None) -> int:
         connections=4,
     )
     ensure_database(settings)
+    if args.tiers == "only":
+        return report_tier_figure(settings)
     subprocess.run(  # noqa: S603
         [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         env=server_env(settings),
@@ -613,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
         "tier": settings.tier,
         "database": "sqlite" if args.sqlite else "postgresql",
     }
-    figures = measure(settings)
+    figures = measure(settings, tiers=args.tiers == "with")
     report = {"machine": about, "commit": commit(), "figures": [asdict(f) for f in figures]}
     out = BENCH / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
