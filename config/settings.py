@@ -197,6 +197,12 @@ BACKCARE_RETENTION_NOTIFICATION_DAYS = env.int("BACKCARE_RETENTION_NOTIFICATION_
 # after they were written: a copy of every record should not lie on the server's disk for ever.
 BACKCARE_RETENTION_EXPORT_DAYS = env.int("BACKCARE_RETENTION_EXPORT_DAYS", default=7)
 
+# The whole-group analytics page works out at most this many courses per request (more would hold
+# a worker past its timeout: docs/performance.md); a longer period asks for a shorter one.
+BACKCARE_GROUP_ANALYTICS_MAX_COURSES = env.int(
+    "BACKCARE_GROUP_ANALYTICS_MAX_COURSES", default=10000
+)
+
 # Webhooks are never sent to this server's own network (loopback, private, link-local such as a
 # cloud's metadata service, reserved), checked on the address connected to after DNS. Set this to
 # 1 only where the receivers are meant to be internal (a private deployment's own services).

@@ -12,17 +12,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
+
 from backcare.accounts.models import Clinic
 from backcare.accounts.queries import Viewer, group_clinics, require_group_admin
 from backcare.clinical import change
 from backcare.core.audit import record_event
+from backcare.core.errors import InvalidInputError
 from backcare.outcomes.queries import (
     GroupReading,
     group_check_ins,
     list_group_readings,
     outcome_settings_of,
 )
-from backcare.plans.queries import CourseRow, group_course_patients, list_group_courses
+from backcare.plans.queries import (
+    CourseRow,
+    count_group_courses,
+    group_course_patients,
+    list_group_courses,
+)
 from backcare.reports import cohort
 from backcare.reports.analytics import adverse_reported, column_headers, exact, period_window
 from backcare.visits.queries import (
@@ -73,9 +81,20 @@ def group_analytics(viewer: Viewer, *, start: date, end: date) -> GroupPage:
     """The outcome figures of the courses each of the viewer's clinics started from `start` to
     `end` (inclusive, each clinic's calendar), per clinic and for the whole group, for a person
     who administers two clinics or more; `NotFoundError` (audited) for anyone else. Seven
-    reads, then one `analytics.group_view` event with the period and counts only."""
+    reads, then one `analytics.group_view` event with the period and counts only.
+
+    `InvalidInputError` when the period holds more than `BACKCARE_GROUP_ANALYTICS_MAX_COURSES`
+    courses: working them out on request would hold a server worker for longer than a request
+    may last (docs/performance.md, "Whole-group analytics")."""
     clinics = require_group_admin(viewer, action=ACTION)
     windows = {c.pk: period_window(c, start, end) for c in clinics}
+    courses = count_group_courses(viewer, clinics, windows)
+    if courses > settings.BACKCARE_GROUP_ANALYTICS_MAX_COURSES:
+        raise InvalidInputError(
+            f"Your clinics started {courses:,} courses in this period; the group view works out "
+            f"at most {settings.BACKCARE_GROUP_ANALYTICS_MAX_COURSES:,} at a time. Choose a "
+            "shorter period, or open each clinic's own analytics."
+        )
     plans = list_group_courses(viewer, clinics, windows)
     sessions = list_group_sessions(viewer, clinics, windows)
     check_ins = group_check_ins(viewer, clinics, group_session_appointments(windows))

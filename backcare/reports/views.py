@@ -183,10 +183,13 @@ def group_analytics(request: HttpRequest) -> HttpResponse:
         end = form.cleaned_data["end"] or end
         if start > end:
             form.add_error(None, "Choose a start date on or before the end date.")
+    status, refusal = (400 if form.errors else 200), ""
     if not form.errors:
-        page = group.group_analytics(request.user, start=start, end=end)
-    status = 400 if form.errors else 200
-    context = {"form": form, "page": page}
+        try:
+            page = group.group_analytics(request.user, start=start, end=end)
+        except InvalidInputError as too_many:  # a period of more courses than a request can take
+            status, refusal = 422, too_many.message
+    context = {"form": form, "page": page, "refusal": refusal}
     return render(request, "reports/group_analytics.html", context, status=status)
 
 

@@ -132,6 +132,26 @@ def test_dates_that_cannot_be_used_show_the_message_and_no_figures(group, query,
     assert "<caption>" not in response.content.decode()
 
 
+def test_a_period_of_more_courses_than_a_request_can_work_out_asks_for_a_shorter_one(
+    group, settings
+):
+    """Working out every course of a large group on request would hold a server worker past
+    its timeout (a 500): over the limit, the page says how many and what to do instead."""
+    admin, _ = group
+    settings.BACKCARE_GROUP_ANALYTICS_MAX_COURSES = 21
+    response = client_for(admin).get(reverse("group_analytics"))
+    text = response.content.decode()
+    assert response.status_code == 422
+    assert "started 22 courses in this period" in text
+    assert "at most 21 at a time. Choose a shorter period" in text
+    assert "<caption>" not in text
+    assert not AuditEvent.objects.filter(action="analytics.group_view", actor_id=admin.pk).exists()
+    settings.BACKCARE_GROUP_ANALYTICS_MAX_COURSES = 22
+    response = client_for(admin).get(reverse("group_analytics"))
+    assert response.status_code == 200
+    assert f'<th scope="row">{TOTAL_LABEL}</th><td>22</td>' in response.content.decode()
+
+
 def _queries_for_group_of(clinics: int) -> int:
     worlds = [Seeded(make_clinic(f"Group of {clinics}")) for _ in range(clinics)]
     for world in worlds:
