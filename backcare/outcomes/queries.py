@@ -196,14 +196,17 @@ def list_measurements_for_analytics(
     admins; one query. `NotFoundError` (audited) for anyone else. Not audited itself: the
     analytics page records one event."""
     clinic = require_roles(viewer, clinic, ADMIN_ROLES, action="analytics.view")
+    return _readings(
+        Q(clinic=clinic, patient_id__in=list(patient_ids), measured_at__gte=since), instruments
+    )
+
+
+def _readings(which: Q, instruments: Collection[str]) -> list["GroupReading"]:
+    """The valid, not withdrawn, scored measurements `which` selects, of `instruments`, oldest
+    first, as narrow rows: the one read both analytics pages judge courses from."""
     rows = (
         OutcomeMeasurement.objects.filter(
-            clinic=clinic,
-            patient_id__in=list(patient_ids),
-            instrument__in=list(instruments),
-            valid=True,
-            withdrawn_at=None,
-            measured_at__gte=since,
+            which, instrument__in=list(instruments), valid=True, withdrawn_at=None
         )
         .exclude(score_exact="")
         .order_by("measured_at", "id")
@@ -263,20 +266,7 @@ def list_group_readings(
     taken = Q(pk__in=[])
     for clinic_id, first in since.items():
         taken |= Q(clinic_id=clinic_id, measured_at__gte=first)
-    rows = (
-        OutcomeMeasurement.objects.filter(
-            taken,
-            clinic_id__in=ids,
-            patient_id__in=patients,
-            instrument__in=list(instruments),
-            valid=True,
-            withdrawn_at=None,
-        )
-        .exclude(score_exact="")
-        .order_by("measured_at", "id")
-        .values_list("patient_id", "instrument", "measured_at", "score_exact", "band")
-    )
-    return list(map(GroupReading._make, rows))
+    return _readings(taken & Q(clinic_id__in=ids, patient_id__in=patients), instruments)
 
 
 def group_check_ins(
