@@ -504,7 +504,9 @@ def test_dates_that_cannot_be_used_show_the_message_and_no_figures(world, query,
     text = response.content.decode()
     assert message in text
     assert "<caption>" not in text
-    assert not AuditEvent.objects.filter(action="analytics.view", outcome="ok").exists()
+    assert not AuditEvent.objects.filter(
+        action="analytics.view", outcome=AuditEvent.Outcome.ALLOWED
+    ).exists()
 
 
 def test_only_the_clinics_admins_see_it_and_each_only_their_own_clinic(world):
