@@ -37,7 +37,7 @@ from backcare.plans.queries import course_of, course_schedule_of
 from backcare.reports import charts
 from backcare.reports.models import ClinicExport, ExportStatus
 from backcare.scheduling.models import Appointment
-from backcare.scheduling.queries import list_patient_appointments
+from backcare.scheduling.queries import AppointmentListing, list_patient_appointments
 from backcare.triage.queries import HoldStatus, get_hold_status
 from backcare.visits.queries import ReportNote, report_notes
 from backcare.visits.soap import ADVERSE_KINDS, label_of
@@ -284,9 +284,18 @@ def get_progress(viewer: Viewer, patient_id: uuid.UUID, *, now: datetime) -> Pro
     makes (`appointment.list`, `measurement.list`, `flare_up.list`, `visit_note.report`);
     `NotFoundError` (audited) for anyone else. A fixed number of queries."""
     listing = list_patient_appointments(viewer, patient_id, now=now)
-    patient = listing.patient
-    measurements = list_measurements(viewer, patient_id)
     known = check_ins_and_flare_ups(viewer, patient_id)
+    return _progress_of(viewer, listing, known, now=now)
+
+
+def _progress_of(
+    viewer: Viewer, listing: AppointmentListing, known: CheckInsAndFlareUps, *, now: datetime
+) -> ProgressPage:
+    """`get_progress` from the patient's appointments and check-ins already read (and
+    audited) by the caller."""
+    patient = listing.patient
+    patient_id = patient.pk
+    measurements = list_measurements(viewer, patient_id)
     notes = report_notes(viewer, patient_id)
     _, thresholds = outcome_settings(patient.clinic_id)
     zone = patient.clinic.zone
@@ -580,7 +589,7 @@ def get_my_data(viewer: Viewer, clinic: Clinic | None, *, now: datetime) -> MyDa
     patient_id = record.patient.pk
     listing = list_patient_appointments(viewer, patient_id, now=now)
     known = check_ins_and_flare_ups(viewer, patient_id)
-    progress = get_progress(viewer, patient_id, now=now)
+    progress = _progress_of(viewer, listing, known, now=now)
     record_event(
         actor=viewer,
         action="patient.data_download",
