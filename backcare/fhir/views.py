@@ -26,9 +26,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ninja.utils import check_csrf
 
 from backcare.accounts.context import clinic_context
-from backcare.accounts.models import ApiScope, Clinic, User
+from backcare.accounts.models import ApiScope, Clinic, User, all_api_groups
 from backcare.accounts.services import authenticate_api_token
+from backcare.core.audit import record_event
 from backcare.core.errors import DomainError, NotFoundError, http_status_for
+from backcare.core.models import AuditEvent
 from backcare.fhir import importing, queries, services
 from backcare.fhir.models import ExportStatus
 
@@ -63,6 +65,18 @@ def _caller(request: HttpRequest) -> Caller | HttpResponse:
         except NotFoundError as error:
             return outcome(401, error.message, "login")
         request.user = row.user
+        missing = sorted(set(all_api_groups()) - set(row.groups))
+        if missing:  # a patient's FHIR record spans every resource group of the JSON API
+            record_event(
+                actor=row.user,
+                action="api.scope",
+                clinic_id=row.clinic_id,
+                outcome=AuditEvent.Outcome.DENIED,
+                detail={"needs": missing, "method": request.method or ""},
+            )
+            return outcome(
+                403, "FHIR records span every resource group; this token has some.", "forbidden"
+            )
         return Caller(row.user, row.clinic, ApiScope.WRITE in row.scopes)
     if not isinstance(request.user, User):
         return outcome(401, "Sign in or send a token.", "login")

@@ -182,6 +182,19 @@ def test_everything_accepts_a_personal_access_token(world):
     assert response.json()["resourceType"] == "Bundle"
 
 
+def test_a_token_limited_to_some_resource_groups_cannot_read_a_fhir_record(world):
+    token = create_api_token(
+        actor=world.user, clinic=world.clinic, name="fhir", scopes=["read"], groups=["scheduling"]
+    )[1]
+    response = Client().get(everything_url(world), HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 403
+    assert response.json()["resourceType"] == "OperationOutcome"
+    refusal = AuditEvent.objects.get(action="api.scope", actor_id=world.user.pk)
+    assert refusal.outcome == AuditEvent.Outcome.DENIED
+    assert "clinical" in refusal.detail["needs"]
+    assert not AuditEvent.objects.filter(action="patient.export").exists()
+
+
 def test_an_unknown_token_is_a_401_outcome(world):
     response = Client().get(everything_url(world), HTTP_AUTHORIZATION="Bearer nonsense")
     assert response.status_code == 401
