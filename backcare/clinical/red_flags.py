@@ -11,7 +11,7 @@ Thresholds marked ⚙ in RULES.md (ages 50 and 70, NG65 onset age 45 and duratio
 "young" age 20) are defaults of `TriageSettings` and may be changed per clinic.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
@@ -695,6 +695,17 @@ def _soft_flags(answers: TriageAnswers, settings: TriageSettings) -> tuple[list[
         elif outcome is None:
             unknown += 1
     return fired, unknown
+
+
+def action_of_findings(rule_ids: Collection[str]) -> Action:
+    """The overall action of a screening known only by the rules it triggered (an imported
+    record, whose answers did not come with it): the most severe of each rule's action and of
+    the soft flags counted as `triage` counts them (§0.1). An escalation cannot be worked out
+    without the answers, so none is applied. `KeyError` for an ID that names no rule."""
+    by_id = {rule.id: rule for rule in RULES}
+    soft = [r for r in rule_ids if r in SOFT_RULE_TEXT]
+    hard = [by_id[r].action for r in rule_ids if r not in SOFT_RULE_TEXT]
+    return max([Action.PROCEED, _soft_action(len(soft)), *hard], key=lambda a: a.severity)
 
 
 def _soft_action(count: int) -> Action:

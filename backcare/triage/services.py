@@ -737,22 +737,10 @@ def import_safety_record(*, actor: Viewer, patient_id: uuid.UUID, record: Import
 def _import_screening(
     actor: Viewer, patient: Patient, record: ImportedSafety, screened_at: datetime
 ) -> TriageAssessment:
-    known = {rule.id: rule for rule in red_flags.RULES}
-    if unknown := [rule_id for rule_id in record.findings if rule_id not in known]:
-        raise InvalidInputError(f"Unknown red-flag rule {unknown[0]!r}.")
-    soft = [r for r in record.findings if r.startswith("RF-SOFT-")]
-    levels = [red_flags.Action.PROCEED]
-    for rule_id in record.findings:
-        if rule_id.startswith("RF-SOFT-"):
-            refer = len(soft) >= 2
-            levels.append(
-                red_flags.Action.REFER_BEFORE_MASSAGE
-                if refer
-                else red_flags.Action.PROCEED_WITH_PRECAUTIONS
-            )
-        else:
-            levels.append(known[rule_id].action)
-    action = max(levels, key=lambda a: a.severity)
+    try:
+        action = red_flags.action_of_findings(record.findings)
+    except KeyError as unknown:
+        raise InvalidInputError(f"Unknown red-flag rule {unknown.args[0]!r}.") from unknown
     if record.state == HoldState.INCOMPLETE:
         action = red_flags.Action.INCOMPLETE
     triage_settings, ci_settings = rule_settings(patient.clinic_id)

@@ -15,6 +15,7 @@ from backcare.clinical.red_flags import (
     RULES_VERSION,
     Action,
     TriageAnswers,
+    action_of_findings,
     contributing_items,
     ordered_actions,
     patient_text,
@@ -472,3 +473,25 @@ def test_patient_text_is_the_rules_plain_words_and_soft_flags_depend_on_their_co
     assert "extra care" in patient_text("RF-SOFT-1", soft_count=1)
     with pytest.raises(ClinicalInputError):
         patient_text("RF-NOPE")
+
+
+# An imported screening is known by the rules it triggered only (RULES.md §0.1: the most severe
+# action wins; §1.2: one soft flag gives precautions, two or more a referral).
+@pytest.mark.parametrize(
+    ("triggered", "expected"),
+    [
+        ((), "proceed"),
+        (("RF-SOFT-1",), "proceed_with_precautions"),
+        (("RF-SOFT-1", "RF-SOFT-3"), "refer_before_massage"),
+        (("RF-INFL-1",), "proceed_with_precautions"),
+        (("RF-NEURO-2", "RF-SOFT-1"), "urgent_medical"),
+        (("RF-MAL-3", "RF-CES-1"), "emergency"),
+    ],
+)
+def test_the_action_of_a_screening_known_by_its_findings(triggered, expected):
+    assert action_of_findings(triggered).value == expected
+
+
+def test_a_finding_that_names_no_rule_is_refused():
+    with pytest.raises(KeyError):
+        action_of_findings(("RF-NOPE-1",))
