@@ -36,7 +36,7 @@ from backcare.visits.services import ImportedTechnique, import_signed_visit
 
 Resource = dict[str, Any]
 
-SEX = {"female": "female", "male": "male", "other": "intersex", "unknown": "unknown"}
+SEX = {fhir: ours for ours, fhir in mapping.GENDER.items()}
 APPOINTMENT_STATUS = {fhir: ours for ours, fhir in mapping.APPOINTMENT_STATUS.items()}
 CONSENT_KIND = {fhir: ours for ours, fhir in mapping.CONSENT_SCOPE.items()}
 IMPORTED_TYPES = frozenset(
@@ -111,10 +111,12 @@ def import_bundle(*, actor: Viewer, clinic: Clinic | None, document: Any) -> uui
         raise InvalidInputError(f"A bundle holds one Patient; this one holds {len(patients)}.")
     if strange := sorted({str(r.get("resourceType")) for r in resources} - IMPORTED_TYPES):
         raise InvalidInputError(f"BackCare does not import {', '.join(strange)} resources.")
-    if count_patients(actor, clinic):
-        raise ConflictError("Import into an empty clinic: this clinic has patients already.")
     state = _Import(actor, clinic, resources)
     with transaction.atomic():
+        # Inside the transaction, so that on SQLite two imports at once cannot both find the
+        # clinic empty.
+        if count_patients(actor, clinic):
+            raise ConflictError("Import into an empty clinic: this clinic has patients already.")
         for step in STEPS:
             step(state)
         patient_id = state.ids[f"Patient/{patients[0].get('id', '')}"]
