@@ -32,7 +32,13 @@ from backcare.plans.queries import (
     list_group_courses,
 )
 from backcare.reports import cohort
-from backcare.reports.analytics import adverse_reported, column_headers, exact, period_window
+from backcare.reports.analytics import (
+    adverse_reported,
+    column_headers,
+    default_period,
+    exact,
+    period_window,
+)
 from backcare.visits.queries import (
     GroupSession,
     group_session_appointments,
@@ -72,9 +78,7 @@ def administers_group(viewer: Viewer) -> bool:
 def group_period(viewer: Viewer) -> tuple[date, date]:
     """The default period: the last 12 months up to today in the first clinic's calendar.
     `NotFoundError` (audited) for anyone who is not a group admin."""
-    first = require_group_admin(viewer, action=ACTION)[0]
-    today = first.local_date()
-    return today - timedelta(days=365), today
+    return default_period(require_group_admin(viewer, action=ACTION)[0])
 
 
 def group_analytics(viewer: Viewer, *, start: date, end: date) -> GroupPage:

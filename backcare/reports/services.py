@@ -66,7 +66,7 @@ def run_clinic_export(*, export_id: str, chunk_size: int = CHUNK_SIZE) -> None:
             export,
             status=ExportStatus.FAILED,
             finished_at=timezone.now(),
-            error="The export could not be written. Start a new one.",
+            error=FAILED_MESSAGE,
         )
         raise
     export.rows_done = written

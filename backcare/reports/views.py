@@ -4,6 +4,7 @@ import csv
 import io
 import itertools
 import uuid
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -155,18 +156,27 @@ def clinic_analytics(request: HttpRequest) -> HttpResponse:
     form's message and no figures (like the audit log's filters)."""
     clinic = analytics.analytics_clinic(request.user, clinic_context(request).clinic)
     start, end = analytics.default_period(clinic)
-    form = AnalyticsPeriodForm(request.GET or None, initial={"start": start, "end": end})
+    form, start, end = _chosen_period(request, start, end)
     page = None
-    if request.GET and form.is_valid():
-        start = form.cleaned_data["start"] or start
-        end = form.cleaned_data["end"] or end
-        if start > end:
-            form.add_error(None, "Choose a start date on or before the end date.")
     if not form.errors:
         page = analytics.clinic_analytics(request.user, clinic, start=start, end=end)
     status = 400 if form.errors else 200
     context = {"form": form, "page": page, "group": group.administers_group(request.user)}
     return render(request, "reports/clinic_analytics.html", context, status=status)
+
+
+def _chosen_period(
+    request: HttpRequest, start: date, end: date
+) -> tuple[AnalyticsPeriodForm, date, date]:
+    """The analytics period the query string chooses, each date defaulting to the given one;
+    the form holds the errors of dates that cannot be used."""
+    form = AnalyticsPeriodForm(request.GET or None, initial={"start": start, "end": end})
+    if request.GET and form.is_valid():
+        start = form.cleaned_data["start"] or start
+        end = form.cleaned_data["end"] or end
+        if start > end:
+            form.add_error(None, "Choose a start date on or before the end date.")
+    return form, start, end
 
 
 @login_required
@@ -176,13 +186,8 @@ def group_analytics(request: HttpRequest) -> HttpResponse:
     figures for all courses started in a period, and the group's total. Anyone else: 404.
     Dates that cannot be used answer 400 with the form's message and no figures."""
     start, end = group.group_period(request.user)
-    form = AnalyticsPeriodForm(request.GET or None, initial={"start": start, "end": end})
+    form, start, end = _chosen_period(request, start, end)
     page = None
-    if request.GET and form.is_valid():
-        start = form.cleaned_data["start"] or start
-        end = form.cleaned_data["end"] or end
-        if start > end:
-            form.add_error(None, "Choose a start date on or before the end date.")
     status, refusal = (400 if form.errors else 200), ""
     if not form.errors:
         try:
