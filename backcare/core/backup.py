@@ -225,7 +225,8 @@ def write_backup(bundle: Path, *, alias: str = "default") -> dict[str, Any]:
         db_file = Path(work) / DB_FILES[vendor]
         dump = _dump_sqlite if vendor == "sqlite" else _dump_postgresql
         tables = dump(alias, db_file)
-        media = {name: _file_sha256(path) for name, path in _media_files(media_root)}
+        files = list(_media_files(media_root))  # one listing: the manifest names what is packed
+        media = {name: _file_sha256(path) for name, path in files}
         manifest = {
             "format": FORMAT,
             "created_at": datetime.now(UTC).isoformat(),
@@ -240,7 +241,7 @@ def write_backup(bundle: Path, *, alias: str = "default") -> dict[str, Any]:
         with tarfile.open(partial, "w:gz") as tar:
             tar.add(manifest_file, MANIFEST)
             tar.add(db_file, db_file.name)
-            for name, path in _media_files(media_root):
+            for name, path in files:
                 tar.add(path, f"{MEDIA}/{name}")
         partial.replace(bundle)  # a bundle that exists is complete
     return manifest

@@ -94,8 +94,17 @@ def emit(
         )
         for endpoint in endpoints
     )
-    transaction.on_commit(_ask_for_delivery)
+    _ask_for_delivery_once()
     return event_id
+
+
+def _ask_for_delivery_once() -> None:
+    # One delivery task per transaction, however many events it emits (a course of twelve
+    # bookings): a callback already waiting for this commit will send them all.
+    connection = transaction.get_connection()
+    waiting = connection.run_on_commit if connection.in_atomic_block else []
+    if not any(callback is _ask_for_delivery for _, callback, *_ in waiting):
+        transaction.on_commit(_ask_for_delivery)
 
 
 def _ask_for_delivery() -> None:

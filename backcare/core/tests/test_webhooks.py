@@ -229,6 +229,18 @@ def test_emit_asks_for_a_delivery_once_the_change_commits(db, django_capture_on_
         receiver_ok.close()
 
 
+def test_a_transaction_of_many_events_asks_for_one_delivery_run(
+    db, django_capture_on_commit_callbacks
+):
+    """A course of sessions booked at once emits an event per session: one task sends them."""
+    endpoint, _ = _endpoint("https://hooks.example.org/backcare")
+    with django_capture_on_commit_callbacks() as callbacks:
+        for _ in range(5):
+            _emit(endpoint)
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 5
+    assert callbacks == [webhooks._ask_for_delivery]
+
+
 # --- Delivering ----------------------------------------------------------------------------------
 
 
