@@ -261,7 +261,7 @@ def import_appointment(
         get_room(actor, clinic, room_id)
     if ends_at <= starts_at:
         raise InvalidInputError("An appointment must end after it starts.")
-    service = _service_named(clinic, service_name, ends_at - starts_at)
+    service = _service_named(actor, clinic, service_name, ends_at - starts_at)
     end = _aware(ends_at, "ends_at")
     times = _Times(_aware(starts_at), end, end + timedelta(minutes=service.buffer_minutes))
     with transaction.atomic():
@@ -289,15 +289,23 @@ def import_appointment(
         return appointment
 
 
-def _service_named(clinic: Clinic, name: str, length: timedelta) -> Service:
-    minutes = int(length.total_seconds() // 60)
-    found = Service.objects.filter(clinic=clinic, name=name.strip()).first()
+def _service_named(actor: Viewer, clinic: Clinic, name: str, length: timedelta) -> Service:
+    """The clinic's service of that name, whatever its case, or a new one of the appointment's
+    length, added as an admin adds one (`add_service`: checked and audited)."""
+    found = Service.objects.filter(clinic=clinic, name__iexact=name.strip()).first()
     if found is not None:
         return found
-    service = Service(clinic=clinic, name=name.strip(), duration_minutes=minutes)
-    full_clean_or_invalid(service, exclude=["techniques"])
-    service.save()
-    return service
+    default_buffer = Service._meta.get_field("buffer_minutes").get_default()
+    return add_service(
+        actor=actor,
+        clinic=clinic,
+        name=name,
+        description="",
+        duration_minutes=int(length.total_seconds() // 60),
+        buffer_minutes=default_buffer,
+        price=Decimal(0),
+        technique_ids=[],
+    )
 
 
 def _tell_webhooks(appointment: Appointment, event: WebhookEvent) -> None:

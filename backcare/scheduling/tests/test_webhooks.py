@@ -8,7 +8,7 @@ import pytest
 
 from backcare.accounts.models import Role
 from backcare.core.errors import NotFoundError
-from backcare.core.models import WebhookDelivery, WebhookEvent
+from backcare.core.models import AuditEvent, WebhookDelivery, WebhookEvent
 from backcare.scheduling import services
 from backcare.scheduling.models import AppointmentStatus, Notification, SchedulingSettings, Service
 from backcare.scheduling.services import SlotTakenError
@@ -126,6 +126,24 @@ def test_an_imported_appointment_keeps_its_status_and_only_an_upcoming_one_is_he
     assert Service.objects.get(clinic=world.clinic, name="Hot stones").duration_minutes == 90
     assert _events() == [("appointment.booked", _ids(upcoming))]
     assert not Notification.objects.filter(clinic=world.clinic).exists()
+
+
+def test_an_imported_appointment_finds_its_service_whatever_the_case_or_adds_it_audited(world):
+    admin = make_member(world.clinic, Role.CLINIC_ADMIN)
+    last_week = world.at(10, days=-14)
+    for name, day in (("hot stones", 0), ("Hot Stones", 1)):
+        services.import_appointment(
+            actor=admin,
+            patient_id=world.patient.pk,
+            therapist_id=world.therapist.pk,
+            service_name=name,
+            starts_at=last_week + timedelta(days=day),
+            ends_at=last_week + timedelta(days=day, minutes=90),
+            status=AppointmentStatus.COMPLETED,
+        )
+    assert Service.objects.filter(clinic=world.clinic, name__iexact="hot stones").count() == 1
+    created = AuditEvent.objects.filter(action="service.create", actor_id=admin.pk)
+    assert created.count() == 1
 
 
 def test_an_imported_appointment_may_not_take_a_held_time(world):
