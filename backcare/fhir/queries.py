@@ -15,7 +15,7 @@ from backcare.outcomes.queries import list_measurements
 from backcare.patients.queries import get_patient
 from backcare.plans.queries import course_of
 from backcare.scheduling.queries import list_patient_appointments
-from backcare.triage.queries import findings_of, get_hold_status, get_safety_summary
+from backcare.triage.queries import get_hold_status_of, get_safety_summary
 from backcare.visits.queries import list_signed_visits
 
 Resource = dict[str, Any]
@@ -30,7 +30,10 @@ def patient_resources(viewer: Viewer, patient_id: uuid.UUID, *, now: datetime) -
     patient = record.patient
     appointments = list_patient_appointments(viewer, patient_id, now=now)
     measurements = sorted(list_measurements(viewer, patient_id), key=lambda m: m.measured_at)
-    hold = get_hold_status(viewer, patient_id)
+    # Clinicians read the whole safety summary (hold included); the patient, their hold only.
+    clinician = patient.user_id != viewer.pk
+    safety = get_safety_summary(viewer, patient_id) if clinician else None
+    hold = safety.hold if safety is not None else get_hold_status_of(viewer, patient)
     visits = list_signed_visits(viewer, patient_id)
     plan = course_of(patient)
     booked = sorted(
@@ -52,10 +55,9 @@ def patient_resources(viewer: Viewer, patient_id: uuid.UUID, *, now: datetime) -
     if plan is not None:
         found.append(mapping.care_plan(plan))
     found += mapping.flags(patient, record.preferences, hold)
-    if patient.user_id != viewer.pk:  # screening details are for the clinicians (triage)
-        safety = get_safety_summary(viewer, patient_id)
+    if safety is not None:  # screening details are for the clinicians (triage)
         if safety.assessment is not None:
-            found += mapping.conditions(safety.assessment, findings_of(safety.assessment))
+            found += mapping.conditions(safety.assessment, safety.findings)
         found += mapping.clearance_flags(patient.pk, hold)
         found += [mapping.service_request(letter) for letter in safety.letters]
     record_event(
