@@ -540,10 +540,21 @@ def _note_row(note: VisitNote, amendments: list[NoteAmendment]) -> NoteRow:
 
 
 def get_note(viewer: Viewer, visit_id: uuid.UUID) -> NoteRow:
-    """The note of a visit as its page shows it (`get_visit_page`: one `visit.view` event;
-    `NotFoundError`, audited, for anyone who may not read it)."""
-    page = get_visit_page(viewer, visit_id)
-    return NoteRow(page.note, page.effective, len(page.amendments))
+    """The note of a visit with its amendments applied, for whoever may read the visit page
+    (one `visit.view` event; `NotFoundError`, audited, for anyone else). Reads the note and
+    its amendments only, not the rest of the page."""
+    visit = _visits().filter(pk=visit_id).first()
+    patient = _checked(viewer, visit, visit_id, "visit.view")
+    assert visit is not None
+    amendments = list(NoteAmendment.objects.filter(clinic_id=visit.clinic_id, note=visit.note))
+    record_event(
+        actor=viewer,
+        action="visit.view",
+        clinic_id=visit.clinic_id,
+        patient_id=patient.pk,
+        obj=visit,
+    )
+    return _note_row(visit.note, amendments)
 
 
 def signed_visits_after(clinic: Clinic, after: uuid.UUID | None, *, limit: int) -> list[Visit]:
